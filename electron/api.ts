@@ -1,0 +1,299 @@
+// The WorkbenchApi: the one contract between the renderer and everything behind it.
+// Electron serves it over IPC (electron/main + electron/preload), the browser mode over HTTP + WebSocket
+// (electron/web). Both map the same method names onto the same services (electron/services).
+// Types only, apart from API_METHODS / API_EVENTS, the list of names the transports are allowed to carry.
+
+// ---------- geometry (image pixel coordinates, origin top-left, as in COCO) ----------
+
+/** COCO RLE. `counts` is the compressed string form (pycocotools' LEB128-like encoding); column-major runs. */
+export interface Rle {
+  size: [height: number, width: number];
+  counts: string;
+}
+
+export type Geometry =
+  | { kind: 'box'; bbox: [x: number, y: number, w: number, h: number] }
+  /** One or more rings, each a flat [x0, y0, x1, y1, ...] list (COCO's polygon format). */
+  | { kind: 'polygon'; rings: number[][] }
+  | { kind: 'mask'; rle: Rle };
+
+export type AnnotationSource = 'manual' | 'import' | 'prediction';
+
+export interface Annotation {
+  id: number;
+  imageId: number;
+  classId: number;
+  geometry: Geometry;
+  /** Tight box around the geometry, [x, y, w, h]. Derived by the store; never trusted from the client. */
+  bbox: [number, number, number, number];
+  /** True pixel area of the geometry (polygon area, mask pixels, box w*h). Derived by the store. */
+  area: number;
+  iscrowd: boolean;
+  source: AnnotationSource;
+  /** Model score when source is 'prediction' and the user accepted it. */
+  score: number | null;
+  updatedAt: string;
+}
+
+/** What a client sends to create or change an annotation; bbox/area are computed server-side. */
+export interface AnnotationDraft {
+  classId: number;
+  geometry: Geometry;
+  iscrowd?: boolean;
+  source?: AnnotationSource;
+  score?: number | null;
+}
+
+/** One edit = one list of operations = one SQLite transaction. Undo sends the inverse list. */
+export type AnnotationOp =
+  | { op: 'create'; draft: AnnotationDraft; /** restore a deleted annotation under its old id (undo) */ id?: number }
+  | { op: 'update'; id: number; patch: Partial<AnnotationDraft> }
+  | { op: 'delete'; id: number };
+
+// ---------- projects ----------
+
+export interface ProjectInfo {
+  /** Absolute folder of the project on the machine running the services. */
+  dir: string;
+  name: string;
+  createdAt: string;
+  schemaVersion: number;
+}
+
+export interface ProjectsApi {
+  create(dir: string, name?: string): Promise<ProjectInfo>;
+  open(dir: string): Promise<ProjectInfo>;
+  /** Creates (or reopens) a demo project in the user's data folder from the sample data in resources/. */
+  openDemo(): Promise<ProjectInfo>;
+  current(): Promise<ProjectInfo | null>;
+  close(): Promise<void>;
+  recent(): Promise<string[]>;
+}
+
+// ---------- images ----------
+
+export type Split = 'train' | 'val' | 'test';
+export type ImageStatus = 'unlabelled' | 'in_progress' | 'done' | 'skipped';
+
+export interface ImageSummary {
+  id: number;
+  fileName: string;
+  width: number;
+  height: number;
+  split: Split;
+  status: ImageStatus;
+  annotationCount: number;
+  /** sha256 of the stored bytes (content address). */
+  hash: string;
+}
+
+export interface ImportProblem {
+  path: string;
+  reason: string;
+}
+
+export interface ImageImportReport {
+  imported: ImageSummary[];
+  /** Files whose bytes were already in the project: not imported again. */
+  alreadyPresent: { path: string; imageId: number }[];
+  failed: ImportProblem[];
+}
+
+export interface ImportProgress {
+  /** Which job this belongs to, e.g. 'images' or 'coco'. */
+  job: string;
+  done: number;
+  total: number;
+  current?: string;
+}
+
+export interface ImageListQuery {
+  split?: Split;
+  status?: ImageStatus;
+  classId?: number;
+}
+
+export interface ImagesApi {
+  /** Files or folders (recursive). Bad files are reported one by one; the rest import. */
+  import(paths: string[]): Promise<ImageImportReport>;
+  list(query?: ImageListQuery): Promise<ImageSummary[]>;
+  get(id: number): Promise<ImageSummary>;
+  setStatus(id: number, status: ImageStatus): Promise<ImageSummary>;
+}
+
+// ---------- annotations ----------
+
+export interface AnnotationsApi {
+  list(imageId: number): Promise<Annotation[]>;
+  /** Applies the operations in one transaction and returns the image's annotations afterwards. */
+  apply(imageId: number, ops: AnnotationOp[]): Promise<Annotation[]>;
+}
+
+// ---------- classes ----------
+
+export interface LabelClass {
+  id: number;
+  name: string;
+  /** #rrggbb */
+  color: string;
+  /** Position in the class list; keys 1–9 pick by this order. */
+  order: number;
+  instanceCount: number;
+  imageCount: number;
+}
+
+export interface ClassesApi {
+  list(): Promise<LabelClass[]>;
+  create(name: string, color?: string): Promise<LabelClass>;
+  update(id: number, patch: { name?: string; color?: string; order?: number }): Promise<LabelClass>;
+  /** Moves every annotation of `fromId` to `intoId`, then deletes `fromId`. */
+  merge(fromId: number, intoId: number): Promise<LabelClass>;
+  /** Deletes a class; its annotations move to `reassignTo`, or are deleted when it is null. */
+  delete(id: number, reassignTo: number | null): Promise<void>;
+}
+
+// ---------- splits ----------
+
+export interface SplitRatios {
+  train: number;
+  val: number;
+  test: number;
+}
+
+export interface SplitState {
+  frozen: boolean;
+  counts: Record<Split, number>;
+  seed: number | null;
+}
+
+export interface SplitsApi {
+  get(): Promise<SplitState>;
+  /** Stratified random assignment (by each image's rarest class). Refused while frozen. */
+  assign(ratios: SplitRatios, seed: number): Promise<SplitState>;
+  /** Moves images by hand. Refused while frozen. */
+  set(imageIds: number[], split: Split): Promise<SplitState>;
+  setFrozen(frozen: boolean): Promise<SplitState>;
+}
+
+// ---------- COCO ----------
+
+export interface CocoImportOptions {
+  /** Put every imported image in this split (overrides folder names such as val/ or valid/). */
+  split?: Split;
+}
+
+export interface DuplicateGroup {
+  hash: string;
+  fileNames: string[];
+  splits: Split[];
+}
+
+export interface CocoImportReport {
+  images: number;
+  annotations: number;
+  /** Class name -> annotation count, for the classes that received annotations. */
+  perClass: Record<string, number>;
+  categoriesSkipped: { id: number; name: string; reason: string }[];
+  missingImages: ImportProblem[];
+  failedImages: ImportProblem[];
+  /** Image entries whose bytes are identical (kept as separate images: their labels may differ). */
+  duplicates: DuplicateGroup[];
+  /** Duplicate groups spread over more than one split: held-out data leaks into training. */
+  duplicatesAcrossSplits: DuplicateGroup[];
+  warnings: string[];
+  /** Images per split that this import added. */
+  splits: Record<Split, number>;
+}
+
+export interface CocoExportOptions {
+  split?: Split;
+  /** Copy the exported images into this folder and write file names relative to it. */
+  imagesDir?: string;
+}
+
+export interface CocoExportSummary {
+  path: string;
+  images: number;
+  annotations: number;
+  categories: number;
+}
+
+export interface CocoApi {
+  /** A COCO JSON file, or an export folder (Roboflow/CVAT layouts with train/ val/ valid/ test/ sub-folders). */
+  import(path: string, options?: CocoImportOptions): Promise<CocoImportReport>;
+  export(outPath: string, options?: CocoExportOptions): Promise<CocoExportSummary>;
+}
+
+// ---------- stats ----------
+
+export interface ClassStats {
+  classId: number;
+  name: string;
+  instances: number;
+  images: number;
+  perSplit: Record<Split, number>;
+}
+
+export interface DatasetStats {
+  images: number;
+  labelledImages: number;
+  unlabelledImages: number;
+  annotations: number;
+  objectsPerImage: number;
+  perSplit: Record<Split, { images: number; annotations: number }>;
+  classes: ClassStats[];
+}
+
+export interface StatsApi {
+  get(): Promise<DatasetStats>;
+}
+
+// ---------- events ----------
+
+export interface WorkbenchEvents {
+  importProgress: ImportProgress;
+  /** Something changed the project outside the caller's view (another window, the CLI, an import). */
+  projectChanged: { what: 'images' | 'annotations' | 'classes' | 'splits' | 'project' };
+}
+
+export type Unsubscribe = () => void;
+
+// ---------- the whole contract ----------
+
+export interface WorkbenchApi {
+  projects: ProjectsApi;
+  images: ImagesApi;
+  annotations: AnnotationsApi;
+  classes: ClassesApi;
+  splits: SplitsApi;
+  coco: CocoApi;
+  stats: StatsApi;
+}
+
+/** What the renderer holds: the api plus events and URLs for image bytes, which each transport forms its own way. */
+export interface WorkbenchClient extends WorkbenchApi {
+  on<E extends keyof WorkbenchEvents>(event: E, listener: (payload: WorkbenchEvents[E]) => void): Unsubscribe;
+  imageUrl(imageId: number, variant: 'full' | 'thumb'): string;
+}
+
+/**
+ * Every method a transport may carry, by domain. The preload exposes exactly these as named functions,
+ * the IPC handlers and the HTTP router accept exactly these; anything else is refused.
+ */
+export const API_METHODS = {
+  projects: ['create', 'open', 'openDemo', 'current', 'close', 'recent'],
+  images: ['import', 'list', 'get', 'setStatus'],
+  annotations: ['list', 'apply'],
+  classes: ['list', 'create', 'update', 'merge', 'delete'],
+  splits: ['get', 'assign', 'set', 'setFrozen'],
+  coco: ['import', 'export'],
+  stats: ['get'],
+} as const satisfies { [D in keyof WorkbenchApi]: readonly (keyof WorkbenchApi[D])[] };
+
+export const API_EVENTS = ['importProgress', 'projectChanged'] as const satisfies readonly (keyof WorkbenchEvents)[];
+
+/** Errors crossing a transport keep their kind and message; the UI shows the message as is. */
+export interface ApiErrorPayload {
+  name: 'UserError' | 'NotFoundError' | 'InternalError';
+  message: string;
+}
