@@ -87,6 +87,26 @@ test('rleToBbox: a run of ones wrapping into the next column spans all rows (mas
   assert.deepEqual(countsToBbox({ h: 4, w: 2, counts: [3, 2, 3] }), [0, 0, 2, 4]);
 });
 
+test('rleToBbox: vectors from the PyPI pycocotools test-suite (ppwwyyxx/cocoapi tests/test_cases.py)', () => {
+  // [[0,1],[1,1]] → [0,0,2,2]
+  assert.deepEqual(rleToBbox(rleFromMask(Uint8Array.from([0, 1, 1, 1]), 2, 2)), [0, 0, 2, 2]);
+  // 10×10 with mask[2:4, 3:6] = 1 (rows 2..3, cols 3..5) → [3,2,3,2]
+  const m = new Uint8Array(100);
+  for (let y = 2; y < 4; y++) for (let x = 3; x < 6; x++) m[y * 10 + x] = 1;
+  assert.deepEqual(rleToBbox(rleFromMask(m, 10, 10)), [3, 2, 3, 2]);
+  // zero-length leading segments ("000..."): the box must equal that of the decoded-and-re-encoded mask
+  const odd = { size: [6, 5] as [number, number], counts: compressCounts([0, 0, 7, 3, 20]) };
+  assert.ok(odd.counts.startsWith('000'));
+  const again = rleFromMask(rleToMask(odd), 6, 5);
+  assert.deepEqual(rleToBbox(odd), rleToBbox(again));
+  // runs: 0 zeros, 0 ones, 7 zeros, ones at flat 7..9 = column 1, rows 1..3
+  assert.deepEqual(rleToBbox(odd), [1, 1, 1, 3]);
+});
+
+test('rleToMask: counts running past the mask are rejected (PyPI pycocotools raises ValueError)', () => {
+  assert.throws(() => rleToMask({ size: [2, 2], counts: compressCounts([1, 5]) }), /invalid RLE/);
+});
+
 test('rleFromPolygons: integer square 10×10 covers exactly 100 pixels', () => {
   // ×5 upsampling: x 0..50. Top edge (u increasing) keeps column n when (u-1+.5)/5-.5 = n, i.e. u = 5n+3 ≤ 50 → n=0..9;
   // y top = ceil((0+.5)/5-.5) → clamped 0; bottom y = ceil(50.5/5-.5) = ceil(9.6) = 10 → rows 0..9 in columns 0..9.

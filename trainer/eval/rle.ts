@@ -115,11 +115,14 @@ export function rleToMask(rle: Rle | RleCounts): Uint8Array {
   const r = 'size' in rle ? decodeRle(rle) : rle;
   const { h, w } = r;
   const mask = new Uint8Array(h * w);
+  let total = 0;
+  for (const c of r.counts) total += c;
+  if (total > h * w) throw new Error(`invalid RLE: counts cover ${total} pixels but the mask has ${h * w}`);
   let idx = 0; // column-major flat index
   let v = 0;
   for (const c of r.counts) {
     if (v) {
-      for (let k = 0; k < c && idx + k < h * w; k++) {
+      for (let k = 0; k < c; k++) {
         const i = idx + k;
         const x = Math.floor(i / h);
         mask[(i - x * h) * w + x] = 1;
@@ -254,7 +257,11 @@ export function rleArea(rle: Rle | RleCounts): number {
   return countsArea('size' in rle ? decompressCounts(rle.counts) : rle.counts);
 }
 
-/** Tight box [x, y, w, h] of the foreground, as rleToBbox (all zeros for an empty mask). */
+/**
+ * Tight box [x, y, w, h] of the foreground, as rleToBbox in the pycocotools published on PyPI
+ * (ppwwyyxx/cocoapi, which skips zero-length foreground runs; the older cocodataset version mis-read them).
+ * A foreground run spanning several columns makes the box span every row. Empty mask → [0, 0, 0, 0].
+ */
 export function countsToBbox(r: RleCounts): [number, number, number, number] {
   const { h, w } = r;
   const m = Math.floor(r.counts.length / 2) * 2;
@@ -264,24 +271,26 @@ export function countsToBbox(r: RleCounts): [number, number, number, number] {
   let xe = 0;
   let ye = 0;
   let cc = 0;
-  let xp = 0;
   for (let j = 0; j < m; j++) {
+    const start = cc;
     cc += r.counts[j];
-    const t = toUint32(cc - (j % 2));
-    const y = t % h;
-    const x = (t - y) / h;
-    if (j % 2 === 0) xp = x;
-    else if (xp < x) {
-      // a run of ones that wraps into the next column touches every row
+    if (j % 2 === 0 || r.counts[j] === 0) continue;
+    const yStart = start % h;
+    const xStart = (start - yStart) / h;
+    const yEnd = (cc - 1) % h;
+    const xEnd = (cc - 1 - yEnd) / h;
+    xs = Math.min(xs, xStart);
+    xe = Math.max(xe, xEnd);
+    if (xStart < xEnd) {
       ys = 0;
       ye = h - 1;
+    } else {
+      ys = Math.min(ys, yStart);
+      ye = Math.max(ye, yEnd);
     }
-    xs = Math.min(xs, x);
-    xe = Math.max(xe, x);
-    ys = Math.min(ys, y);
-    ye = Math.max(ye, y);
   }
-  return [xs, ys, xe - xs + 1, ye - ys + 1];
+  // unsigned arithmetic as in C: with no foreground run at all, xe - xs + 1 wraps
+  return [xs, ys, toUint32(xe - xs + 1), toUint32(ye - ys + 1)];
 }
 
 export function rleToBbox(rle: Rle | RleCounts): [number, number, number, number] {
