@@ -1,0 +1,116 @@
+// The compute backend: chosen once at start-up, recorded in the run, never switched in a hot path.
+// Order: @tensorflow/tfjs-node-gpu → @tensorflow/tfjs-node → WASM (SIMD) → pure-JS CPU.
+// Kernels the WASM backend lacks for training are registered here (see ./wasm_kernels.ts), so model
+// code is identical on every backend.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire, register } from 'node:module';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { registerWasmTrainingKernels } from './wasm_kernels.ts';
+
+export type BackendChoice = 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+/**
+ * Folder holding the tfjs WASM binaries (tfjs-backend-wasm*.wasm). Looked up, in order, in
+ * `FIELDWORK_WASM_DIR` (the packaged app points it at its unpacked resources), then next to the
+ * installed `@tensorflow/tfjs-backend-wasm` package (`dist/`).
+ */
+export function wasmDir(): string {
+  const override = process.env.FIELDWORK_WASM_DIR;
+  if (override) return override.endsWith('/') ? override : override + '/';
+  const require = createRequire(import.meta.url);
+  const main = require.resolve('@tensorflow/tfjs-backend-wasm');
+  // main is .../tfjs-backend-wasm/dist/tf-backend-wasm.node.js
+  return join(dirname(main), '/');
+}
+
+async function tryImport(name: string): Promise<boolean> {
+  try {
+    await import(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let gradientsRegistered = false;
+
+/**
+ * tfjs-core's CommonJS entry has no gradients; they live only in its ESM build, which needs a
+ * resolve hook (./esm_resolve_hook.mjs) to load under Node. Registries and the engine are global,
+ * so the ESM gradient configs serve the CommonJS ops.
+ */
+export async function registerGradients(): Promise<void> {
+  if (gradientsRegistered) return;
+  register(new URL('./esm_resolve_hook.mjs', import.meta.url).href);
+  await import('@tensorflow/tfjs-core/dist/register_all_gradients.js' as string);
+  gradientsRegistered = true;
+}
+
+let initialised: BackendName | null = null;
+
+/**
+ * Picks and initialises the backend once per process. A second call returns the first choice
+ * (and throws if a different explicit backend is asked for).
+ */
+export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendName> {
+  if (initialised) {
+    const want: Record<BackendChoice, BackendName | null> = {
+      auto: null, 'tfjs-node-gpu': 'tensorflow-gpu', 'tfjs-node': 'tensorflow', wasm: 'wasm', cpu: 'cpu',
+    };
+    if (want[choice] && want[choice] !== initialised && !(want[choice] === 'tensorflow-gpu' && initialised === 'tensorflow')) {
+      throw new Error(`Error in initBackend: backend already initialised as ${initialised}, cannot switch to ${choice}`);
+    }
+    return initialised;
+  }
+  const order: BackendChoice[] = choice === 'auto' ? ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] : [choice];
+  for (const c of order) {
+    if (c === 'tfjs-node-gpu' && (await tryImport('@tensorflow/tfjs-node-gpu')) && (await tf.setBackend('tensorflow'))) {
+      initialised = 'tensorflow-gpu';
+    } else if (c === 'tfjs-node' && (await tryImport('@tensorflow/tfjs-node')) && (await tf.setBackend('tensorflow'))) {
+      initialised = 'tensorflow';
+    } else if (c === 'wasm' && (await initWasm())) {
+      initialised = 'wasm';
+    } else if (c === 'cpu' && (await tf.setBackend('cpu'))) {
+      initialised = 'cpu';
+    }
+    if (initialised) break;
+  }
+  if (!initialised) throw new Error(`Error in initBackend: no usable backend for choice ${choice}`);
+  await tf.ready();
+  await registerGradients();
+  return initialised;
+}
+
+let wasmPathsSet = false;
+
+async function initWasm(): Promise<boolean> {
+  const dir = wasmDir();
+  if (!existsSync(join(dir, 'tfjs-backend-wasm-simd.wasm')) && !existsSync(join(dir, 'tfjs-backend-wasm.wasm'))) return false;
+  await import('@tensorflow/tfjs-backend-wasm');
+  if (!wasmPathsSet) setWasmPaths(dir);
+  wasmPathsSet = true;
+  try {
+    if (!(await tf.setBackend('wasm'))) return false;
+  } catch {
+    return false;
+  }
+  registerWasmTrainingKernels();
+  return true;
+}
+
+/** For tests: make an additional backend available and active without changing the recorded choice. */
+export async function useBackendForTest(name: 'wasm' | 'cpu'): Promise<void> {
+  if (name === 'wasm') {
+    if (!tf.findBackend('wasm') || tf.getBackend() !== 'wasm') {
+      if (!(await initWasm())) throw new Error('Error in useBackendForTest: wasm backend unavailable');
+    }
+  } else {
+    await tf.setBackend('cpu');
+  }
+  await tf.ready();
+  await registerGradients();
+}

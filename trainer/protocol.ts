@@ -1,0 +1,104 @@
+// TrainerProtocol: the run configuration and the events the trainer streams (stdout with --json,
+// metrics.jsonl in the run folder, or the onEvent callback of train()). Types only, no runtime code
+// beyond the type guard, so the app can import it with `import type`.
+export type { RunConfig } from './config.ts';
+
+/** Loss values by name, e.g. { loss_objectness, loss_rpn_box, loss_classifier, loss_box, loss_mask, total }. */
+export type LossValues = Record<string, number>;
+
+/** The 12 COCOeval summary numbers: AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl. */
+export type CocoStats = number[];
+
+export interface StartedEvent {
+  type: 'started';
+  time: string;
+  /** Backend actually used: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'. */
+  backend: string;
+  /** Short human-readable summary, e.g. "cpu preset, R-custom FPN 64ch, 160px, 12 epochs". */
+  configSummary: string;
+  totalIterations: number;
+  trainImages: number;
+  valImages: number;
+  /** Iteration training starts from (0, or the resumed checkpoint's). */
+  startIteration: number;
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  time: string;
+  iteration: number;
+  totalIterations: number;
+  /** Fractional epoch over the train split. */
+  epoch: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+  lr: number;
+  losses: LossValues;
+}
+
+export interface MetricEvent {
+  type: 'metric';
+  time: string;
+  /** e.g. 'val/bbox/AP', 'val/segm/AP50'. */
+  name: string;
+  value: number;
+  iteration: number;
+}
+
+export interface CheckpointEvent {
+  type: 'checkpoint';
+  time: string;
+  /** Absolute path of the checkpoint folder. */
+  path: string;
+  iteration: number;
+  /** 'last' for the periodic one, 'best' when it is also the best by val box AP. */
+  kind: 'last' | 'best';
+}
+
+export interface EvaluationEvent {
+  type: 'evaluation';
+  time: string;
+  split: 'train' | 'val' | 'test';
+  iteration: number;
+  bbox: CocoStats;
+  segm: CocoStats;
+  /** Per-category box AP (AP@[.5:.95]) by category id, when the evaluator provides it. */
+  perCategory?: Record<string, unknown>;
+}
+
+export interface DoneEvent {
+  type: 'done';
+  time: string;
+  iteration: number;
+  /** Final val stats (empty arrays when there is no val split). */
+  bbox: CocoStats;
+  segm: CocoStats;
+  /** Path of the predictions file written for the val/test split, when any. */
+  predictionsPath?: string;
+  /** 'completed' normally, 'cancelled' when the signal aborted the run (resumable). */
+  reason: 'completed' | 'cancelled';
+}
+
+export interface FailedEvent {
+  type: 'failed';
+  time: string;
+  reason: string;
+  iteration?: number;
+}
+
+export type TrainerEvent =
+  | StartedEvent
+  | ProgressEvent
+  | MetricEvent
+  | CheckpointEvent
+  | EvaluationEvent
+  | DoneEvent
+  | FailedEvent;
+
+export type TrainerEventType = TrainerEvent['type'];
+
+/** Exit codes of the CLI. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_CANCELLED = 3;
