@@ -1,0 +1,153 @@
+// The `fieldwork` command line: the same services as the app, for scripts and servers.
+// Exit code 0 on success; otherwise 1 (bad input) or 2 (usage) with a one-line reason on stderr.
+import { parseArgs } from 'node:util';
+import type { DatasetStats, Split } from '../api.ts';
+import { exportCoco } from '../services/coco_export.ts';
+import { importCoco } from '../services/coco_import.ts';
+import { NotFoundError, UserError } from '../services/errors.ts';
+import { importImages } from '../services/images.ts';
+import { Project } from '../services/project.ts';
+import { isSplit } from '../services/splits.ts';
+import { datasetStats } from '../services/stats.ts';
+
+const USAGE = `usage:
+  fieldwork create <project-dir> [--name N]
+  fieldwork import <project-dir> <path>...
+  fieldwork import-coco <project-dir> <coco.json | export-folder> [--split train|val|test] [--json]
+  fieldwork export-coco <project-dir> <out.json> [--split S] [--images-dir D]
+  fieldwork stats <project-dir> [--json]
+  fieldwork eval --gt <coco.json> --dt <coco-results.json> --iou-type bbox|segm [--json]`;
+
+class UsageError extends Error {}
+
+type Out = { log: (line: string) => void; error: (line: string) => void };
+
+export async function main(argv: string[], out: Out = { log: (l) => console.log(l), error: (l) => console.error(l) }): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'create': {
+        const { values, positionals } = parse(rest, { name: { type: 'string' } }, 1);
+        const project = Project.create(positionals[0], values.name as string | undefined);
+        out.log(`created project "${project.info().name}" in ${project.dir}`);
+        project.close();
+        return 0;
+      }
+      case 'import': {
+        const { values, positionals } = parse(rest, { json: { type: 'boolean' } }, 2, Infinity);
+        return await withProject(positionals[0], async (project) => {
+          const report = await importImages(project, positionals.slice(1), { onProgress: progress(out, values.json) });
+          if (values.json) out.log(JSON.stringify(report));
+          else {
+            out.log(`imported ${report.imported.length} images, ${report.alreadyPresent.length} already present, ${report.failed.length} failed`);
+            for (const f of report.failed) out.log(`  failed: ${f.path}: ${f.reason}`);
+          }
+          return report.failed.length > 0 && report.imported.length === 0 && report.alreadyPresent.length === 0 ? 1 : 0;
+        });
+      }
+      case 'import-coco': {
+        const { values, positionals } = parse(rest, { split: { type: 'string' }, json: { type: 'boolean' } }, 2);
+        const split = checkSplit(values.split);
+        return await withProject(positionals[0], async (project) => {
+          const report = await importCoco(project, positionals[1], { split, onProgress: progress(out, values.json) });
+          if (values.json) {
+            out.log(JSON.stringify(report));
+            return 0;
+          }
+          out.log(`imported ${report.images} images and ${report.annotations} annotations (train ${report.splits.train}, val ${report.splits.val}, test ${report.splits.test})`);
+          for (const [name, n] of Object.entries(report.perClass)) out.log(`  ${name}: ${n}`);
+          for (const c of report.categoriesSkipped) out.log(`  skipped category ${c.id} "${c.name}": ${c.reason}`);
+          for (const m of report.missingImages) out.log(`  missing: ${m.path}: ${m.reason}`);
+          for (const f of report.failedImages) out.log(`  failed: ${f.path}: ${f.reason}`);
+          for (const w of report.warnings) out.log(`  ${w}`);
+          return 0;
+        });
+      }
+      case 'export-coco': {
+        const { values, positionals } = parse(rest, { split: { type: 'string' }, 'images-dir': { type: 'string' } }, 2);
+        const split = checkSplit(values.split);
+        return await withProject(positionals[0], async (project) => {
+          const summary = exportCoco(project, positionals[1], { split, imagesDir: values['images-dir'] as string | undefined });
+          out.log(`wrote ${summary.path}: ${summary.images} images, ${summary.annotations} annotations, ${summary.categories} categories`);
+          return 0;
+        });
+      }
+      case 'stats': {
+        const { values, positionals } = parse(rest, { json: { type: 'boolean' } }, 1);
+        return await withProject(positionals[0], async (project) => {
+          const stats = datasetStats(project);
+          out.log(values.json ? JSON.stringify(stats) : formatStats(stats));
+          return 0;
+        });
+      }
+      case 'eval': {
+        const { runEvalCommand } = await import('../../trainer/eval/cli.ts');
+        return await runEvalCommand(rest);
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      out.error(`fieldwork: ${err.message}\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof UserError || err instanceof NotFoundError) {
+      out.error(`fieldwork: ${err.message}`);
+      return 1;
+    }
+    out.error(`fieldwork: internal error: ${(err as Error).stack ?? err}`);
+    return 1;
+  }
+}
+
+function parse(args: string[], options: Parameters<typeof parseArgs>[0]['options'], min: number, max = min) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (parsed.positionals.length < min || parsed.positionals.length > max) throw new UsageError('wrong number of arguments');
+  return parsed;
+}
+
+function checkSplit(value: unknown): Split | undefined {
+  if (value === undefined) return undefined;
+  if (!isSplit(value)) throw new UsageError(`--split must be train, val or test, not "${value}"`);
+  return value;
+}
+
+async function withProject(dir: string, fn: (project: Project) => Promise<number>): Promise<number> {
+  const project = Project.open(dir);
+  try {
+    return await fn(project);
+  } finally {
+    project.close();
+  }
+}
+
+function progress(out: Out, json: unknown) {
+  if (json || !process.stderr.isTTY) return undefined;
+  return (done: number, total: number) => process.stderr.write(`\r${done}/${total} images${done === total ? '\n' : ''}`);
+}
+
+export function formatStats(s: DatasetStats): string {
+  const lines = [
+    `images: ${s.images} (${s.labelledImages} labelled, ${s.unlabelledImages} unlabelled)`,
+    `annotations: ${s.annotations} (${s.objectsPerImage.toFixed(2)} per labelled image)`,
+    `splits: train ${s.perSplit.train.images} images / ${s.perSplit.train.annotations} objects, val ${s.perSplit.val.images} / ${s.perSplit.val.annotations}, test ${s.perSplit.test.images} / ${s.perSplit.test.annotations}`,
+    '',
+    'class'.padEnd(24) + 'instances'.padStart(10) + 'images'.padStart(8) + 'train'.padStart(8) + 'val'.padStart(6) + 'test'.padStart(6),
+  ];
+  for (const c of s.classes) {
+    lines.push(c.name.padEnd(24) + String(c.instances).padStart(10) + String(c.images).padStart(8) + String(c.perSplit.train).padStart(8) + String(c.perSplit.val).padStart(6) + String(c.perSplit.test).padStart(6));
+  }
+  return lines.join('\n');
+}

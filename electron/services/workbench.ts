@@ -1,0 +1,220 @@
+// The services behind the WorkbenchApi, in plain Node: one object that Electron's IPC handlers and the
+// browser mode's HTTP router both call. Holds the open project and emits the api's events.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Split, WorkbenchApi, WorkbenchEvents } from '../api.ts';
+import { applyOps, listAnnotations } from './annotations.ts';
+import { createClass, deleteClass, listClasses, mergeClasses, updateClass } from './classes.ts';
+import { exportCoco } from './coco_export.ts';
+import { importCoco } from './coco_import.ts';
+import { UserError } from './errors.ts';
+import { getImage, imageFiles, importImages, listImages, setImageStatus } from './images.ts';
+import { DB_FILE, Project } from './project.ts';
+import { assignSplits, setFrozen, setSplit, splitState } from './splits.ts';
+import { datasetStats } from './stats.ts';
+
+export interface WorkbenchOptions {
+  /** Where recent projects and the demo project live (Electron's userData; a temp dir in tests). */
+  userDataDir: string;
+  /** The app's resources/ folder (demo data). */
+  resourcesDir: string;
+  /** Largest image accepted on import, in pixels. */
+  maxPixels?: number;
+}
+
+type Listener<E extends keyof WorkbenchEvents> = (payload: WorkbenchEvents[E]) => void;
+
+export class Workbench {
+  readonly api: WorkbenchApi;
+  #project: Project | null = null;
+  #listeners = new Map<keyof WorkbenchEvents, Set<Listener<keyof WorkbenchEvents>>>();
+  readonly #options: WorkbenchOptions;
+
+  constructor(options: WorkbenchOptions) {
+    this.#options = options;
+    mkdirSync(options.userDataDir, { recursive: true });
+    this.api = this.#buildApi();
+  }
+
+  get project(): Project {
+    if (!this.#project) throw new UserError('No project is open; create or open one first.');
+    return this.#project;
+  }
+
+  hasProject(): boolean {
+    return this.#project !== null;
+  }
+
+  on<E extends keyof WorkbenchEvents>(event: E, listener: Listener<E>): () => void {
+    const set = this.#listeners.get(event) ?? new Set();
+    set.add(listener as Listener<keyof WorkbenchEvents>);
+    this.#listeners.set(event, set);
+    return () => set.delete(listener as Listener<keyof WorkbenchEvents>);
+  }
+
+  emit<E extends keyof WorkbenchEvents>(event: E, payload: WorkbenchEvents[E]): void {
+    for (const listener of this.#listeners.get(event) ?? []) listener(payload);
+  }
+
+  /** Files behind the media routes (`fieldwork-media://images/<id>` in Electron, `/files/images/<id>` in the browser). */
+  mediaFile(kind: 'images' | 'thumbs', id: number): string {
+    const files = imageFiles(this.project, id);
+    return kind === 'images' ? files.full : files.thumb;
+  }
+
+  close(): void {
+    this.#project?.close();
+    this.#project = null;
+  }
+
+  #setProject(project: Project): void {
+    this.#project?.close();
+    this.#project = project;
+    this.#remember(project.dir);
+    this.emit('projectChanged', { what: 'project' });
+  }
+
+  #recentFile(): string {
+    return join(this.#options.userDataDir, 'recent.json');
+  }
+
+  #recent(): string[] {
+    try {
+      const list = JSON.parse(readFileSync(this.#recentFile(), 'utf8'));
+      return Array.isArray(list) ? list.filter((p) => typeof p === 'string' && existsSync(join(p, DB_FILE))) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  #remember(dir: string): void {
+    const list = [dir, ...this.#recent().filter((p) => p !== dir)].slice(0, 10);
+    writeFileSync(this.#recentFile(), JSON.stringify(list, null, 2));
+  }
+
+  #progress(job: string) {
+    return (done: number, total: number, current: string) => this.emit('importProgress', { job, done, total, current });
+  }
+
+  #buildApi(): WorkbenchApi {
+    const wb = this;
+    const changed = <T>(what: WorkbenchEvents['projectChanged']['what'], value: T): T => {
+      wb.emit('projectChanged', { what });
+      return value;
+    };
+    return {
+      projects: {
+        async create(dir, name) {
+          if (typeof dir !== 'string' || dir.trim() === '') throw new UserError('Choose a folder for the new project.');
+          wb.#setProject(Project.create(dir, name));
+          return wb.project.info();
+        },
+        async open(dir) {
+          if (typeof dir !== 'string' || dir.trim() === '') throw new UserError('Choose a project folder to open.');
+          wb.#setProject(Project.open(dir));
+          return wb.project.info();
+        },
+        async openDemo() {
+          const dir = join(wb.#options.userDataDir, 'demo-project');
+          if (existsSync(join(dir, DB_FILE))) {
+            wb.#setProject(Project.open(dir));
+          } else {
+            const demo = resolve(wb.#options.resourcesDir, 'demo');
+            if (!existsSync(demo)) throw new UserError(`The demo data is missing from ${demo}.`);
+            const project = Project.create(dir, 'Demo: wagon defects');
+            try {
+              await importCoco(project, demo, { onProgress: wb.#progress('coco') });
+            } catch (err) {
+              project.close();
+              throw err;
+            }
+            wb.#setProject(project);
+          }
+          return wb.project.info();
+        },
+        async current() {
+          return wb.#project?.info() ?? null;
+        },
+        async close() {
+          wb.close();
+        },
+        async recent() {
+          return wb.#recent();
+        },
+      },
+      images: {
+        async import(paths) {
+          if (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string')) throw new UserError('Give a list of file or folder paths.');
+          const report = await importImages(wb.project, paths, { maxPixels: wb.#options.maxPixels, onProgress: wb.#progress('images') });
+          return changed('images', report);
+        },
+        async list(query) {
+          return listImages(wb.project, query ?? {});
+        },
+        async get(id) {
+          return getImage(wb.project, id);
+        },
+        async setStatus(id, status) {
+          return changed('images', setImageStatus(wb.project, id, status));
+        },
+      },
+      annotations: {
+        async list(imageId) {
+          getImage(wb.project, imageId);
+          return listAnnotations(wb.project, imageId);
+        },
+        async apply(imageId, ops) {
+          return changed('annotations', applyOps(wb.project, imageId, ops));
+        },
+      },
+      classes: {
+        async list() {
+          return listClasses(wb.project);
+        },
+        async create(name, color) {
+          return changed('classes', createClass(wb.project, name, color));
+        },
+        async update(id, patch) {
+          return changed('classes', updateClass(wb.project, id, patch ?? {}));
+        },
+        async merge(fromId, intoId) {
+          return changed('classes', mergeClasses(wb.project, fromId, intoId));
+        },
+        async delete(id, reassignTo) {
+          deleteClass(wb.project, id, reassignTo ?? null);
+          wb.emit('projectChanged', { what: 'classes' });
+        },
+      },
+      splits: {
+        async get() {
+          return splitState(wb.project);
+        },
+        async assign(ratios, seed) {
+          return changed('splits', assignSplits(wb.project, ratios, seed));
+        },
+        async set(imageIds, split: Split) {
+          return changed('splits', setSplit(wb.project, imageIds, split));
+        },
+        async setFrozen(frozen) {
+          return changed('splits', setFrozen(wb.project, Boolean(frozen)));
+        },
+      },
+      coco: {
+        async import(path, options) {
+          if (typeof path !== 'string' || path.trim() === '') throw new UserError('Give the path of a COCO JSON file or export folder.');
+          const report = await importCoco(wb.project, path, { ...options, maxPixels: wb.#options.maxPixels, onProgress: wb.#progress('coco') });
+          return changed('images', report);
+        },
+        async export(outPath, options) {
+          if (typeof outPath !== 'string' || outPath.trim() === '') throw new UserError('Give the path of the COCO JSON to write.');
+          return exportCoco(wb.project, outPath, options ?? {});
+        },
+      },
+      stats: {
+        async get() {
+          return datasetStats(wb.project);
+        },
+      },
+    };
+  }
+}

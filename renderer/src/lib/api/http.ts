@@ -1,0 +1,90 @@
+// Browser-mode transport: POST /api/<domain>/<method> {"args": [...]} and a WebSocket at /events.
+// Authentication is the HttpOnly cookie the server set when the page was opened with ?token=.
+import {
+  API_METHODS,
+  type ApiErrorPayload,
+  type Unsubscribe,
+  type WorkbenchClient,
+  type WorkbenchEvents,
+} from '../../../../electron/api.ts';
+import { ApiError } from './errors.ts';
+
+type Listener = (payload: unknown) => void;
+
+export function createHttpClient(origin: string = location.origin): WorkbenchClient {
+  const listeners = new Map<string, Set<Listener>>();
+  const events = new EventSocket(origin, (event, payload) => {
+    for (const listener of listeners.get(event) ?? []) listener(payload);
+  });
+
+  async function call(domain: string, method: string, args: unknown[]): Promise<unknown> {
+    // JSON turns a trailing `undefined` into null, which an options parameter would reject.
+    while (args.length > 0 && args[args.length - 1] === undefined) args = args.slice(0, -1);
+    let response: Response;
+    try {
+      response = await fetch(`${origin}/api/${domain}/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        credentials: 'same-origin',
+        body: JSON.stringify({ args }),
+      });
+    } catch (err) {
+      throw new ApiError({ name: 'InternalError', message: `The Fieldwork server is not reachable (${String(err)})` });
+    }
+    const body = (await response.json().catch(() => null)) as { result?: unknown; error?: ApiErrorPayload } | null;
+    if (!response.ok || !body || 'error' in body) {
+      throw new ApiError(body?.error ?? { name: 'InternalError', message: `${domain}.${method} failed: HTTP ${response.status}` });
+    }
+    return body.result;
+  }
+
+  const client: Record<string, unknown> = {};
+  for (const [domain, methods] of Object.entries(API_METHODS)) {
+    const functions: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    for (const method of methods) functions[method] = (...args) => call(domain, method, args);
+    client[domain] = functions;
+  }
+  client.on = <E extends keyof WorkbenchEvents>(event: E, listener: (p: WorkbenchEvents[E]) => void): Unsubscribe => {
+    let set = listeners.get(event);
+    if (!set) listeners.set(event, (set = new Set()));
+    set.add(listener as Listener);
+    events.ensureOpen();
+    return () => set.delete(listener as Listener);
+  };
+  client.imageUrl = (imageId: number, variant: 'full' | 'thumb') =>
+    `${origin}/files/${variant === 'full' ? 'images' : 'thumbs'}/${imageId}`;
+  return client as unknown as WorkbenchClient;
+}
+
+/** One WebSocket for all events, reopened with back-off when the server restarts. */
+class EventSocket {
+  #socket: WebSocket | null = null;
+  #retryMs = 500;
+  readonly #url: string;
+  readonly #dispatch: (event: string, payload: unknown) => void;
+
+  constructor(origin: string, dispatch: (event: string, payload: unknown) => void) {
+    this.#url = origin.replace(/^http/, 'ws') + '/events';
+    this.#dispatch = dispatch;
+  }
+
+  ensureOpen(): void {
+    if (this.#socket) return;
+    const socket = new WebSocket(this.#url);
+    this.#socket = socket;
+    socket.onopen = () => (this.#retryMs = 500);
+    socket.onmessage = (message) => {
+      try {
+        const { event, payload } = JSON.parse(String(message.data)) as { event: string; payload: unknown };
+        this.#dispatch(event, payload);
+      } catch {
+        // A malformed frame is not worth breaking the UI over.
+      }
+    };
+    socket.onclose = () => {
+      this.#socket = null;
+      setTimeout(() => this.ensureOpen(), this.#retryMs);
+      this.#retryMs = Math.min(this.#retryMs * 2, 10_000);
+    };
+  }
+}

@@ -1,0 +1,105 @@
+// Top-level state: which screen is showing, the open project, and app-wide notices.
+// The route lives in the URL hash (#/images/12) so a reload comes back to the same place.
+import type { ProjectInfo, WorkbenchClient } from '../../../../electron/api.ts';
+import { errorMessage } from '../api/errors.ts';
+import { Notices } from './notices.svelte.ts';
+import { ProjectState } from './project.svelte.ts';
+
+export type Route = { screen: 'home' } | { screen: 'project' } | { screen: 'annotate'; imageId: number };
+
+function parseHash(hash: string): Route {
+  const image = /^#\/images\/(\d+)$/.exec(hash);
+  if (image) return { screen: 'annotate', imageId: Number(image[1]) };
+  if (hash === '#/project') return { screen: 'project' };
+  return { screen: 'home' };
+}
+
+function routeHash(route: Route): string {
+  if (route.screen === 'annotate') return `#/images/${route.imageId}`;
+  return route.screen === 'project' ? '#/project' : '#/';
+}
+
+export class AppState {
+  readonly client: WorkbenchClient;
+  readonly notices = new Notices();
+  project = $state.raw<ProjectState | null>(null);
+  recent = $state.raw<string[]>([]);
+  route = $state.raw<Route>({ screen: 'home' });
+  starting = $state(true);
+  busy = $state(false);
+
+  constructor(client: WorkbenchClient) {
+    this.client = client;
+    // The token has done its job (the server set a cookie); keep it out of history and bookmarks.
+    if (location.search.includes('token=')) history.replaceState(null, '', location.pathname + location.hash);
+    window.addEventListener('hashchange', () => this.#followHash());
+    void this.#start();
+  }
+
+  async #start(): Promise<void> {
+    try {
+      const [current, recent] = await Promise.all([this.client.projects.current(), this.client.projects.recent()]);
+      this.recent = recent;
+      if (current) await this.#adopt(current, false);
+      this.#followHash();
+    } catch (err) {
+      this.notices.show(errorMessage(err), 'error');
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  #followHash(): void {
+    const route = parseHash(location.hash);
+    this.route = this.project ? (route.screen === 'home' ? { screen: 'project' } : route) : { screen: 'home' };
+  }
+
+  navigate(route: Route): void {
+    this.route = route;
+    const hash = routeHash(route);
+    if (location.hash !== hash) history.pushState(null, '', hash);
+  }
+
+  async #adopt(info: ProjectInfo, navigate = true): Promise<void> {
+    this.project?.dispose();
+    const project = new ProjectState(info, this.client, this.notices);
+    this.project = project;
+    await project.refreshAll();
+    if (navigate) this.navigate({ screen: 'project' });
+  }
+
+  async createProject(dir: string, name: string): Promise<void> {
+    if (!dir.trim()) return this.notices.show('Enter the folder for the new project.', 'warning');
+    await this.#run(async () => this.#adopt(await this.client.projects.create(dir.trim(), name.trim() || undefined)));
+  }
+
+  async openProject(dir: string): Promise<void> {
+    if (!dir.trim()) return this.notices.show('Enter the folder of the project to open.', 'warning');
+    await this.#run(async () => this.#adopt(await this.client.projects.open(dir.trim())));
+  }
+
+  async openDemo(): Promise<void> {
+    await this.#run(async () => this.#adopt(await this.client.projects.openDemo()));
+  }
+
+  async closeProject(): Promise<void> {
+    await this.#run(async () => {
+      await this.client.projects.close();
+      this.project?.dispose();
+      this.project = null;
+      this.recent = await this.client.projects.recent();
+      this.navigate({ screen: 'home' });
+    });
+  }
+
+  async #run(work: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    try {
+      await work();
+    } catch (err) {
+      this.notices.show(errorMessage(err), 'error');
+    } finally {
+      this.busy = false;
+    }
+  }
+}

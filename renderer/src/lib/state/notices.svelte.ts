@@ -1,0 +1,21 @@
+export interface Notice {
+  id: number;
+  text: string;
+  kind: 'info' | 'warning' | 'error';
+}
+
+/** Short messages shown at the bottom of the window (refused shapes, failed calls, confirmations). */
+export class Notices {
+  list = $state<Notice[]>([]);
+  #next = 1;
+
+  show(text: string, kind: Notice['kind'] = 'info', ms = kind === 'error' ? 8000 : 4000): void {
+    const id = this.#next++;
+    this.list = [...this.list.slice(-3), { id, text, kind }];
+    setTimeout(() => this.dismiss(id), ms);
+  }
+
+  dismiss(id: number): void {
+    this.list = this.list.filter((n) => n.id !== id);
+  }
+}

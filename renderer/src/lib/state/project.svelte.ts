@@ -1,0 +1,201 @@
+// What the project screen shows: images (filtered), classes, stats, splits, and import/export jobs.
+import type {
+  CocoExportSummary,
+  CocoImportReport,
+  DatasetStats,
+  ImageImportReport,
+  ImageListQuery,
+  ImageStatus,
+  ImageSummary,
+  ImportProgress,
+  LabelClass,
+  ProjectInfo,
+  Split,
+  SplitRatios,
+  SplitState,
+  Unsubscribe,
+  WorkbenchClient,
+} from '../../../../electron/api.ts';
+import { errorMessage } from '../api/errors.ts';
+import type { Notices } from './notices.svelte.ts';
+
+export class ProjectState {
+  readonly info: ProjectInfo;
+  images = $state.raw<ImageSummary[]>([]);
+  imagesLoaded = $state(false);
+  filter = $state<ImageListQuery>({});
+  classes = $state.raw<LabelClass[]>([]);
+  stats = $state.raw<DatasetStats | null>(null);
+  splits = $state.raw<SplitState | null>(null);
+  progress = $state.raw<ImportProgress | null>(null);
+  busy = $state<string | null>(null);
+  imageReport = $state.raw<ImageImportReport | null>(null);
+  cocoReport = $state.raw<CocoImportReport | null>(null);
+  exportSummary = $state.raw<CocoExportSummary | null>(null);
+
+  readonly client: WorkbenchClient;
+  readonly notices: Notices;
+  readonly #unsubscribe: Unsubscribe[] = [];
+  #imagesRequest = 0;
+
+  constructor(info: ProjectInfo, client: WorkbenchClient, notices: Notices) {
+    this.info = info;
+    this.client = client;
+    this.notices = notices;
+    this.#unsubscribe.push(
+      client.on('importProgress', (p) => (this.progress = p)),
+      client.on('projectChanged', ({ what }) => {
+        if (what === 'images' || what === 'annotations' || what === 'project') void this.refreshImages();
+        if (what === 'classes' || what === 'annotations' || what === 'project') void this.refreshClasses();
+        if (what === 'splits' || what === 'images' || what === 'project') void this.refreshSplits();
+        void this.refreshStats();
+      }),
+    );
+  }
+
+  dispose(): void {
+    for (const off of this.#unsubscribe) off();
+  }
+
+  classById(id: number): LabelClass | undefined {
+    return this.classes.find((c) => c.id === id);
+  }
+
+  async refreshAll(): Promise<void> {
+    await Promise.all([this.refreshImages(), this.refreshClasses(), this.refreshStats(), this.refreshSplits()]);
+  }
+
+  async refreshImages(): Promise<void> {
+    const request = ++this.#imagesRequest;
+    const query: ImageListQuery = {};
+    if (this.filter.split) query.split = this.filter.split;
+    if (this.filter.status) query.status = this.filter.status;
+    if (this.filter.classId !== undefined) query.classId = this.filter.classId;
+    const images = await this.#guard(() => this.client.images.list(query));
+    if (images && request === this.#imagesRequest) {
+      this.images = images;
+      this.imagesLoaded = true;
+    }
+  }
+
+  async refreshClasses(): Promise<void> {
+    const classes = await this.#guard(() => this.client.classes.list());
+    if (classes) this.classes = classes.slice().sort((a, b) => a.order - b.order);
+  }
+
+  async refreshStats(): Promise<void> {
+    const stats = await this.#guard(() => this.client.stats.get());
+    if (stats) this.stats = stats;
+  }
+
+  async refreshSplits(): Promise<void> {
+    const splits = await this.#guard(() => this.client.splits.get());
+    if (splits) this.splits = splits;
+  }
+
+  setFilter(filter: ImageListQuery): void {
+    this.filter = filter;
+    void this.refreshImages();
+  }
+
+  /** Replaces one image's summary in place (status change, new annotation count). */
+  updateImage(image: ImageSummary): void {
+    this.images = this.images.map((i) => (i.id === image.id ? image : i));
+  }
+
+  async setStatus(imageId: number, status: ImageStatus): Promise<void> {
+    const image = await this.#guard(() => this.client.images.setStatus(imageId, status));
+    if (image) this.updateImage(image);
+  }
+
+  // ---------- import / export ----------
+
+  async importImages(paths: string[]): Promise<void> {
+    if (paths.length === 0) return this.notices.show('Enter at least one image file or folder path.', 'warning');
+    await this.#job('Importing images', async () => {
+      this.imageReport = await this.client.images.import(paths);
+      this.cocoReport = null;
+    });
+  }
+
+  async importCoco(path: string, split: Split | undefined): Promise<void> {
+    if (!path) return this.notices.show('Enter the path of a COCO JSON file or export folder.', 'warning');
+    await this.#job('Importing COCO', async () => {
+      this.cocoReport = await this.client.coco.import(path, split ? { split } : undefined);
+      this.imageReport = null;
+    });
+  }
+
+  async exportCoco(path: string, split: Split | undefined): Promise<void> {
+    if (!path) return this.notices.show('Enter the path of the COCO JSON file to write.', 'warning');
+    await this.#job('Exporting COCO', async () => {
+      this.exportSummary = await this.client.coco.export(path, split ? { split } : undefined);
+      this.notices.show(`Exported ${this.exportSummary.annotations} annotations of ${this.exportSummary.images} images to ${this.exportSummary.path}`);
+    });
+  }
+
+  // ---------- splits ----------
+
+  async assignSplits(ratios: SplitRatios, seed: number): Promise<void> {
+    await this.#job('Assigning splits', async () => {
+      this.splits = await this.client.splits.assign(ratios, seed);
+    });
+  }
+
+  async setFrozen(frozen: boolean): Promise<void> {
+    const splits = await this.#guard(() => this.client.splits.setFrozen(frozen));
+    if (splits) this.splits = splits;
+  }
+
+  // ---------- classes ----------
+
+  async createClass(name: string, color?: string): Promise<LabelClass | null> {
+    const trimmed = name.trim();
+    if (!trimmed) {
+      this.notices.show('A class needs a name.', 'warning');
+      return null;
+    }
+    const created = await this.#guard(() => this.client.classes.create(trimmed, color));
+    await this.refreshClasses();
+    return created;
+  }
+
+  async updateClass(id: number, patch: { name?: string; color?: string }): Promise<void> {
+    await this.#guard(() => this.client.classes.update(id, patch));
+    await this.refreshClasses();
+  }
+
+  async mergeClass(fromId: number, intoId: number): Promise<void> {
+    await this.#guard(() => this.client.classes.merge(fromId, intoId));
+    await Promise.all([this.refreshClasses(), this.refreshStats()]);
+  }
+
+  async deleteClass(id: number, reassignTo: number | null): Promise<void> {
+    await this.#guard(() => this.client.classes.delete(id, reassignTo));
+    await Promise.all([this.refreshClasses(), this.refreshStats(), this.refreshImages()]);
+  }
+
+  async #job(label: string, work: () => Promise<void>): Promise<void> {
+    if (this.busy) return this.notices.show(`Please wait: ${this.busy.toLowerCase()} is still running.`, 'warning');
+    this.busy = label;
+    this.progress = null;
+    try {
+      await work();
+    } catch (err) {
+      this.notices.show(`${label} failed: ${errorMessage(err)}`, 'error');
+    } finally {
+      this.busy = null;
+      this.progress = null;
+    }
+    await this.refreshAll();
+  }
+
+  async #guard<T>(call: () => Promise<T>): Promise<T | null> {
+    try {
+      return await call();
+    } catch (err) {
+      this.notices.show(errorMessage(err), 'error');
+      return null;
+    }
+  }
+}
