@@ -107,7 +107,7 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
   }
 }
 
-function parse(args: string[], options: Parameters<typeof parseArgs>[0]['options'], min: number, max = min) {
+function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>, min: number, max = min) {
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
