@@ -274,7 +274,7 @@ export function evaluateCoco(
       }
       for (let ai = 0; ai < A; ai++) {
         const [lo, hi] = p.areaRng[ai];
-        const gIgn = g.map((x) => (x.iscrowd || x.area < lo || x.area > hi ? 1 : 0));
+        const gIgn: number[] = g.map((x) => (x.iscrowd || x.area < lo || x.area > hi ? 1 : 0));
         // stable: non-ignored gt first
         const gtind = g.map((_, j) => j).sort((x, y) => gIgn[x] - gIgn[y] || x - y);
         const G = g.length;
