@@ -137,8 +137,7 @@ export async function importCoco(
   sources.forEach((s, si) => {
     for (const a of s.data.annotations) annotationsPerCategory.set(`${si}:${a?.category_id}`, (annotationsPerCategory.get(`${si}:${a?.category_id}`) ?? 0) + 1);
   });
-  const usedNames = new Map<string, number>();
-  const categoryName = new Map<string, string>(); // `${si}:${id}` → class name
+  const categoryName = new Map<string, string>(); // `${source index}:${id}` → class name
   const errors: string[] = [];
   sources.forEach((s, si) => {
     const ids = new Set<number>();
@@ -150,25 +149,26 @@ export async function importCoco(
       if (ids.has(c.id)) errors.push(`${basename(s.jsonPath)}: category id ${c.id} appears twice`);
       ids.add(c.id);
       try {
-        const name = validateClassName(c.name, `category ${c.id} name`);
-        categoryName.set(`${si}:${c.id}`, name);
-        usedNames.set(name, (usedNames.get(name) ?? 0) + (annotationsPerCategory.get(`${si}:${c.id}`) ?? 0));
+        categoryName.set(`${si}:${c.id}`, validateClassName(c.name, `category ${c.id} name`));
       } catch (err) {
         errors.push(`${basename(s.jsonPath)}: ${(err as Error).message}`);
       }
     }
   });
-  const allCategories = sources.flatMap((s, si) => (s.data.categories as CocoCategory[]).map((c) => ({ c, si })));
-  const superNames = new Set(allCategories.map(({ c }) => c?.supercategory).filter((v): v is string => typeof v === 'string'));
+  // A category with no annotations is Roboflow's placeholder when it has id 0, names the others'
+  // supercategory, or shares its name with another category; other empty categories become classes.
+  const allCategories = sources.flatMap((s, si) => (s.data.categories as CocoCategory[]).filter((c) => c && Number.isInteger(c.id)).map((c) => ({ c, si })));
+  const superNames = new Set(allCategories.map(({ c }) => c.supercategory).filter((v): v is string => typeof v === 'string'));
   const skippedKeys = new Set<string>();
   for (const { c, si } of allCategories) {
-    const name = categoryName.get(`${si}:${c.id}`);
-    if (name === undefined || (usedNames.get(name) ?? 0) > 0) continue;
-    const collides = allCategories.some((o) => o.c !== c && categoryName.get(`${o.si}:${o.c.id}`) === name && o.c.id !== c.id);
+    const key = `${si}:${c.id}`;
+    const name = categoryName.get(key);
+    if (name === undefined || (annotationsPerCategory.get(key) ?? 0) > 0) continue;
+    const collides = allCategories.some((o) => o.si === si && o.c.id !== c.id && categoryName.get(`${o.si}:${o.c.id}`) === name);
     if (c.id === 0 || superNames.has(name) || collides) {
-      skippedKeys.add(`${si}:${c.id}`);
+      skippedKeys.add(key);
       if (!report.categoriesSkipped.some((k) => k.id === c.id && k.name === name)) {
-        report.categoriesSkipped.push({ id: c.id, name, reason: 'placeholder category with no annotations (Roboflow export convention)' });
+        report.categoriesSkipped.push({ id: c.id, name, reason: collides ? 'placeholder category with no annotations whose name repeats a real class' : 'placeholder category with no annotations (Roboflow export convention)' });
       }
     }
   }
@@ -264,8 +264,8 @@ export async function importCoco(
   const dropped = planned.filter((p) => !p.stored).reduce((n, p) => n + annotationsOf.get(p)!.length, 0);
   if (dropped > 0) report.warnings.push(`${dropped} annotations were not imported because their images are missing or unreadable.`);
 
-  // Re-importing: an entry whose bytes and name are already in the project either labels that image
-  // (if it has no labels yet) or is skipped (already imported), never duplicated.
+  // Re-importing: an entry whose bytes and name are already in the project labels that image if it has
+  // no labels yet, and is otherwise skipped as already imported; it never becomes a second copy.
   const existingByHash = project.db.prepare('SELECT i.id, i.file_name, i.split, (SELECT COUNT(*) FROM annotations a WHERE a.image_id = i.id) AS n FROM images i WHERE i.hash = ?');
   const claimed = new Set<number>();
   const skipped: PlannedImage[] = [];
@@ -274,10 +274,10 @@ export async function importCoco(
     const same = rows.find((r) => r.file_name === basename(plan.entry.file_name) && !claimed.has(r.id));
     if (!same) continue;
     claimed.add(same.id);
-    if (same.n === 0) plan.attachTo = same.id;
+    if (same.n === 0 && annotationsOf.get(plan)!.length > 0) plan.attachTo = same.id;
     else skipped.push(plan);
   }
-  if (skipped.length > 0) report.warnings.push(`${skipped.length} images were already imported with labels and were skipped.`);
+  if (skipped.length > 0) report.warnings.push(`${skipped.length} images were already in the project and were skipped.`);
   const toWrite = imported.filter((p) => !skipped.includes(p));
 
   // ---- duplicates: identical bytes under several entries (also against images already in the project) ----
@@ -306,7 +306,7 @@ export async function importCoco(
   }
   if (report.duplicatesAcrossSplits.length > 0) {
     report.warnings.push(
-      `WARNING: ${report.duplicatesAcrossSplits.length} identical images appear in more than one split (e.g. ${report.duplicatesAcrossSplits[0].fileNames.slice(0, 2).join(' and ')}): held-out data leaks into training and will inflate validation AP. Reassign the splits (identical images are kept together) or remove the copies.`,
+      `WARNING: ${report.duplicatesAcrossSplits.length} group(s) of identical images span more than one split (e.g. ${report.duplicatesAcrossSplits[0].fileNames.slice(0, 2).join(' and ')}): held-out data leaks into training and will inflate validation AP. Reassign the splits (identical images are kept together) or remove the copies.`,
     );
   }
 

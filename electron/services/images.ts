@@ -33,6 +33,8 @@ export interface StoredImage {
   sourcePath: string;
 }
 
+const megapixels = (pixels: number) => String(Number((pixels / 1e6).toPrecision(3)));
+
 export function isImagePath(path: string): boolean {
   return IMAGE_EXTENSIONS.has(extname(path).toLowerCase());
 }
@@ -81,7 +83,7 @@ export async function ingestImage(project: Project, path: string, options: Inges
   const pixels = meta.width * meta.height;
   if (pixels > maxPixels) {
     throw new UserError(
-      `too large: ${meta.width}×${meta.height} = ${(pixels / 1e6).toFixed(1)} MP, over the limit of ${(maxPixels / 1e6).toFixed(0)} MP`,
+      `too large: ${meta.width}×${meta.height} = ${megapixels(pixels)} MP, over the limit of ${megapixels(maxPixels)} MP`,
     );
   }
   const rotated = (meta.orientation ?? 1) >= 5;

@@ -1,0 +1,31 @@
+// Temporary folders and generated images for tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+
+/** A fresh temp folder, removed when the test process exits. */
+export function tempDir(prefix = 'fieldwork-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Writes a `width`×`height` image with a colour gradient seeded by `seed` (distinct bytes per seed). */
+export async function writeImage(path: string, width: number, height: number, seed = 0, format: 'jpeg' | 'png' | 'webp' = 'png'): Promise<string> {
+  const raw = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      raw[i] = (x * 7 + seed * 31) & 255;
+      raw[i + 1] = (y * 5 + seed * 17) & 255;
+      raw[i + 2] = (x + y + seed * 13) & 255;
+    }
+  }
+  const img = sharp(raw, { raw: { width, height, channels: 3 } });
+  await (format === 'jpeg' ? img.jpeg() : format === 'webp' ? img.webp() : img.png()).toFile(path);
+  return path;
+}
+
+export const SHARED_WAGON = new URL('../../../shared/datasets/wagon-defects/', import.meta.url).pathname;
+export const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
