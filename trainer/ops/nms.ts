@@ -10,14 +10,16 @@ export function nms(boxes: Float32Array, scores: ArrayLike<number>, iouThreshold
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
   const keep: number[] = [];
   const suppressed = new Uint8Array(n);
-  for (const i of order) {
+  for (let p = 0; p < n; p++) {
+    const i = order[p];
     if (suppressed[i]) continue;
     keep.push(i);
     if (keep.length >= maxOutput) break;
     const x1 = boxes[4 * i], y1 = boxes[4 * i + 1], x2 = boxes[4 * i + 2], y2 = boxes[4 * i + 3];
     const area = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-    for (const j of order) {
-      if (suppressed[j] || j === i) continue;
+    for (let q = p + 1; q < n; q++) {
+      const j = order[q];
+      if (suppressed[j]) continue;
       const iw = Math.min(x2, boxes[4 * j + 2]) - Math.max(x1, boxes[4 * j]);
       const ih = Math.min(y2, boxes[4 * j + 3]) - Math.max(y1, boxes[4 * j + 1]);
       if (iw <= 0 || ih <= 0) continue;

@@ -1,0 +1,96 @@
+// Mask head: convs × [3×3 conv, GN, ReLU] on a 14×14 RoIAlign, 2× deconv + ReLU, 1×1 conv per class
+// → 28×28 logits; its loss; and pasting predicted masks back into the image.
+import * as tf from '@tensorflow/tfjs-core';
+import { applyConvGn, convGn, type ConvGn, type ParamStore } from './layers.ts';
+import { binaryCrossEntropyWithLogits } from './rpn.ts';
+
+export interface MaskHeadOptions {
+  inChannels: number;
+  convs: number;
+  channels: number;
+  numClasses: number;
+  gnGroups: number;
+  gnEps: number;
+}
+
+export class MaskHead {
+  readonly #convs: ConvGn[] = [];
+  readonly #deconvW: tf.Variable;
+  readonly #deconvB: tf.Variable;
+  readonly #predW: tf.Variable;
+  readonly #predB: tf.Variable;
+  readonly opts: MaskHeadOptions;
+
+  constructor(store: ParamStore, name: string, opts: MaskHeadOptions) {
+    this.opts = opts;
+    let c = opts.inChannels;
+    for (let i = 0; i < opts.convs; i++) {
+      this.#convs.push(convGn(store, `${name}.conv${i + 1}`, 3, c, opts.channels, 1, opts.gnGroups));
+      c = opts.channels;
+    }
+    // conv2dTranspose filter layout is [k, k, outChannels, inChannels]; MSRA fan-out = k·k·out.
+    this.#deconvW = store.convWeight(`${name}.deconv.w`, 2, opts.channels, c, Math.sqrt(2 / (4 * opts.channels)));
+    this.#deconvB = store.bias(`${name}.deconv.b`, opts.channels);
+    this.#predW = store.convWeight(`${name}.predictor.w`, 1, opts.channels, opts.numClasses, 0.001);
+    this.#predB = store.bias(`${name}.predictor.b`, opts.numClasses);
+  }
+
+  /** pooled [R, P, P, C] → logits [R, 2P, 2P, K]. */
+  forward(pooled: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      let x = pooled;
+      for (const c of this.#convs) x = applyConvGn(x, c, this.opts.gnEps, true);
+      const [R, P] = x.shape;
+      const up = tf.relu(tf.add(tf.conv2dTranspose(x, this.#deconvW as tf.Tensor4D, [R, 2 * P, 2 * P, this.opts.channels], 2, 'valid'), this.#deconvB)) as tf.Tensor4D;
+      return tf.add(tf.conv2d(up, this.#predW as tf.Tensor4D, 1, 0), this.#predB) as tf.Tensor4D;
+    });
+  }
+}
+
+/** logits [R, M, M, K] → each RoI's own-class logits [R, M, M]; classes [R] in 1..K. */
+export function selectClassMasks(logits: tf.Tensor4D, classes: ArrayLike<number>): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [R, M, , K] = logits.shape;
+    const onehot = tf.reshape(tf.oneHot(tf.tensor1d(Array.from(classes, (c) => c - 1), 'int32'), K), [R, 1, 1, K]);
+    return tf.reshape(tf.sum(tf.mul(logits, onehot), 3), [R, M, M]) as tf.Tensor3D;
+  });
+}
+
+/**
+ * Mask loss: mean per-pixel BCE between the own-class logits and targets.
+ * logits [R, M, M, K]; classes [R] 1..K; targets [R·M·M] 0/1. R = 0 → 0 · Σ logits (stays in the graph).
+ */
+export function maskRcnnLoss(logits: tf.Tensor4D, classes: ArrayLike<number>, targets: Float32Array): tf.Scalar {
+  return tf.tidy(() => {
+    const [R, M] = logits.shape;
+    if (R === 0) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
+    const own = selectClassMasks(logits, classes);
+    return tf.mean(binaryCrossEntropyWithLogits(own, tf.tensor3d(targets, [R, M, M]))) as tf.Scalar;
+  });
+}
+
+/**
+ * Pastes an M×M probability map for `box` (x1, y1, x2, y2 in output pixels) into a row-major
+ * height×width 0/1 mask (bilinear, threshold). Pixels outside the box stay 0.
+ */
+export function pasteMask(probs: ArrayLike<number>, M: number, box: ArrayLike<number>, height: number, width: number, threshold: number, into?: Uint8Array): Uint8Array {
+  const out = into ?? new Uint8Array(height * width);
+  const [x1, y1, x2, y2] = [box[0], box[1], box[2], box[3]];
+  const bw = Math.max(x2 - x1, 1e-3), bh = Math.max(y2 - y1, 1e-3);
+  const xs = Math.max(0, Math.floor(x1)), xe = Math.min(width, Math.ceil(x2));
+  const ys = Math.max(0, Math.floor(y1)), ye = Math.min(height, Math.ceil(y2));
+  const at = (i: number, j: number) => probs[Math.min(Math.max(i, 0), M - 1) * M + Math.min(Math.max(j, 0), M - 1)];
+  for (let y = ys; y < ye; y++) {
+    const v = ((y + 0.5 - y1) / bh) * M - 0.5;
+    if (v < -0.5 || v > M - 0.5) continue;
+    const i0 = Math.floor(v), ly = v - i0;
+    for (let x = xs; x < xe; x++) {
+      const u = ((x + 0.5 - x1) / bw) * M - 0.5;
+      if (u < -0.5 || u > M - 0.5) continue;
+      const j0 = Math.floor(u), lx = u - j0;
+      const p = (1 - ly) * ((1 - lx) * at(i0, j0) + lx * at(i0, j0 + 1)) + ly * ((1 - lx) * at(i0 + 1, j0) + lx * at(i0 + 1, j0 + 1));
+      if (p >= threshold) out[y * width + x] = 1;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,119 @@
+// RoIAlign (Mask R-CNN, "aligned" half-pixel variant of Detectron2) built from tf.gather and
+// bilinear weights computed on the CPU side, so its gradient is gather's (a segment sum) on every
+// backend — tfjs' cropAndResize has no gradient.
+import * as tf from '@tensorflow/tfjs-core';
+
+/** One FPN level inside the flattened feature table: rows [offset, offset + batch·H·W). */
+export interface FlatLevel {
+  height: number;
+  width: number;
+  stride: number;
+  offset: number;
+}
+
+export interface RoiAlignOptions {
+  /** Output bins per side (7 box head, 14 mask head). */
+  outputSize: number;
+  /** Sample points per bin side (2). */
+  samplingRatio: number;
+}
+
+/** Gather plan: output row r·P² + bin takes Σ_k weights[·, k] · table[indices[·, k]], k < 4·s². */
+export interface RoiAlignPlan {
+  indices: Int32Array;
+  weights: Float32Array;
+  numRois: number;
+  outputSize: number;
+  /** Taps per output bin: 4 · samplingRatio². */
+  taps: number;
+}
+
+/**
+ * FPN level (index into the levels list, 0 = P2) for each box [N, 4] by its size:
+ * floor(canonicalLevel + log2(sqrt(area) / canonicalSize)), clamped to [minLevel, maxLevel].
+ */
+export function assignFpnLevels(boxes: Float32Array, canonicalSize: number, canonicalLevel: number, minLevel = 2, maxLevel = 5): Int32Array {
+  const n = boxes.length / 4;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const area = Math.max(0, boxes[4 * i + 2] - boxes[4 * i]) * Math.max(0, boxes[4 * i + 3] - boxes[4 * i + 1]);
+    const lvl = Math.floor(canonicalLevel + Math.log2(Math.sqrt(area) / canonicalSize + 1e-8));
+    out[i] = Math.min(Math.max(lvl, minLevel), maxLevel) - minLevel;
+  }
+  return out;
+}
+
+/**
+ * Builds the gather plan. boxes [R, 4] in image pixels; batchIndex [R] image of each box;
+ * level [R] index into `levels`. Sample points outside (−1, size) contribute zero, as in Detectron2.
+ */
+export function planRoiAlign(boxes: Float32Array, batchIndex: ArrayLike<number>, level: ArrayLike<number>, levels: FlatLevel[], opts: RoiAlignOptions): RoiAlignPlan {
+  const R = boxes.length / 4;
+  const P = opts.outputSize, S = opts.samplingRatio;
+  const taps = 4 * S * S;
+  const indices = new Int32Array(R * P * P * taps);
+  const weights = new Float32Array(R * P * P * taps);
+  const norm = 1 / (S * S);
+  let o = 0;
+  for (let r = 0; r < R; r++) {
+    const L = levels[level[r]];
+    if (!L) throw new Error(`Error in planRoiAlign: box ${r} has level ${level[r]} of ${levels.length}`);
+    const scale = 1 / L.stride, H = L.height, W = L.width;
+    const base = L.offset + batchIndex[r] * H * W;
+    const x1 = boxes[4 * r] * scale - 0.5, y1 = boxes[4 * r + 1] * scale - 0.5;
+    const x2 = boxes[4 * r + 2] * scale - 0.5, y2 = boxes[4 * r + 3] * scale - 0.5;
+    const binW = (x2 - x1) / P, binH = (y2 - y1) / P;
+    for (let py = 0; py < P; py++) for (let px = 0; px < P; px++) {
+      for (let sy = 0; sy < S; sy++) {
+        let y = y1 + py * binH + ((sy + 0.5) * binH) / S;
+        for (let sx = 0; sx < S; sx++) {
+          let x = x1 + px * binW + ((sx + 0.5) * binW) / S;
+          if (y < -1 || y > H || x < -1 || x > W) {
+            for (let k = 0; k < 4; k++) { indices[o] = base; weights[o] = 0; o++; }
+            continue;
+          }
+          const yy = Math.max(y, 0), xx = Math.max(x, 0);
+          let yl = Math.floor(yy), xl = Math.floor(xx), yh: number, xh: number;
+          if (yl >= H - 1) { yl = yh = H - 1; y = yl; } else { yh = yl + 1; y = yy; }
+          if (xl >= W - 1) { xl = xh = W - 1; x = xl; } else { xh = xl + 1; x = xx; }
+          const ly = y - yl, lx = x - xl, hy = 1 - ly, hx = 1 - lx;
+          indices[o] = base + yl * W + xl; weights[o++] = hy * hx * norm;
+          indices[o] = base + yl * W + xh; weights[o++] = hy * lx * norm;
+          indices[o] = base + yh * W + xl; weights[o++] = ly * hx * norm;
+          indices[o] = base + yh * W + xh; weights[o++] = ly * lx * norm;
+        }
+      }
+    }
+  }
+  return { indices, weights, numRois: R, outputSize: P, taps };
+}
+
+/**
+ * Flattens FPN maps [B, H_l, W_l, C] into one table [Σ B·H_l·W_l, C] and returns the level layout.
+ */
+export function flattenLevels(features: tf.Tensor4D[], strides: number[]): { table: tf.Tensor2D; levels: FlatLevel[] } {
+  const levels: FlatLevel[] = [];
+  let offset = 0;
+  const parts = features.map((f, i) => {
+    const [B, H, W, C] = f.shape;
+    levels.push({ height: H, width: W, stride: strides[i], offset });
+    offset += B * H * W;
+    return tf.reshape(f, [B * H * W, C]);
+  });
+  const table = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+  if (parts.length > 1) parts.forEach((p) => p.dispose());
+  return { table: table as tf.Tensor2D, levels };
+}
+
+/** Applies a plan to a feature table [T, C] → [R, P, P, C]. Differentiable w.r.t. the table. */
+export function roiAlign(table: tf.Tensor2D, plan: RoiAlignPlan): tf.Tensor4D {
+  const C = table.shape[1];
+  const { numRois: R, outputSize: P, taps } = plan;
+  if (R === 0) return tf.zeros([0, P, P, C]);
+  return tf.tidy(() => {
+    const gathered = tf.gather(table, tf.tensor1d(plan.indices, 'int32')); // [R·P²·taps, C]
+    const w = tf.tensor3d(plan.weights, [R * P * P, taps, 1]);
+    const pooled = tf.sum(tf.mul(tf.reshape(gathered, [R * P * P, taps, C]), w), 1);
+    return tf.reshape(pooled, [R, P, P, C]);
+  });
+}
