@@ -6,7 +6,7 @@
 // applied), which is what browsers show and what `sharp(file).rotate()` decodes; annotations live in that frame.
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { ImageImportReport, ImageListQuery, ImageStatus, ImageSummary, ImportProblem, Split } from '../api.ts';
 import { NotFoundError, UserError } from './errors.ts';
@@ -57,7 +57,8 @@ export function expandImagePaths(paths: string[]): { files: string[]; problems: 
     else if (statSync(path).isDirectory()) walk(path);
     else files.push(path);
   }
-  return { files, problems };
+  // The same file named twice (directly and inside a folder) is read once.
+  return { files: [...new Set(files.map((f) => resolve(f)))], problems };
 }
 
 /** Reads and checks one image file and stores its bytes and thumbnail. Throws UserError with the reason. */

@@ -154,8 +154,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     const [, , domain, method] = pathname.split('/');
-    const allowed = (API_METHODS as Record<string, readonly string[]>)[domain];
-    if (!allowed || !allowed.includes(method)) return sendJson(res, 404, { error: { name: 'NotFoundError', message: `No API method ${domain}.${method}.` } });
+    const table = API_METHODS as Record<string, readonly string[]>;
+    if (!Object.hasOwn(table, domain) || !table[domain].includes(method)) return sendJson(res, 404, { error: { name: 'NotFoundError', message: `No API method ${domain}.${method}.` } });
     let args: unknown[];
     try {
       const body = await readBody(req, maxBody);
