@@ -70,36 +70,36 @@ export class ImageSession {
 
   create(draft: AnnotationDraft, label = 'Create'): number {
     const id = this.#nextProvisionalId--;
-    this.#edit(label, [{ op: 'create', id, draft }]);
+    this.edit(label, [{ op: 'create', id, draft }]);
     this.select(id);
     return id;
   }
 
   createMany(drafts: AnnotationDraft[], label = 'Paste'): number[] {
     const ops: AnnotationOp[] = drafts.map((draft) => ({ op: 'create', id: this.#nextProvisionalId--, draft }));
-    this.#edit(label, ops);
+    this.edit(label, ops);
     return ops.map((op) => (op as { id: number }).id);
   }
 
   setGeometry(id: number, geometry: Geometry, label = 'Edit shape'): void {
-    this.#edit(label, [{ op: 'update', id, patch: { geometry } }]);
+    this.edit(label, [{ op: 'update', id, patch: { geometry } }]);
   }
 
   setClass(id: number, classId: number): void {
     if (this.annotations.find((a) => a.id === id)?.classId === classId) return;
-    this.#edit('Change class', [{ op: 'update', id, patch: { classId } }]);
+    this.edit('Change class', [{ op: 'update', id, patch: { classId } }]);
   }
 
   remove(ids: number[]): void {
     if (ids.length === 0) return;
-    this.#edit('Delete', ids.map((id) => ({ op: 'delete', id })));
+    this.edit('Delete', ids.map((id) => ({ op: 'delete', id })));
     if (this.selectedId !== null && ids.includes(this.selectedId)) this.select(null);
   }
 
   /** A replacement of one shape by others (polygon ⇄ mask conversion) as one step. */
   replace(id: number, drafts: AnnotationDraft[], label: string): number[] {
     const creates: AnnotationOp[] = drafts.map((draft) => ({ op: 'create', id: this.#nextProvisionalId--, draft }));
-    this.#edit(label, [{ op: 'delete', id }, ...creates]);
+    this.edit(label, [{ op: 'delete', id }, ...creates]);
     const ids = creates.map((op) => (op as { id: number }).id);
     this.select(ids[0] ?? null);
     return ids;
@@ -123,7 +123,8 @@ export class ImageSession {
     return true;
   }
 
-  #edit(label: string, forward: AnnotationOp[]): void {
+  /** Any list of operations as one undoable edit (one transaction). */
+  edit(label: string, forward: AnnotationOp[]): void {
     const inverse = inverseOps(forward, this.annotations);
     this.#history.push({ label, forward, inverse });
     this.#historyVersion++;

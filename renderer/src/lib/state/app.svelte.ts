@@ -4,6 +4,7 @@ import type { ProjectInfo, WorkbenchClient } from '../../../../electron/api.ts';
 import { errorMessage } from '../api/errors.ts';
 import { Notices } from './notices.svelte.ts';
 import { ProjectState } from './project.svelte.ts';
+import { AnnotateState } from '../annotate/annotate.svelte.ts';
 
 export type Route = { screen: 'home' } | { screen: 'project' } | { screen: 'annotate'; imageId: number };
 
@@ -23,6 +24,8 @@ export class AppState {
   readonly client: WorkbenchClient;
   readonly notices = new Notices();
   project = $state.raw<ProjectState | null>(null);
+  /** The annotation screen's state for the open project (kept while the project is open: undo history lives here). */
+  annotate = $state.raw<AnnotateState | null>(null);
   recent = $state.raw<string[]>([]);
   route = $state.raw<Route>({ screen: 'home' });
   starting = $state(true);
@@ -52,18 +55,25 @@ export class AppState {
   #followHash(): void {
     const route = parseHash(location.hash);
     this.route = this.project ? (route.screen === 'home' ? { screen: 'project' } : route) : { screen: 'home' };
+    this.#openRouteImage();
+  }
+
+  #openRouteImage(): void {
+    if (this.route.screen === 'annotate') void this.annotate?.open(this.route.imageId);
   }
 
   navigate(route: Route): void {
     this.route = route;
     const hash = routeHash(route);
     if (location.hash !== hash) history.pushState(null, '', hash);
+    this.#openRouteImage();
   }
 
   async #adopt(info: ProjectInfo, navigate = true): Promise<void> {
     this.project?.dispose();
     const project = new ProjectState(info, this.client, this.notices);
     this.project = project;
+    this.annotate = new AnnotateState(this, project);
     await project.refreshAll();
     if (navigate) this.navigate({ screen: 'project' });
   }
@@ -87,6 +97,7 @@ export class AppState {
       await this.client.projects.close();
       this.project?.dispose();
       this.project = null;
+      this.annotate = null;
       this.recent = await this.client.projects.recent();
       this.navigate({ screen: 'home' });
     });

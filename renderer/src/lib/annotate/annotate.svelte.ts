@@ -1,0 +1,188 @@
+// The annotation screen's state: the open image's session, tool, active class, brush size and the
+// clipboard. Sessions are kept per image for the whole visit, so undo history survives D/F navigation.
+import type { AnnotationDraft, ImageSummary, LabelClass } from '../../../../electron/api.ts';
+import { rleFromBbox, rleFromPolygons, rleToMask } from '../../../../trainer/eval/rle.ts';
+import { errorMessage } from '../api/errors.ts';
+import type { AppState } from '../state/app.svelte.ts';
+import type { ProjectState } from '../state/project.svelte.ts';
+import { traceContours } from '../geometry/mask.ts';
+import { signedArea, roundRing } from '../geometry/polygon.ts';
+import { draftOf } from './ops.ts';
+import { SaveQueue } from './save-queue.svelte.ts';
+import { ImageSession } from './session.svelte.ts';
+import { Shortcuts } from './shortcuts.svelte.ts';
+
+export type Tool = 'select' | 'box' | 'polygon' | 'brush' | 'eraser';
+
+export const CLASS_COLORS = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45', '#fabed4', '#469990'];
+
+export class AnnotateState {
+  readonly app: AppState;
+  readonly project: ProjectState;
+  readonly queue = new SaveQueue();
+  readonly shortcuts = new Shortcuts();
+  session = $state.raw<ImageSession | null>(null);
+  loading = $state(false);
+  tool = $state<Tool>('select');
+  #classId = $state<number | null>(null);
+  brushRadius = $state(12);
+  /** Current zoom (screen px per image px), written by the canvas. */
+  zoom = $state(1);
+  helpOpen = $state(false);
+  settingsOpen = $state(false);
+
+  readonly activeClass: LabelClass | null = $derived.by(
+    () => this.project.classes.find((c) => c.id === this.#classId) ?? this.project.classes[0] ?? null,
+  );
+
+  readonly #sessions = new Map<number, ImageSession>();
+  #clipboard: AnnotationDraft[] = [];
+  #classRefresh: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(app: AppState, project: ProjectState) {
+    this.app = app;
+    this.project = project;
+  }
+
+  get image(): ImageSummary | null {
+    return this.session?.image ?? null;
+  }
+
+  colorOf(classId: number): string {
+    return this.project.classById(classId)?.color ?? '#ffcc00';
+  }
+
+  // ---------- images ----------
+
+  async open(imageId: number): Promise<void> {
+    if (this.session?.image.id === imageId) return;
+    this.loading = true;
+    try {
+      let session = this.#sessions.get(imageId);
+      if (!session) {
+        const summary = this.project.images.find((i) => i.id === imageId) ?? (await this.project.client.images.get(imageId));
+        session = new ImageSession(summary, this.project.client, this.queue, {
+          saved: (s) => this.#afterSave(s),
+          failed: (_s, message) => this.app.notices.show(`Could not save the edit: ${message}. Showing what is stored.`, 'error'),
+        });
+        this.#sessions.set(imageId, session);
+      }
+      if (!session.loaded) await session.load();
+      this.session = session;
+    } catch (err) {
+      this.app.notices.show(errorMessage(err), 'error');
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** Moves through the grid's current list (its filters apply). */
+  step(delta: number): void {
+    const list = this.project.images;
+    if (!this.image || list.length === 0) return;
+    const at = list.findIndex((i) => i.id === this.image!.id);
+    const next = list[at + delta];
+    if (!next) return this.app.notices.show(delta > 0 ? 'This is the last image.' : 'This is the first image.');
+    this.app.navigate({ screen: 'annotate', imageId: next.id });
+  }
+
+  nextUnlabelled(): void {
+    const list = this.project.images;
+    const at = list.findIndex((i) => i.id === this.image?.id);
+    const ordered = [...list.slice(at + 1), ...list.slice(0, Math.max(at, 0))];
+    const next = ordered.find((i) => i.status === 'unlabelled' && i.annotationCount === 0);
+    if (!next) return this.app.notices.show('No unlabelled image left in this list.');
+    this.app.navigate({ screen: 'annotate', imageId: next.id });
+  }
+
+  async setStatus(status: ImageSummary['status']): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    await this.project.setStatus(session.image.id, status);
+  }
+
+  statusOf(imageId: number): ImageSummary['status'] | null {
+    return this.project.images.find((i) => i.id === imageId)?.status ?? null;
+  }
+
+  #afterSave(session: ImageSession): void {
+    // Class counts on screen follow the store, but a burst of edits needs one refresh, not many.
+    if (this.#classRefresh) clearTimeout(this.#classRefresh);
+    this.#classRefresh = setTimeout(() => void this.project.refreshClasses(), 400);
+    const summary = this.project.images.find((i) => i.id === session.image.id);
+    if (summary) {
+      const annotationCount = session.annotations.length;
+      this.project.updateImage({ ...summary, annotationCount });
+      if (summary.status === 'unlabelled' && annotationCount > 0) void this.project.setStatus(summary.id, 'in_progress');
+    }
+  }
+
+  // ---------- classes ----------
+
+  pickClass(classId: number): void {
+    this.#classId = classId;
+    const selected = this.session?.selected;
+    if (selected) this.session!.setClass(selected.id, classId);
+  }
+
+  pickClassByIndex(index: number): void {
+    const c = this.project.classes[index];
+    if (!c) return this.app.notices.show(`There is no class ${index + 1}. Add one in the class list.`, 'warning');
+    this.pickClass(c.id);
+  }
+
+  /** The class for a new shape; creates a first class when the project has none, so drawing never blocks. */
+  async classForNewShape(): Promise<number | null> {
+    if (this.activeClass) return this.activeClass.id;
+    const created = await this.project.createClass('object', CLASS_COLORS[0]);
+    if (created) this.#classId = created.id;
+    return created?.id ?? null;
+  }
+
+  // ---------- clipboard ----------
+
+  copy(): void {
+    const session = this.session;
+    if (!session) return;
+    const shapes = session.selected ? [session.selected] : session.annotations;
+    this.#clipboard = shapes.map(draftOf);
+    this.app.notices.show(`Copied ${shapes.length} shape${shapes.length === 1 ? '' : 's'}.`);
+  }
+
+  paste(): void {
+    const session = this.session;
+    if (!session || this.#clipboard.length === 0) return;
+    const { width, height } = session.image;
+    const fits = this.#clipboard.filter((d) => d.geometry.kind !== 'mask' || (d.geometry.rle.size[0] === height && d.geometry.rle.size[1] === width));
+    if (fits.length < this.#clipboard.length) this.app.notices.show('Masks from an image of another size were not pasted.', 'warning');
+    if (fits.length === 0) return;
+    const ids = session.createMany(fits.map((d) => ({ ...d, source: 'manual', score: null })));
+    session.select(ids.length === 1 ? ids[0] : null);
+  }
+
+  // ---------- conversions ----------
+
+  toMask(): void {
+    const session = this.session;
+    const shape = session?.selected;
+    if (!session || !shape) return this.app.notices.show('Select a polygon or box to convert.', 'warning');
+    if (shape.geometry.kind === 'mask') return this.app.notices.show('This shape is already a mask.');
+    const { width, height } = session.image;
+    const rle = shape.geometry.kind === 'polygon' ? rleFromPolygons(shape.geometry.rings, height, width) : rleFromBbox(shape.geometry.bbox, height, width);
+    session.replace(shape.id, [{ ...draftOf(shape), geometry: { kind: 'mask', rle } }], 'Convert to mask');
+  }
+
+  toPolygon(): void {
+    const session = this.session;
+    const shape = session?.selected;
+    if (!session || !shape || shape.geometry.kind !== 'mask') return this.app.notices.show('Select a mask to convert.', 'warning');
+    const { width, height } = session.image;
+    const { outer, holes } = traceContours(rleToMask(shape.geometry.rle), width, height, 0.7);
+    const rings = outer.filter((r) => Math.abs(signedArea(r)) >= 2).map(roundRing);
+    if (rings.length === 0) return this.app.notices.show('The mask is too small to outline.', 'warning');
+    if (holes.length > 0) {
+      this.app.notices.show(`COCO polygons cannot have holes: ${holes.length} hole${holes.length > 1 ? 's were' : ' was'} filled. Undo to keep the mask.`, 'warning');
+    }
+    session.replace(shape.id, [{ ...draftOf(shape), geometry: { kind: 'polygon', rings } }], 'Convert to polygon');
+  }
+}
