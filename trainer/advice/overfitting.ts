@@ -64,10 +64,13 @@ export interface VerdictOptions {
 
 /** Evaluations needed before a peak-then-decline shape means anything; with fewer we only use the gap. */
 export const MIN_EVALS_FOR_TREND = 3;
-/** Val AP is averaged over this many consecutive evaluations before comparing peak and end: on the small
- * val sets our users have, one evaluation moves by ±0.01–0.03 AP from noise alone; a 3-point mean cuts that
- * by ~√3 so a 10 % fall is several noise widths. */
+/** The peak is the best centred mean over this many neighbouring evaluations: on the small val sets our
+ * users have, one evaluation moves by ±0.01–0.03 AP from noise alone, so a single lucky evaluation must not
+ * count as a peak (a 3-point mean cuts the noise by ~√3). */
 export const SMOOTH_WINDOW = 3;
+/** The end of the curve is the mean of the last this-many evaluations, and each of them must sit below the
+ * smoothed peak by the borderline margin: one dip is noise, two in a row at the end is a trend. */
+export const END_WINDOW = 2;
 /** Smoothed val AP ending ≥ 10 % below its smoothed peak, while training loss keeps falling, is the paper's
  * overfitting curve (1k-image COCO: loss like the full-data model, val AP far lower and degrading). */
 export const DECLINE_TOO_SMALL = 0.1;
@@ -76,8 +79,6 @@ export const DECLINE_BORDERLINE = 0.04;
 /** Relative falls on tiny APs are meaningless (0.02 → 0.017 is −15 % but one detection): also require this
  * absolute fall in AP. */
 export const DECLINE_MIN_ABS = 0.015;
-/** The last this-many raw evaluations must all sit below the peak by the borderline margin: one dip is noise. */
-export const SUSTAINED_EVALS = 2;
 /** Training loss must fall by at least 5 % from the val peak to the end for a val decline to read as
  * overfitting; if it did not fall, the decline is more likely a learning-rate / stability problem. */
 export const TRAIN_LOSS_FALL_MIN = 0.05;
@@ -99,10 +100,11 @@ const f2 = (x: number) => x.toFixed(2);
 const pctSigned = (x: number) => `${x < 0 ? '−' : '+'}${Math.round(Math.abs(x) * 100)} %`;
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
-function trailingMeans(xs: number[], window: number): number[] {
+/** Mean over a centred window (truncated at the ends). */
+function centredMeans(xs: number[], window: number): number[] {
+  const half = Math.floor(window / 2);
   return xs.map((_, i) => {
-    const lo = Math.max(0, i - window + 1);
-    const part = xs.slice(lo, i + 1);
+    const part = xs.slice(Math.max(0, i - half), Math.min(xs.length, i + half + 1));
     return part.reduce((a, b) => a + b, 0) / part.length;
   });
 }
@@ -154,19 +156,21 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
   const last = ap[ap.length - 1];
   const lastIt = evals[evals.length - 1].iteration;
 
-  // signal 1: peak then sustained decline (smoothed)
+  // signal 1: peak then sustained decline. The peak is judged on a centred 3-point mean (so a single lucky
+  // evaluation is not a peak) and the end on the mean of the last END_WINDOW evaluations.
   let declineLevel: 'none' | 'mild' | 'strong' = 'none';
   let trainLossFell: boolean | null = null;
   if (evals.length >= MIN_EVALS_FOR_TREND) {
-    const sm = trailingMeans(ap, SMOOTH_WINDOW);
+    const sm = centredMeans(ap, SMOOTH_WINDOW);
+    const n = ap.length;
     let smPeakIdx = 0;
-    for (let i = 1; i < sm.length; i++) if (sm[i] > sm[smPeakIdx]) smPeakIdx = i;
+    for (let i = 1; i < n; i++) if (sm[i] > sm[smPeakIdx]) smPeakIdx = i;
     const smPeak = sm[smPeakIdx];
-    const smEnd = sm[sm.length - 1];
+    const endVals = ap.slice(-END_WINDOW);
+    const smEnd = endVals.reduce((a, b) => a + b, 0) / endVals.length;
     const decline = smPeak > 0 ? Math.max(0, (smPeak - smEnd) / smPeak) : 0;
     result.signals.decline = decline;
-    const tail = ap.slice(-SUSTAINED_EVALS);
-    const sustained = bestIdx < ap.length - SUSTAINED_EVALS && tail.every((v) => v < ap[bestIdx] * (1 - DECLINE_BORDERLINE));
+    const sustained = smPeakIdx < n - END_WINDOW && endVals.every((v) => v < smPeak * (1 - DECLINE_BORDERLINE));
     const absFall = smPeak - smEnd;
     const lossAtPeak = lossNear(points, evals[bestIdx].iteration, 'trainLoss');
     const lossAtEnd = lossNear(points, lastIt, 'trainLoss');
@@ -176,6 +180,8 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
     result.signals.trainLossFell = trainLossFell;
     if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_TOO_SMALL) declineLevel = 'strong';
     else if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_BORDERLINE) declineLevel = 'mild';
+    const stillRising = n > END_WINDOW && smEnd - Math.max(...sm.slice(0, n - END_WINDOW)) >= STILL_RISING_MIN;
+    result.signals.stillRising = stillRising;
 
     if (declineLevel !== 'none') {
       const lossText =
@@ -185,7 +191,7 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
             : ` while training loss went from ${f2(lossAtPeak)} to ${f2(lossAtEnd)} (not falling)`
           : '';
       evidence.push(
-        `${apName} peaked at ${f2(ap[bestIdx])} at iteration ${evals[bestIdx].iteration} and fell to ${f2(last)} (${pctSigned((last - ap[bestIdx]) / (ap[bestIdx] || 1))}) by ${lastIt}${lossText}; averaged over ${SMOOTH_WINDOW} evaluations the fall is ${Math.round(decline * 100)} %.`,
+        `${apName} peaked at ${f2(ap[bestIdx])} at iteration ${evals[bestIdx].iteration} and fell to ${f2(last)} (${pctSigned((last - ap[bestIdx]) / (ap[bestIdx] || 1))}) by ${lastIt}${lossText}; smoothed over neighbouring evaluations the fall is ${Math.round(decline * 100)} %.`,
       );
       if (trainLossFell === false) {
         // a decline without falling training loss is not the overfitting signature
@@ -198,10 +204,6 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
         evidence.push(`${apName} reached ${f2(ap[bestIdx])} at iteration ${evals[bestIdx].iteration} and stayed on a plateau (ends at ${f2(last)}, spread ${f2(noisy)}): no sustained decline.`);
       }
     }
-    // still rising?
-    const before = sm.slice(0, -1);
-    const stillRising = before.length > 0 && smEnd - Math.max(...before) >= STILL_RISING_MIN;
-    result.signals.stillRising = stillRising;
     if (stillRising) evidence.push(`${apName} was still rising at the end (${f2(ap[0])} → ${f2(last)} over ${evals.length} evaluations).`);
   } else {
     evidence.push(`Only ${evals.length} evaluation${evals.length === 1 ? '' : 's'} (${apName} ${ap.map(f2).join(', ')}): too few to see a peak-then-decline curve.`);
