@@ -47,7 +47,7 @@ export function buildCocoDataset(project: Project, split?: Split, fileNameOf?: (
     return { id: imageId, file_name: fileNameOf ? fileNameOf(row) : row.file_name, width: row.width, height: row.height, split: row.split };
   });
   return {
-    info: { description: `Exported from Fieldwork project "${project.info().name}"` },
+    info: { description: 'Exported from Fieldwork' },
     images,
     annotations,
     categories: classes.map((c, i) => ({ id: i + 1, name: c.name, supercategory: '' })),
