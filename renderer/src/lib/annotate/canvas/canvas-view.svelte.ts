@@ -184,6 +184,8 @@ export class CanvasView {
     this.#cull();
     this.#stage.batchDraw();
     this.#state.zoom = view.scale;
+    // Tests and the benchmark map image pixels to screen pixels with this.
+    this.#container.dataset.view = `${view.scale},${view.x},${view.y}`;
   }
 
   #onWheel(e: WheelEvent): void {
