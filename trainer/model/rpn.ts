@@ -210,6 +210,9 @@ export function smoothL1(diff: tf.Tensor, beta: number): tf.Tensor {
   return tf.tidy(() => {
     const a = tf.abs(diff);
     if (beta <= 0) return a;
-    return tf.where(tf.less(a, beta), tf.div(tf.mul(tf.square(a), 0.5), beta), tf.sub(a, 0.5 * beta));
+    // 0.5·m²/β + (a − m) with m = min(a, β): equals 0.5·a²/β below β and a − β/2 above, without a
+    // comparison op (tfjs has no gradient for Less).
+    const m = tf.minimum(a, beta);
+    return tf.add(tf.div(tf.mul(tf.square(m), 0.5), beta), tf.sub(a, m));
   });
 }

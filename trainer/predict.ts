@@ -1,0 +1,106 @@
+// Inference to COCO results: boxes [x, y, w, h] and masks as compressed RLE in original image pixels.
+import { readdirSync, statSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import sharp from 'sharp';
+import type { CocoCategory, CocoResult } from '../electron/coco.ts';
+import type { RunConfig } from './config.ts';
+import { rleFromMask } from './eval/rle.ts';
+import { ImageCache, makeBatch, prepareImage } from './data/loader.ts';
+import { imageRecords, readCoco, type ClassMap, type ImageRecord } from './data/snapshot.ts';
+import { pasteMask } from './model/mask_head.ts';
+import { MaskRcnn, buildMaskRcnnOptions, type ImageDetections } from './model/mask_rcnn.ts';
+import { readCheckpoint, restoreCheckpoint } from './checkpoint.ts';
+import { initBackend } from './backend/index.ts';
+
+/**
+ * One image's detections as COCO results. det is in the resized frame of size (h, w); the image's
+ * original size is (rec.height, rec.width).
+ */
+export function detectionsToCoco(det: ImageDetections, rec: { id: number; width: number; height: number }, frame: [number, number], categories: CocoCategory[], maskThreshold: number): CocoResult[] {
+  const sx = frame[1] / rec.width, sy = frame[0] / rec.height;
+  const M = det.maskSize;
+  const out: CocoResult[] = [];
+  for (let d = 0; d < det.scores.length; d++) {
+    const x1 = det.boxes[4 * d] / sx, y1 = det.boxes[4 * d + 1] / sy, x2 = det.boxes[4 * d + 2] / sx, y2 = det.boxes[4 * d + 3] / sy;
+    const mask = pasteMask(det.masks.subarray(d * M * M, (d + 1) * M * M), M, [x1, y1, x2, y2], rec.height, rec.width, maskThreshold);
+    const rle = rleFromMask(mask, rec.height, rec.width);
+    out.push({
+      image_id: rec.id,
+      category_id: categories[det.classes[d] - 1].id,
+      bbox: [round2(x1), round2(y1), round2(x2 - x1), round2(y2 - y1)],
+      score: Math.round(det.scores[d] * 1e5) / 1e5,
+      segmentation: { size: [rle.size[0], rle.size[1]], counts: rle.counts as string },
+    });
+  }
+  return out;
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
+/** Runs the model over records (test-time scale, no flip) in batches of `batchSize`. */
+export async function predictRecords(model: MaskRcnn, config: RunConfig, categories: CocoCategory[], records: ImageRecord[], cache: ImageCache, batchSize: number, onBatch?: (done: number) => void): Promise<CocoResult[]> {
+  const results: CocoResult[] = [];
+  for (let i = 0; i < records.length; i += batchSize) {
+    const recs = records.slice(i, i + batchSize);
+    const prepared = await Promise.all(recs.map((r) => prepareImage(r, cache, config.input.testShortSide, config.input.maxSize, false, false)));
+    const batch = makeBatch(prepared, config.input.sizeDivisibility);
+    const dets = model.detect(batch);
+    batch.images.dispose();
+    dets.forEach((d, k) => results.push(...detectionsToCoco(d, recs[k], [prepared[k].height, prepared[k].width], categories, config.mask.threshold)));
+    onBatch?.(i + recs.length);
+  }
+  return results;
+}
+
+const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.bmp', '.gif']);
+
+/**
+ * Image records from --images: a COCO JSON (snapshot or export; file names relative to it or its
+ * images/ sub-folder; ids kept) or a directory of image files (ids 1..n by sorted name).
+ */
+export async function imagesFromSource(source: string, classes: ClassMap): Promise<ImageRecord[]> {
+  const path = resolve(source);
+  if (!existsSync(path)) throw new Error(`Error in imagesFromSource: ${path} does not exist`);
+  if (statSync(path).isDirectory()) {
+    const files = readdirSync(path).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort();
+    const recs: ImageRecord[] = [];
+    for (const [i, f] of files.entries()) {
+      const meta = await sharp(join(path, f)).metadata();
+      recs.push({ id: i + 1, path: join(path, f), width: meta.width ?? 0, height: meta.height ?? 0, split: undefined, instances: [] });
+    }
+    return recs;
+  }
+  return imageRecords(readCoco(path), dirname(path), classes);
+}
+
+/** Loads a trained model from a run folder: checkpoints/best, else checkpoints/last. */
+export async function loadModel(runDir: string): Promise<{ model: MaskRcnn; config: RunConfig; categories: CocoCategory[]; backend: string }> {
+  const best = join(runDir, 'checkpoints', 'best'), last = join(runDir, 'checkpoints', 'last');
+  const path = existsSync(best) ? best : last;
+  const ck = readCheckpoint(path);
+  const backend = await initBackend(ck.state.config.backend);
+  const model = new MaskRcnn(buildMaskRcnnOptions(ck.state.config, ck.state.categories.length));
+  restoreCheckpoint(ck, model.store);
+  return { model, config: ck.state.config, categories: ck.state.categories, backend };
+}
+
+export interface PredictOptions {
+  images: string;
+  out: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** `fieldwork-train predict`: writes COCO results for every image of the source; returns their count. */
+export async function predict(runDir: string, opts: PredictOptions): Promise<number> {
+  const { model, config, categories } = await loadModel(runDir);
+  try {
+    const records = await imagesFromSource(opts.images, { categories });
+    const results = await predictRecords(model, config, categories, records, new ImageCache(), config.solver.imsPerBatch, (d) => opts.onProgress?.(d, records.length));
+    const tmp = `${opts.out}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(results));
+    renameSync(tmp, opts.out);
+    return results.length;
+  } finally {
+    model.dispose();
+  }
+}
