@@ -2,6 +2,10 @@
 // Electron serves it over IPC (electron/main + electron/preload), the browser mode over HTTP + WebSocket
 // (electron/web). Both map the same method names onto the same services (electron/services).
 // Types only, apart from API_METHODS / API_EVENTS, the list of names the transports are allowed to carry.
+import type { DatasetCheck } from '../trainer/advice/dataset_check.ts';
+import type { TrainerEvent } from '../trainer/protocol.ts';
+
+export type { DatasetCheck, TrainerEvent };
 
 // ---------- geometry (image pixel coordinates, origin top-left, as in COCO) ----------
 
@@ -248,12 +252,71 @@ export interface StatsApi {
   get(): Promise<DatasetStats>;
 }
 
+// ---------- training runs ----------
+
+export type PresetName = 'paper' | 'cpu' | 'tiny';
+export type RunStatus = 'running' | 'cancelled' | 'interrupted' | 'failed' | 'done';
+
+export interface TrainOptions {
+  preset: PresetName;
+  /** Length in epochs over the train split; the preset's default when neither this nor `iterations` is set. */
+  epochs?: number;
+  /** Length in iterations (converted to epochs for the snapshot's train split). */
+  iterations?: number;
+  /** Any RunConfig values (nested, partial), e.g. { solver: { baseLr: 0.04 } }; validated by the trainer's config. */
+  overrides?: Record<string, unknown>;
+}
+
+export interface RunSummary {
+  id: string;
+  createdAt: string;
+  preset: PresetName;
+  status: RunStatus;
+  backend: string | null;
+  trainImages: number;
+  valImages: number;
+  annotations: number;
+  /** sha256 over the snapshot's images and labels: equal hashes mean the same data. */
+  snapshotHash: string;
+  iteration: number;
+  totalIterations: number | null;
+  bestBoxAp: number | null;
+  bestMaskAp: number | null;
+  verdict: string | null;
+  error: string | null;
+  finishedAt: string | null;
+}
+
+export interface RunDetail extends RunSummary {
+  runDir: string;
+  /** The full validated config the run used (config.json). */
+  config: Record<string, unknown>;
+  /** Every event in metrics.jsonl, in order (TrainerEvent from trainer/protocol.ts). */
+  events: TrainerEvent[];
+  /** report.json when the run has one. */
+  report: Record<string, unknown> | null;
+}
+
+export interface RunsApi {
+  /** The dataset check for the snapshot a run would freeze now (no compute spent). */
+  check(options: TrainOptions): Promise<DatasetCheck>;
+  /** Freezes a snapshot into runs/<id>/ and starts the trainer process. */
+  start(options: TrainOptions): Promise<RunSummary>;
+  list(): Promise<RunSummary[]>;
+  get(id: string): Promise<RunDetail>;
+  cancel(id: string): Promise<RunSummary>;
+  /** Continues a cancelled, interrupted or failed run from its last checkpoint. */
+  resume(id: string): Promise<RunSummary>;
+}
+
 // ---------- events ----------
 
 export interface WorkbenchEvents {
   importProgress: ImportProgress;
   /** Something changed the project outside the caller's view (another window, the CLI, an import). */
-  projectChanged: { what: 'images' | 'annotations' | 'classes' | 'splits' | 'project' };
+  projectChanged: { what: 'images' | 'annotations' | 'classes' | 'splits' | 'project' | 'runs' };
+  /** Every event a training run streams, with the run's updated summary. */
+  runEvent: { runId: string; event: TrainerEvent; summary: RunSummary };
 }
 
 export type Unsubscribe = () => void;
@@ -268,6 +331,7 @@ export interface WorkbenchApi {
   splits: SplitsApi;
   coco: CocoApi;
   stats: StatsApi;
+  runs: RunsApi;
 }
 
 /** What the renderer holds: the api plus events and URLs for image bytes, which each transport forms its own way. */
@@ -288,9 +352,10 @@ export const API_METHODS = {
   splits: ['get', 'assign', 'set', 'setFrozen'],
   coco: ['import', 'export'],
   stats: ['get'],
+  runs: ['check', 'start', 'list', 'get', 'cancel', 'resume'],
 } as const satisfies { [D in keyof WorkbenchApi]: readonly (keyof WorkbenchApi[D])[] };
 
-export const API_EVENTS = ['importProgress', 'projectChanged'] as const satisfies readonly (keyof WorkbenchEvents)[];
+export const API_EVENTS = ['importProgress', 'projectChanged', 'runEvent'] as const satisfies readonly (keyof WorkbenchEvents)[];
 
 /** Errors crossing a transport keep their kind and message; the UI shows the message as is. */
 export interface ApiErrorPayload {

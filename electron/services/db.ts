@@ -45,6 +45,28 @@ const MIGRATIONS: string[] = [
   CREATE INDEX annotations_image ON annotations (image_id);
   CREATE INDEX annotations_class ON annotations (class_id);
   `,
+  // Training runs. The run folder (runs/<id>/) holds the snapshot, config, metrics and checkpoints and is
+  // the source of truth; this table is the summary the runs list shows.
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    preset TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'cancelled', 'interrupted', 'failed', 'done')),
+    backend TEXT,
+    train_images INTEGER NOT NULL,
+    val_images INTEGER NOT NULL,
+    annotations INTEGER NOT NULL,
+    snapshot_hash TEXT NOT NULL,
+    iteration INTEGER NOT NULL DEFAULT 0,
+    total_iterations INTEGER,
+    best_box_ap REAL,
+    best_mask_ap REAL,
+    verdict TEXT,
+    error TEXT,
+    finished_at TEXT
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

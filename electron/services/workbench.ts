@@ -10,6 +10,7 @@ import { importCoco } from './coco_import.ts';
 import { UserError } from './errors.ts';
 import { getImage, imageFiles, importImages, listImages, setImageStatus } from './images.ts';
 import { DB_FILE, Project } from './project.ts';
+import { nodeTrainerLauncher, RunSupervisor, type TrainerLauncher } from './runs.ts';
 import { assignSplits, setFrozen, setSplit, splitState } from './splits.ts';
 import { datasetStats } from './stats.ts';
 
@@ -20,6 +21,8 @@ export interface WorkbenchOptions {
   resourcesDir: string;
   /** Largest image accepted on import, in pixels. */
   maxPixels?: number;
+  /** How trainer processes start (Electron runs Node through its own binary). */
+  launchTrainer?: TrainerLauncher;
 }
 
 type Listener<E extends keyof WorkbenchEvents> = (payload: WorkbenchEvents[E]) => void;
@@ -27,6 +30,7 @@ type Listener<E extends keyof WorkbenchEvents> = (payload: WorkbenchEvents[E]) =
 export class Workbench {
   readonly api: WorkbenchApi;
   #project: Project | null = null;
+  #runs: RunSupervisor | null = null;
   #listeners = new Map<keyof WorkbenchEvents, Set<Listener<keyof WorkbenchEvents>>>();
   readonly #options: WorkbenchOptions;
 
@@ -62,14 +66,22 @@ export class Workbench {
     return kind === 'images' ? files.full : files.thumb;
   }
 
+  get runs(): RunSupervisor {
+    if (!this.#runs) throw new UserError('No project is open; create or open one first.');
+    return this.#runs;
+  }
+
   close(): void {
+    this.#runs?.stopAll();
+    this.#runs = null;
     this.#project?.close();
     this.#project = null;
   }
 
   #setProject(project: Project): void {
-    this.#project?.close();
+    this.close();
     this.#project = project;
+    this.#runs = new RunSupervisor(project, this.#options.launchTrainer ?? nodeTrainerLauncher, (runId, event, summary) => this.emit('runEvent', { runId, event, summary }));
     this.#remember(project.dir);
     this.emit('projectChanged', { what: 'project' });
   }
@@ -213,6 +225,27 @@ export class Workbench {
       stats: {
         async get() {
           return datasetStats(wb.project);
+        },
+      },
+      runs: {
+        async check() {
+          return wb.runs.check();
+        },
+        async start(options) {
+          if (!options || typeof options !== 'object') throw new UserError('Choose a preset to train.');
+          return changed('runs', wb.runs.start(options));
+        },
+        async list() {
+          return wb.runs.list();
+        },
+        async get(id) {
+          return wb.runs.detail(id);
+        },
+        async cancel(id) {
+          return wb.runs.cancel(id);
+        },
+        async resume(id) {
+          return changed('runs', wb.runs.resume(id));
         },
       },
     };

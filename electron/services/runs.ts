@@ -1,0 +1,322 @@
+// Training runs: "Train from scratch" freezes a snapshot of the labels into runs/<id>/, then a trainer
+// process (trainer/cli.ts) trains on that folder alone and streams TrainerProtocol events as JSON lines.
+// This module is the only side that writes the runs table; the run folder stays the source of truth.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { RunDetail, RunStatus, RunSummary, TrainOptions } from '../api.ts';
+import type { CocoDataset } from '../coco.ts';
+import type { TrainerEvent } from '../../trainer/protocol.ts';
+import { datasetCheck, type DatasetCheck } from '../../trainer/advice/dataset_check.ts';
+import { ConfigError, validateRunConfig, type RunConfig } from '../../trainer/config.ts';
+import { buildCocoDataset } from './coco_export.ts';
+import { NotFoundError, UserError } from './errors.ts';
+import type { Project } from './project.ts';
+
+export const TRAINER_BIN = fileURLToPath(new URL('../../bin/fieldwork-train.js', import.meta.url));
+
+/** Starts the trainer CLI with `args`; Electron passes one that runs Node through its own binary. */
+export type TrainerLauncher = (args: string[]) => ChildProcess;
+
+export const nodeTrainerLauncher: TrainerLauncher = (args) =>
+  spawn(process.execPath, [TRAINER_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+
+/**
+ * The snapshot a run trains on: every labelled image (and every image marked done, even without labels —
+ * a true negative), with absolute paths, its split and its project image id. Unlabelled and skipped
+ * images stay out: an image nobody has labelled yet is not evidence of "nothing here".
+ */
+export function buildSnapshot(project: Project): CocoDataset {
+  const included = new Set(
+    (project.db.prepare("SELECT id FROM images WHERE status = 'done' OR (status != 'skipped' AND EXISTS (SELECT 1 FROM annotations a WHERE a.image_id = images.id))").all() as { id: number }[]).map((r) => r.id),
+  );
+  const projectIds: number[] = [];
+  const dataset = buildCocoDataset(project, undefined, (row) => {
+    projectIds.push(row.id);
+    return project.resolveInside(row.stored_path);
+  });
+  const keep = new Set<number>();
+  const images = dataset.images.flatMap((img, i) => {
+    if (!included.has(projectIds[i])) return [];
+    keep.add(img.id);
+    return [{ ...img, project_image_id: projectIds[i] }];
+  });
+  return { ...dataset, images, annotations: dataset.annotations.filter((a) => keep.has(a.image_id)) };
+}
+
+export function snapshotHash(snapshot: CocoDataset): string {
+  const h = createHash('sha256');
+  for (const img of snapshot.images) h.update(`${img.project_image_id}|${img.split}|`);
+  for (const a of snapshot.annotations) h.update(JSON.stringify([a.image_id, a.category_id, a.iscrowd, a.segmentation, a.bbox]));
+  for (const c of snapshot.categories) h.update(c.name);
+  return h.digest('hex');
+}
+
+/** The run config for `options`: the preset's values, then overrides, then the run length. */
+export function runConfigFor(options: TrainOptions, trainImages: number): RunConfig {
+  const input: Record<string, unknown> = { ...(options.overrides ?? {}), preset: options.preset };
+  let config: RunConfig;
+  try {
+    config = validateRunConfig(input);
+    if (options.iterations !== undefined) {
+      if (!Number.isInteger(options.iterations) || options.iterations < 1) throw new UserError(`iterations must be a positive whole number, not ${options.iterations}.`);
+      if (trainImages === 0) throw new UserError('The train split has no labelled images.');
+      config = validateRunConfig({ ...config, solver: { ...config.solver, epochs: (options.iterations * config.solver.imsPerBatch) / trainImages } });
+    } else if (options.epochs !== undefined) {
+      config = validateRunConfig({ ...config, solver: { ...config.solver, epochs: options.epochs } });
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UserError(err.message.replace(/^Error in validateRunConfig: /, 'Run config: '));
+    throw err;
+  }
+  return config;
+}
+
+interface RunRow {
+  id: string;
+  created_at: string;
+  preset: RunSummary['preset'];
+  status: RunStatus;
+  backend: string | null;
+  train_images: number;
+  val_images: number;
+  annotations: number;
+  snapshot_hash: string;
+  iteration: number;
+  total_iterations: number | null;
+  best_box_ap: number | null;
+  best_mask_ap: number | null;
+  verdict: string | null;
+  error: string | null;
+  finished_at: string | null;
+}
+
+const toSummary = (r: RunRow): RunSummary => ({
+  id: r.id,
+  createdAt: r.created_at,
+  preset: r.preset,
+  status: r.status,
+  backend: r.backend,
+  trainImages: r.train_images,
+  valImages: r.val_images,
+  annotations: r.annotations,
+  snapshotHash: r.snapshot_hash,
+  iteration: r.iteration,
+  totalIterations: r.total_iterations,
+  bestBoxAp: r.best_box_ap,
+  bestMaskAp: r.best_mask_ap,
+  verdict: r.verdict,
+  error: r.error,
+  finishedAt: r.finished_at,
+});
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileSync(path + '.tmp', JSON.stringify(value, null, 2));
+  renameSync(path + '.tmp', path);
+}
+
+/** Reads metrics.jsonl, skipping a torn last line (a crash mid-write). */
+export function readRunEvents(runDir: string): TrainerEvent[] {
+  const file = join(runDir, 'metrics.jsonl');
+  if (!existsSync(file)) return [];
+  const events: TrainerEvent[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      events.push(JSON.parse(line));
+    } catch {
+      // an incomplete line: ignored
+    }
+  }
+  return events;
+}
+
+/** Starts, watches, cancels and resumes trainer processes for one project. */
+export class RunSupervisor {
+  readonly #project: Project;
+  readonly #launch: TrainerLauncher;
+  readonly #onEvent: (runId: string, event: TrainerEvent, summary: RunSummary) => void;
+  readonly #live = new Map<string, { child: ChildProcess; cancelRequested: boolean; stderr: string[] }>();
+
+  constructor(project: Project, launch: TrainerLauncher, onEvent: (runId: string, event: TrainerEvent, summary: RunSummary) => void) {
+    this.#project = project;
+    this.#launch = launch;
+    this.#onEvent = onEvent;
+    // A run left "running" by a previous app session has no process any more: it can be resumed.
+    project.db.prepare("UPDATE runs SET status = 'interrupted', error = 'The app closed while this run was training; resume continues from the last checkpoint.' WHERE status = 'running'").run();
+  }
+
+  runDir(id: string): string {
+    return this.#project.resolveInside(join('runs', id));
+  }
+
+  check(): DatasetCheck {
+    return datasetCheck(buildSnapshot(this.#project));
+  }
+
+  /** Freezes the snapshot and config into a new run folder and starts the trainer on it. */
+  start(options: TrainOptions): RunSummary {
+    const snapshot = buildSnapshot(this.#project);
+    const trainImages = snapshot.images.filter((i) => i.split === 'train').length;
+    if (trainImages === 0) throw new UserError('No labelled images in the train split: label some images (or assign splits) first.');
+    const config = runConfigFor(options, trainImages);
+    const id = `${new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '')}-${randomBytes(2).toString('hex')}`;
+    const dir = this.runDir(id);
+    mkdirSync(dir, { recursive: true });
+    writeJsonAtomic(join(dir, 'snapshot.json'), snapshot);
+    writeJsonAtomic(join(dir, 'config.json'), config);
+    this.#project.db.transaction(() => {
+      this.#project.db
+        .prepare('INSERT INTO runs (id, created_at, preset, status, train_images, val_images, annotations, snapshot_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, new Date().toISOString(), config.preset, 'running', trainImages, snapshot.images.filter((i) => i.split === 'val').length, snapshot.annotations.length, snapshotHash(snapshot));
+    })();
+    this.#spawn(id, ['train', dir, '--json']);
+    return this.get(id);
+  }
+
+  list(): RunSummary[] {
+    return (this.#project.db.prepare('SELECT * FROM runs ORDER BY created_at DESC').all() as RunRow[]).map(toSummary);
+  }
+
+  get(id: string): RunSummary {
+    const row = this.#project.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined;
+    if (!row) throw new NotFoundError(`No run ${id}.`);
+    return toSummary(row);
+  }
+
+  detail(id: string): RunDetail {
+    const summary = this.get(id);
+    const dir = this.runDir(id);
+    const readJson = (name: string) => (existsSync(join(dir, name)) ? JSON.parse(readFileSync(join(dir, name), 'utf8')) : null);
+    return { ...summary, runDir: dir, config: readJson('config.json') ?? {}, events: readRunEvents(dir), report: readJson('report.json') };
+  }
+
+  cancel(id: string): RunSummary {
+    const live = this.#live.get(id);
+    if (!live) throw new UserError(`Run ${id} is not training.`);
+    live.cancelRequested = true;
+    // The trainer checkpoints and exits on SIGTERM; a trainer that does not answer is killed.
+    live.child.kill('SIGTERM');
+    const timer = setTimeout(() => live.child.kill('SIGKILL'), 30_000);
+    live.child.once('exit', () => clearTimeout(timer));
+    return this.get(id);
+  }
+
+  resume(id: string): RunSummary {
+    const run = this.get(id);
+    if (this.#live.has(id)) throw new UserError(`Run ${id} is already training.`);
+    if (run.status === 'done') throw new UserError(`Run ${id} has finished; start a new run to train again.`);
+    this.#setStatus(id, 'running', null);
+    this.#spawn(id, ['resume', this.runDir(id), '--json']);
+    return this.get(id);
+  }
+
+  isLive(id: string): boolean {
+    return this.#live.has(id);
+  }
+
+  /** Stops every trainer this supervisor started (app quit); the runs stay resumable. */
+  stopAll(): void {
+    for (const [id, live] of this.#live) {
+      live.cancelRequested = true;
+      live.child.kill('SIGTERM');
+      this.#setStatus(id, 'interrupted', 'The app closed while this run was training; resume continues from the last checkpoint.');
+    }
+  }
+
+  #setStatus(id: string, status: RunStatus, error: string | null): void {
+    const finished = status === 'running' ? null : new Date().toISOString();
+    this.#project.db.prepare('UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE id = ?').run(status, error, finished, id);
+  }
+
+  #spawn(id: string, args: string[]): void {
+    const child = this.#launch(args);
+    const live = { child, cancelRequested: false, stderr: [] as string[] };
+    this.#live.set(id, live);
+    let terminal: TrainerEvent | undefined;
+    let lastProgressWrite = 0;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let event: TrainerEvent;
+      try {
+        event = JSON.parse(line);
+      } catch {
+        return; // not an event (a stray log line)
+      }
+      if (!event || typeof event !== 'object' || typeof event.type !== 'string') return;
+      if (event.type === 'done' || event.type === 'failed') terminal = event;
+      if (event.type === 'progress' && Date.now() - lastProgressWrite < 1000) {
+        this.#onEvent(id, event, { ...this.get(id), iteration: event.iteration, totalIterations: event.totalIterations });
+        return;
+      }
+      if (event.type === 'progress') lastProgressWrite = Date.now();
+      this.#record(id, event);
+      this.#onEvent(id, event, this.get(id));
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      live.stderr.push(line);
+      if (live.stderr.length > 40) live.stderr.shift();
+    });
+    child.on('error', (err) => live.stderr.push(`could not start the trainer: ${err.message}`));
+    child.on('close', (code, signal) => {
+      this.#live.delete(id);
+      if (!this.#project.db.open) return;
+      if (terminal?.type === 'done') {
+        this.#setStatus(id, terminal.reason === 'cancelled' ? 'cancelled' : 'done', null);
+      } else if (terminal?.type === 'failed') {
+        this.#setStatus(id, 'failed', terminal.reason);
+      } else if (live.cancelRequested) {
+        this.#setStatus(id, 'cancelled', null);
+      } else {
+        const tail = live.stderr.filter((l) => l.trim()).slice(-5).join('\n') || this.#logTail(id);
+        this.#setStatus(id, 'failed', `The trainer stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}).${tail ? `\n${tail}` : ''}`);
+      }
+      const summary = this.get(id);
+      const event: TrainerEvent = summary.status === 'failed' ? { type: 'failed', time: new Date().toISOString(), reason: summary.error ?? 'failed' } : (terminal ?? { type: 'done', time: new Date().toISOString(), iteration: summary.iteration, bbox: [], segm: [], reason: 'cancelled' });
+      this.#onEvent(id, event, summary);
+    });
+  }
+
+  #logTail(id: string): string {
+    const log = join(this.runDir(id), 'log.txt');
+    if (!existsSync(log)) return '';
+    return readFileSync(log, 'utf8').trim().split('\n').slice(-5).join('\n');
+  }
+
+  #record(id: string, event: TrainerEvent): void {
+    const db = this.#project.db;
+    db.transaction(() => {
+      switch (event.type) {
+        case 'started':
+          db.prepare('UPDATE runs SET backend = ?, total_iterations = ?, iteration = ? WHERE id = ?').run(event.backend, event.totalIterations, event.startIteration, id);
+          break;
+        case 'progress':
+          db.prepare('UPDATE runs SET iteration = ?, total_iterations = ? WHERE id = ?').run(event.iteration, event.totalIterations, id);
+          break;
+        case 'evaluation':
+          if (event.split === 'val') {
+            db.prepare('UPDATE runs SET best_box_ap = MAX(COALESCE(best_box_ap, -1), ?), best_mask_ap = MAX(COALESCE(best_mask_ap, -1), ?) WHERE id = ?').run(event.bbox[0] ?? -1, event.segm[0] ?? -1, id);
+          }
+          break;
+        case 'done':
+          db.prepare('UPDATE runs SET iteration = ? WHERE id = ?').run(event.iteration, id);
+          break;
+        default:
+          break;
+      }
+      if (event.type === 'done' || event.type === 'failed') {
+        const report = join(this.runDir(id), 'report.json');
+        if (existsSync(report)) {
+          try {
+            const verdict = JSON.parse(readFileSync(report, 'utf8'))?.verdict?.verdict ?? null;
+            db.prepare('UPDATE runs SET verdict = ? WHERE id = ?').run(verdict, id);
+          } catch {
+            // a report being rewritten: the verdict shows on the next read
+          }
+        }
+      }
+    })();
+  }
+}
