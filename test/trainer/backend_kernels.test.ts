@@ -1,0 +1,108 @@
+// Gradient checks of the kernels trainer/backend registers for WASM: every gradient computed on WASM
+// (with our Conv2DBackpropFilter / Conv2DBackpropInput / UnsortedSegmentSum) must equal tfjs autodiff
+// on the pure-JS CPU backend (its own reference kernels). Also RoIAlign's gradient against finite
+// differences, and wasmDir().
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, useBackendForTest, wasmDir } from '../../trainer/backend/index.ts';
+import { Rng } from '../../trainer/data/rng.ts';
+import { flattenLevels, planRoiAlign, roiAlign } from '../../trainer/ops/roi_align.ts';
+
+await initBackend('cpu');
+
+function randn(shape: number[], seed: number): number[] {
+  const r = new Rng(seed);
+  return Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal());
+}
+
+/** Runs f on a backend and returns the gradients w.r.t. its inputs as plain arrays. */
+async function gradsOn(backend: 'cpu' | 'wasm', inputs: { data: number[]; shape: number[] }[], f: (...xs: tf.Tensor[]) => tf.Scalar): Promise<Float32Array[]> {
+  await useBackendForTest(backend);
+  const xs = inputs.map((i) => tf.tensor(i.data, i.shape));
+  // A fixed random projection makes the scalar sensitive to every output element.
+  const g = tf.grads((...a: tf.Tensor[]) => f(...a));
+  const out = g(xs);
+  const arrays = out.map((t) => t.dataSync() as Float32Array);
+  tf.dispose([...xs, ...out]);
+  return arrays;
+}
+
+function assertClose(got: Float32Array, want: Float32Array, what: string, tol = 2e-4): void {
+  assert.equal(got.length, want.length, what);
+  let maxErr = 0;
+  for (let i = 0; i < got.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
+  assert.ok(maxErr < tol, `${what}: max relative error ${maxErr}`);
+}
+
+const projected = (y: tf.Tensor, seed: number) => tf.sum(tf.mul(y, tf.tensor(randn(y.shape, seed), y.shape))) as tf.Scalar;
+
+const convCases: { name: string; x: number[]; w: number[]; stride: number; pad: 'same' | 'valid' | number }[] = [
+  { name: '3×3 s1 pad 1', x: [2, 9, 9, 3], w: [3, 3, 3, 5], stride: 1, pad: 1 },
+  { name: '3×3 s2 pad 1', x: [2, 10, 10, 4], w: [3, 3, 4, 6], stride: 2, pad: 1 },
+  { name: '1×1 s2 shortcut', x: [1, 8, 8, 4], w: [1, 1, 4, 8], stride: 2, pad: 0 },
+  { name: '7×7 s2 stem pad 3', x: [1, 16, 16, 3], w: [7, 7, 3, 4], stride: 2, pad: 3 },
+  { name: '3×3 s2 same (odd)', x: [1, 9, 9, 2], w: [3, 3, 2, 3], stride: 2, pad: 'same' },
+  { name: '3×3 s2 valid', x: [1, 9, 9, 2], w: [3, 3, 2, 3], stride: 2, pad: 'valid' },
+];
+
+for (const c of convCases) {
+  test(`conv2d gradients on WASM equal CPU autodiff: ${c.name}`, async () => {
+    const inputs = [{ data: randn(c.x, 1), shape: c.x }, { data: randn(c.w, 2), shape: c.w }];
+    const f = (x: tf.Tensor, w: tf.Tensor) => projected(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad), 3);
+    const want = await gradsOn('cpu', inputs, f);
+    const got = await gradsOn('wasm', inputs, f);
+    assertClose(got[0], want[0], 'dx');
+    assertClose(got[1], want[1], 'dw');
+  });
+}
+
+test('conv2dTranspose (mask-head deconv) forward and gradients on WASM equal CPU', async () => {
+  const inputs = [{ data: randn([2, 5, 5, 6], 4), shape: [2, 5, 5, 6] }, { data: randn([2, 2, 4, 6], 5), shape: [2, 2, 4, 6] }];
+  const f = (x: tf.Tensor, w: tf.Tensor) => projected(tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 10, 10, 4], 2, 'valid'), 6);
+  const want = await gradsOn('cpu', inputs, f);
+  const got = await gradsOn('wasm', inputs, f);
+  assertClose(got[0], want[0], 'dx');
+  assertClose(got[1], want[1], 'dw');
+});
+
+test('gather gradient (UnsortedSegmentSum) on WASM equals CPU, repeated indices included', async () => {
+  const idx = [0, 3, 3, 7, 1, 0, 9];
+  const inputs = [{ data: randn([10, 5], 7), shape: [10, 5] }];
+  const f = (x: tf.Tensor) => projected(tf.gather(x, tf.tensor1d(idx, 'int32')), 8);
+  assertClose((await gradsOn('wasm', inputs, f))[0], (await gradsOn('cpu', inputs, f))[0], 'dtable');
+});
+
+test('RoIAlign gradient equals finite differences and matches across backends', async () => {
+  const shape = [1, 6, 6, 2];
+  const data = randn(shape, 9);
+  const boxes = Float32Array.from([3, 2, 17, 20, 0, 0, 24, 24]);
+  const f = (x: tf.Tensor) => {
+    const { table, levels } = flattenLevels([x as tf.Tensor4D], [4]);
+    return projected(roiAlign(table, planRoiAlign(boxes, [0, 0], [0, 0], levels, { outputSize: 3, samplingRatio: 2 })), 10);
+  };
+  const cpu = (await gradsOn('cpu', [{ data, shape }], f))[0];
+  const wasm = (await gradsOn('wasm', [{ data, shape }], f))[0];
+  assertClose(wasm, cpu, 'wasm vs cpu');
+  await useBackendForTest('cpu');
+  const eps = 1e-2;
+  for (const i of [0, 7, 20, 33, 50, 71]) {
+    const plus = data.slice(), minus = data.slice();
+    plus[i] += eps; minus[i] -= eps;
+    const fd = (tf.tidy(() => f(tf.tensor(plus, shape)).dataSync()[0]) - tf.tidy(() => f(tf.tensor(minus, shape)).dataSync()[0])) / (2 * eps);
+    assert.ok(Math.abs(fd - cpu[i]) < 1e-2 * (1 + Math.abs(fd)), `element ${i}: finite difference ${fd} vs autodiff ${cpu[i]}`);
+  }
+});
+
+test('wasmDir() points at the tfjs WASM binaries and honours FIELDWORK_WASM_DIR', () => {
+  assert.ok(existsSync(join(wasmDir(), 'tfjs-backend-wasm-simd.wasm')), wasmDir());
+  const old = process.env.FIELDWORK_WASM_DIR;
+  process.env.FIELDWORK_WASM_DIR = '/opt/app/resources/wasm';
+  try {
+    assert.equal(wasmDir(), '/opt/app/resources/wasm/');
+  } finally {
+    if (old === undefined) delete process.env.FIELDWORK_WASM_DIR; else process.env.FIELDWORK_WASM_DIR = old;
+  }
+});
