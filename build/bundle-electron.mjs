@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Bundles the Electron side with esbuild (`npm run build:electron`):
+//   electron/main/index.ts → dist/electron/main/index.js  (ESM: the package is "type": "module")
+//   electron/preload.ts    → dist/electron/preload.cjs    (CommonJS: sandboxed preloads cannot load ESM)
+// Native and heavy packages stay external and load from node_modules at run time.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+export const MAIN_EXTERNALS = ['electron', 'better-sqlite3', 'sharp', '@tensorflow/*'];
+
+export async function bundleElectron({ quiet = false } = {}) {
+  rmSync(new URL('../dist/electron', import.meta.url), { recursive: true, force: true });
+  const common = { absWorkingDir: root, bundle: true, sourcemap: 'linked', target: 'node20', logLevel: quiet ? 'warning' : 'info', legalComments: 'none' };
+  await Promise.all([
+    build({
+      ...common,
+      entryPoints: ['electron/main/index.ts'],
+      outfile: 'dist/electron/main/index.js',
+      platform: 'node',
+      format: 'esm',
+      external: MAIN_EXTERNALS,
+      // CommonJS code bundled into an ES module still calls require() for Node built-ins.
+      banner: { js: "import { createRequire as __fieldworkCreateRequire } from 'node:module'; const require = __fieldworkCreateRequire(import.meta.url);" },
+    }),
+    build({
+      ...common,
+      entryPoints: ['electron/preload.ts'],
+      outfile: 'dist/electron/preload.cjs',
+      platform: 'node',
+      format: 'cjs',
+      external: ['electron'],
+    }),
+  ]);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await bundleElectron();
+}

@@ -1,0 +1,17 @@
+// Electron main entry (bundled to dist/electron/main/index.js by build/bundle-electron.mjs).
+import * as electron from 'electron';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Workbench } from '../services/workbench.ts';
+import { startApp } from './app.ts';
+import type { ElectronMain } from './module.ts';
+
+startApp(electron as unknown as ElectronMain, {
+  mainDir: dirname(fileURLToPath(import.meta.url)),
+  resourcesPath: process.resourcesPath,
+  createWorkbench: (paths) => new Workbench({ userDataDir: paths.userDataDir, resourcesDir: paths.resourcesDir }),
+}).catch((err) => {
+  console.error('[main] start-up failed:', err);
+  electron.dialog.showErrorBox('Fieldwork could not start', err instanceof Error ? err.message : String(err));
+  electron.app.exit(1);
+});

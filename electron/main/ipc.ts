@@ -1,0 +1,111 @@
+// IPC: one ipcMain.handle per API method (the channel table from API_METHODS) plus dialog.pickPaths.
+// Every message is checked before anything runs: the sending frame must be a top-level frame showing
+// fieldwork://app. Results and errors travel as an envelope, so the error kind survives the trip
+// (Electron would flatten a thrown error to a string and log it as a crash).
+import type { ApiErrorPayload, WorkbenchApi, WorkbenchEvents } from '../api.ts';
+import { API_EVENTS } from '../api.ts';
+import { toErrorPayload } from '../services/errors.ts';
+import { apiChannels, EVENT_CHANNEL, lookupChannel, PICK_PATHS_CHANNEL } from './channels.ts';
+import { isAppUrl } from './schemes.ts';
+
+export type IpcEnvelope = { ok: true; value: unknown } | { ok: false; error: ApiErrorPayload };
+
+/** The part of an IpcMainInvokeEvent the checks read. */
+export interface SenderInfo {
+  senderFrame?: { url: string; parent: unknown | null } | null;
+}
+
+/** True when the message comes from the app's own top-level frame. */
+export function isTrustedSender(event: SenderInfo): boolean {
+  const frame = event.senderFrame;
+  if (!frame) return false; // frame gone (navigated or destroyed) before we looked
+  if (frame.parent !== null && frame.parent !== undefined) return false;
+  return isAppUrl(frame.url);
+}
+
+export interface WorkbenchLike {
+  api: WorkbenchApi;
+  on<E extends keyof WorkbenchEvents>(event: E, listener: (payload: WorkbenchEvents[E]) => void): () => void;
+}
+
+export type Log = (message: string, err?: unknown) => void;
+
+function refused(message: string): IpcEnvelope {
+  return { ok: false, error: { name: 'UserError', message } };
+}
+
+/**
+ * Runs one API call for an IPC message: checks the sender and the channel, calls the workbench, wraps
+ * the outcome. Never throws.
+ */
+export async function dispatchApiCall(workbench: WorkbenchLike, channel: string, event: SenderInfo, args: unknown[], log: Log = console.error): Promise<IpcEnvelope> {
+  if (!isTrustedSender(event)) {
+    log(`[ipc] refused ${channel}: sender ${event.senderFrame?.url ?? '(no frame)'} is not the app`);
+    return refused('Refused: this call did not come from the Fieldwork window.');
+  }
+  const entry = lookupChannel(channel);
+  if (!entry) {
+    log(`[ipc] refused unknown channel ${channel}`);
+    return { ok: false, error: { name: 'NotFoundError', message: `No API method ${channel}.` } };
+  }
+  try {
+    const service = workbench.api[entry.domain] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const value = await service[entry.method](...args);
+    return { ok: true, value: value ?? null };
+  } catch (err) {
+    const error = toErrorPayload(err);
+    if (error.name === 'InternalError') log(`[ipc] ${channel} failed:`, err);
+    return { ok: false, error };
+  }
+}
+
+export interface IpcMainLike {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  handle(channel: string, listener: (event: SenderInfo, ...args: any[]) => unknown): void;
+  removeHandler(channel: string): void;
+}
+
+export type PickPaths = (event: SenderInfo, options: unknown) => Promise<string[]>;
+
+/** Registers the API channels and dialog.pickPaths; returns a function that removes them all. */
+export function registerIpc(ipcMain: IpcMainLike, workbench: WorkbenchLike, pickPaths: PickPaths, log: Log = console.error): () => void {
+  const channels = apiChannels().map((c) => c.channel);
+  for (const channel of channels) {
+    ipcMain.handle(channel, (event: SenderInfo, ...args: unknown[]) => dispatchApiCall(workbench, channel, event, args, log));
+  }
+  ipcMain.handle(PICK_PATHS_CHANNEL, async (event: SenderInfo, options: unknown): Promise<IpcEnvelope> => {
+    if (!isTrustedSender(event)) {
+      log(`[ipc] refused ${PICK_PATHS_CHANNEL}: sender ${event.senderFrame?.url ?? '(no frame)'} is not the app`);
+      return refused('Refused: this call did not come from the Fieldwork window.');
+    }
+    try {
+      return { ok: true, value: await pickPaths(event, options) };
+    } catch (err) {
+      const error = toErrorPayload(err);
+      if (error.name === 'InternalError') log(`[ipc] ${PICK_PATHS_CHANNEL} failed:`, err);
+      return { ok: false, error };
+    }
+  });
+  return () => {
+    for (const channel of [...channels, PICK_PATHS_CHANNEL]) ipcMain.removeHandler(channel);
+  };
+}
+
+/** Where events go: the web contents of the app's windows. */
+export interface EventTarget {
+  isDestroyed(): boolean;
+  getURL(): string;
+  send(channel: string, message: unknown): void;
+}
+
+/** Forwards every API event to every live app window on the `event` channel; returns the unsubscriber. */
+export function forwardEvents(workbench: WorkbenchLike, targets: () => EventTarget[]): () => void {
+  const unsubscribers = API_EVENTS.map((event) =>
+    workbench.on(event, (payload) => {
+      for (const target of targets()) {
+        if (!target.isDestroyed() && isAppUrl(target.getURL())) target.send(EVENT_CHANNEL, { event, payload });
+      }
+    }),
+  );
+  return () => unsubscribers.forEach((u) => u());
+}
