@@ -6,18 +6,20 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const MAIN_EXTERNALS = ['electron', 'better-sqlite3', 'sharp', '@tensorflow/*'];
 
-export async function bundleElectron({ quiet = false } = {}) {
-  rmSync(new URL('../dist/electron', import.meta.url), { recursive: true, force: true });
+/** outDir: where dist/electron goes (tests use a temporary folder). */
+export async function bundleElectron({ quiet = false, outDir = join(root, 'dist', 'electron') } = {}) {
+  rmSync(outDir, { recursive: true, force: true });
   const common = { absWorkingDir: root, bundle: true, sourcemap: 'linked', target: 'node20', logLevel: quiet ? 'warning' : 'info', legalComments: 'none' };
   await Promise.all([
     build({
       ...common,
       entryPoints: ['electron/main/index.ts'],
-      outfile: 'dist/electron/main/index.js',
+      outfile: join(outDir, 'main', 'index.js'),
       platform: 'node',
       format: 'esm',
       external: MAIN_EXTERNALS,
@@ -27,7 +29,7 @@ export async function bundleElectron({ quiet = false } = {}) {
     build({
       ...common,
       entryPoints: ['electron/preload.ts'],
-      outfile: 'dist/electron/preload.cjs',
+      outfile: join(outDir, 'preload.cjs'),
       platform: 'node',
       format: 'cjs',
       external: ['electron'],
