@@ -1,0 +1,120 @@
+// report.json: the after-training verdict with its evidence, written into the run folder from the run's
+// own files (snapshot.json + metrics.jsonl), so any run folder can be reported on, anywhere.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CocoDataset } from '../../electron/coco.ts';
+import type { TrainerEvent } from '../protocol.ts';
+import { datasetCheck, type DatasetCheck } from './dataset_check.ts';
+import { historyFromEvents, overfittingVerdict, type OverfittingVerdict } from './overfitting.ts';
+
+export interface RunReport {
+  version: 1;
+  createdAt: string;
+  /** 'completed' | 'cancelled' | 'running' (a report written mid-run) */
+  state: string;
+  backend: string | null;
+  iterations: { done: number; total: number | null };
+  dataset: DatasetCheck;
+  verdict: OverfittingVerdict;
+  /** Last val evaluation, COCO stats (12 numbers each; empty without a val split). */
+  final: { iteration: number | null; bbox: number[]; segm: number[] };
+  /** Best val box AP and where it was reached. */
+  best: { iteration: number | null; boxAP: number | null; maskAP: number | null };
+  /** Series for the report's plots: [iteration, value] pairs. */
+  curves: {
+    trainLoss: [number, number][];
+    valBoxAP: [number, number][];
+    valMaskAP: [number, number][];
+    trainBoxAP: [number, number][];
+    valLoss: [number, number][];
+  };
+  /** Per-class val AP at the last evaluation, by class name. */
+  perClass: { name: string; instances: number; valAP: number | null; trainAP: number | null; note: string }[];
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEvent[]): RunReport {
+  const dataset = datasetCheck(snapshot);
+  const names = Object.fromEntries(snapshot.categories.map((c) => [String(c.id), c.name]));
+  const classInstances: Record<string, number> = {};
+  for (const c of dataset.perClass) classInstances[String(c.categoryId)] = dataset.basis === 'train' ? c.perSplit.train : c.instances;
+  const history = historyFromEvents(events);
+  const verdict = overfittingVerdict(history, { classInstances, classNames: names });
+
+  const started = [...events].reverse().find((e) => e.type === 'started');
+  const done = [...events].reverse().find((e) => e.type === 'done');
+  const lastProgress = [...events].reverse().find((e) => e.type === 'progress');
+  const valEvals = events.filter((e): e is Extract<TrainerEvent, { type: 'evaluation' }> => e.type === 'evaluation' && e.split === 'val');
+  const lastVal = valEvals.at(-1);
+  let best: RunReport['best'] = { iteration: null, boxAP: null, maskAP: null };
+  for (const e of valEvals) {
+    if (isNum(e.bbox[0]) && (best.boxAP === null || e.bbox[0] > best.boxAP)) best = { iteration: e.iteration, boxAP: e.bbox[0], maskAP: isNum(e.segm[0]) ? e.segm[0] : null };
+  }
+
+  // Training loss, averaged over windows so a plot of thousands of iterations stays readable.
+  const progress = events.filter((e): e is Extract<TrainerEvent, { type: 'progress' }> => e.type === 'progress');
+  const window = Math.max(1, Math.ceil(progress.length / 200));
+  const trainLoss: [number, number][] = [];
+  for (let i = 0; i < progress.length; i += window) {
+    const chunk = progress.slice(i, i + window).map((p) => (isNum(p.losses.total) ? p.losses.total : Object.values(p.losses).filter(isNum).reduce((a, b) => a + b, 0)));
+    trainLoss.push([progress[Math.min(i + window, progress.length) - 1].iteration, chunk.reduce((a, b) => a + b, 0) / chunk.length]);
+  }
+  const series = (split: 'val' | 'train', key: 'bbox' | 'segm') =>
+    events.flatMap((e) => (e.type === 'evaluation' && e.split === split && isNum(e[key][0]) ? [[e.iteration, e[key][0]] as [number, number]] : []));
+
+  // Every class, with its AP at the last evaluation and the verdict's note where it has one.
+  const lastOf = (split: 'val' | 'train') => [...events].reverse().find((e): e is Extract<TrainerEvent, { type: 'evaluation' }> => e.type === 'evaluation' && e.split === split && !!e.perCategory);
+  const apOf = (e: Extract<TrainerEvent, { type: 'evaluation' }> | undefined, id: number) => {
+    const v = e?.perCategory?.[String(id)];
+    return isNum(v) ? v : null;
+  };
+  const perClass = dataset.perClass.map((c) => ({
+    name: c.name,
+    instances: classInstances[String(c.categoryId)] ?? c.instances,
+    valAP: apOf(lastOf('val'), c.categoryId),
+    trainAP: apOf(lastOf('train'), c.categoryId),
+    note: verdict.perClass.find((n) => n.key === String(c.categoryId))?.note ?? c.note ?? '',
+  }));
+  return {
+    version: 1,
+    createdAt: new Date().toISOString(),
+    state: done ? done.reason : 'running',
+    backend: started?.backend ?? null,
+    iterations: { done: done?.iteration ?? lastProgress?.iteration ?? 0, total: lastProgress?.totalIterations ?? started?.totalIterations ?? null },
+    dataset,
+    verdict,
+    final: { iteration: lastVal?.iteration ?? null, bbox: lastVal?.bbox ?? [], segm: lastVal?.segm ?? [] },
+    best,
+    curves: {
+      trainLoss,
+      valBoxAP: series('val', 'bbox'),
+      valMaskAP: series('val', 'segm'),
+      trainBoxAP: series('train', 'bbox'),
+      valLoss: events.flatMap((e) => (e.type === 'metric' && e.name === 'val/loss' ? [[e.iteration, e.value] as [number, number]] : [])),
+    },
+    perClass,
+  };
+}
+
+/** Reads a run folder's snapshot and events, writes report.json atomically, returns the report. */
+export function writeRunReport(runDir: string): RunReport {
+  const snapshot = JSON.parse(readFileSync(join(runDir, 'snapshot.json'), 'utf8')) as CocoDataset;
+  const eventsFile = join(runDir, 'metrics.jsonl');
+  const events: TrainerEvent[] = [];
+  if (existsSync(eventsFile)) {
+    for (const line of readFileSync(eventsFile, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        events.push(JSON.parse(line));
+      } catch {
+        // a torn last line from a crash
+      }
+    }
+  }
+  const report = buildRunReport(snapshot, events);
+  const out = join(runDir, 'report.json');
+  writeFileSync(out + '.tmp', JSON.stringify(report, null, 2));
+  renameSync(out + '.tmp', out);
+  return report;
+}
