@@ -1,6 +1,6 @@
 // The training loop: snapshot → batches → SGD steps, with progress events, periodic checkpoints,
 // val evaluation (COCO AP via trainer/eval), best-checkpoint tracking, cancel and resume.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CocoCategory, CocoResult } from '../electron/coco.ts';
@@ -114,7 +114,11 @@ const now = () => new Date().toISOString();
  */
 export async function train(runDir: string, opts: TrainOptions = {}): Promise<DoneEvent | FailedEvent> {
   runDir = resolve(runDir);
-  mkdirSync(runDir, { recursive: true });
+  if (!existsSync(runDir)) {
+    const failed: FailedEvent = { type: 'failed', time: now(), reason: `Error in train: run folder ${runDir} does not exist` };
+    opts.onEvent?.(failed);
+    return failed;
+  }
   const metricsPath = join(runDir, 'metrics.jsonl'), logPath = join(runDir, 'log.txt');
   const log = (line: string) => appendFileSync(logPath, `${now()} ${line}\n`);
   const emit = (e: TrainerEvent) => {

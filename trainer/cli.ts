@@ -1,0 +1,74 @@
+// fieldwork-train: headless train / resume / predict on a run folder (usable on a server without the app).
+//   fieldwork-train train <run-dir> [--json]
+//   fieldwork-train resume <run-dir> [--json]
+//   fieldwork-train predict <run-dir> --images <snapshot.json|coco.json|dir> --out <coco-results.json> [--json]
+// With --json, the protocol events go to stdout as JSON lines; otherwise one readable line each.
+// Exit codes: 0 ok, 1 failed (one-line reason on stderr), 2 usage, 3 cancelled (SIGINT/SIGTERM; resumable).
+import { resolve } from 'node:path';
+import { train } from './train.ts';
+import { predict } from './predict.ts';
+import { EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type TrainerEvent } from './protocol.ts';
+
+const USAGE = `usage:
+  fieldwork-train train <run-dir> [--json]
+  fieldwork-train resume <run-dir> [--json]
+  fieldwork-train predict <run-dir> --images <snapshot.json|coco.json|dir> --out <coco-results.json> [--json]`;
+
+function fmt(e: TrainerEvent): string {
+  switch (e.type) {
+    case 'started': return `started on ${e.backend}: ${e.configSummary} (${e.trainImages} train / ${e.valImages} val images, from iteration ${e.startIteration})`;
+    case 'progress': return `it ${e.iteration}/${e.totalIterations} epoch ${e.epoch.toFixed(2)} lr ${e.lr.toExponential(2)} loss ${e.losses.total?.toFixed(3)} ${e.imagesPerSecond.toFixed(2)} img/s eta ${Math.round(e.etaSeconds)} s`;
+    case 'metric': return `${e.name} = ${e.value.toFixed(4)} @${e.iteration}`;
+    case 'checkpoint': return `checkpoint ${e.kind} @${e.iteration}: ${e.path}`;
+    case 'evaluation': return `${e.split} @${e.iteration}: box AP ${e.bbox[0]?.toFixed(3)} AP50 ${e.bbox[1]?.toFixed(3)} | mask AP ${e.segm[0]?.toFixed(3)} AP50 ${e.segm[1]?.toFixed(3)}`;
+    case 'done': return `done (${e.reason}) at iteration ${e.iteration}${e.bbox.length ? `: box AP ${e.bbox[0].toFixed(3)}, mask AP ${e.segm[0].toFixed(3)}` : ''}`;
+    case 'failed': return `failed: ${e.reason}`;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const args = argv.filter((a) => a !== '--json');
+  const [command, runDir] = args;
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const out = (e: TrainerEvent) => {
+    if (json) process.stdout.write(JSON.stringify(e) + '\n');
+    else if (e.type !== 'metric') process.stdout.write(fmt(e) + '\n');
+  };
+  if ((command === 'train' || command === 'resume') && runDir && args.length === 2) {
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const end = await train(resolve(runDir), { onEvent: out, signal: controller.signal, resume: command === 'resume' });
+    if (end.type === 'failed') {
+      process.stderr.write(`fieldwork-train: ${end.reason.split('\n')[0]}\n`);
+      return EXIT_FAILED;
+    }
+    return end.reason === 'cancelled' ? EXIT_CANCELLED : EXIT_OK;
+  }
+  if (command === 'predict' && runDir && flag('--images') && flag('--out')) {
+    try {
+      const n = await predict(resolve(runDir), {
+        images: flag('--images')!, out: resolve(flag('--out')!),
+        onProgress: (done, total) => { if (!json) process.stderr.write(`\rpredicted ${done}/${total} images`); },
+      });
+      if (json) process.stdout.write(JSON.stringify({ type: 'predictions', path: resolve(flag('--out')!), count: n }) + '\n');
+      else process.stdout.write(`\nwrote ${n} detections to ${flag('--out')}\n`);
+      return EXIT_OK;
+    } catch (e) {
+      process.stderr.write(`fieldwork-train: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
+      return EXIT_FAILED;
+    }
+  }
+  process.stderr.write(USAGE + '\n');
+  return EXIT_USAGE;
+}
+
+// Run when executed directly (bin/fieldwork-train.js imports this module); not when imported by tests.
+if (process.argv[1] && /fieldwork-train(\.js)?$|trainer[\\/]cli\.ts$/.test(process.argv[1])) {
+  process.exitCode = await main(process.argv.slice(2));
+}
