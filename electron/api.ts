@@ -265,6 +265,8 @@ export interface TrainOptions {
   iterations?: number;
   /** Any RunConfig values (nested, partial), e.g. { solver: { baseLr: 0.04 } }; validated by the trainer's config. */
   overrides?: Record<string, unknown>;
+  /** Train on this stratified share of the train split (learning curves); val and test stay whole. */
+  trainFraction?: number;
 }
 
 export interface RunSummary {
@@ -278,6 +280,8 @@ export interface RunSummary {
   annotations: number;
   /** sha256 over the snapshot's images and labels: equal hashes mean the same data. */
   snapshotHash: string;
+  /** Share of the train split this run used (1 unless it is part of a learning curve). */
+  trainFraction: number;
   iteration: number;
   totalIterations: number | null;
   bestBoxAp: number | null;

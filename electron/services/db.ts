@@ -64,7 +64,8 @@ const MIGRATIONS: string[] = [
     best_mask_ap REAL,
     verdict TEXT,
     error TEXT,
-    finished_at TEXT
+    finished_at TEXT,
+    train_fraction REAL NOT NULL DEFAULT 1
   );
   `,
 ];

@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { RunDetail, RunStatus, RunSummary, TrainOptions } from '../api.ts';
-import type { CocoDataset } from '../coco.ts';
+import type { CocoDataset, CocoImage } from '../coco.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { datasetCheck, type DatasetCheck } from '../../trainer/advice/dataset_check.ts';
 import { ConfigError, validateRunConfig, type RunConfig } from '../../trainer/config.ts';
 import { buildCocoDataset } from './coco_export.ts';
 import { NotFoundError, UserError } from './errors.ts';
 import type { Project } from './project.ts';
+import { seededRandom } from './splits.ts';
 
 export const TRAINER_BIN = fileURLToPath(new URL('../../bin/fieldwork-train.js', import.meta.url));
 
@@ -29,7 +30,7 @@ export const nodeTrainerLauncher: TrainerLauncher = (args) =>
  * a true negative), with absolute paths, its split and its project image id. Unlabelled and skipped
  * images stay out: an image nobody has labelled yet is not evidence of "nothing here".
  */
-export function buildSnapshot(project: Project): CocoDataset {
+export function buildSnapshot(project: Project, trainFraction = 1, seed = 1): CocoDataset {
   const included = new Set(
     (project.db.prepare("SELECT id FROM images WHERE status = 'done' OR (status != 'skipped' AND EXISTS (SELECT 1 FROM annotations a WHERE a.image_id = images.id))").all() as { id: number }[]).map((r) => r.id),
   );
@@ -38,13 +39,44 @@ export function buildSnapshot(project: Project): CocoDataset {
     projectIds.push(row.id);
     return project.resolveInside(row.stored_path);
   });
-  const keep = new Set<number>();
-  const images = dataset.images.flatMap((img, i) => {
-    if (!included.has(projectIds[i])) return [];
-    keep.add(img.id);
-    return [{ ...img, project_image_id: projectIds[i] }];
-  });
+  let images: CocoImage[] = dataset.images.flatMap((img, i) => (included.has(projectIds[i]) ? [{ ...img, project_image_id: projectIds[i] }] : []));
+  if (trainFraction < 1) {
+    const chosen = stratifiedSubset(images.filter((i) => i.split === 'train').map((i) => i.id), dataset.annotations, trainFraction, seed);
+    images = images.filter((i) => i.split !== 'train' || chosen.has(i.id));
+  }
+  const keep = new Set(images.map((i) => i.id));
   return { ...dataset, images, annotations: dataset.annotations.filter((a) => keep.has(a.image_id)) };
+}
+
+/**
+ * A seeded share of `imageIds`, stratified by each image's rarest class, so every class keeps about the
+ * same share of its images (rounded up: a class with any image keeps at least one).
+ */
+export function stratifiedSubset(imageIds: number[], annotations: CocoDataset['annotations'], fraction: number, seed: number): Set<number> {
+  if (!(fraction > 0 && fraction <= 1)) throw new UserError(`trainFraction must be in (0, 1], not ${fraction}.`);
+  const freq = new Map<number, number>();
+  const classesOf = new Map<number, number[]>();
+  for (const a of annotations) {
+    freq.set(a.category_id, (freq.get(a.category_id) ?? 0) + 1);
+    classesOf.set(a.image_id, [...(classesOf.get(a.image_id) ?? []), a.category_id]);
+  }
+  const strata = new Map<number, number[]>();
+  for (const id of imageIds) {
+    const classes = classesOf.get(id) ?? [];
+    const key = classes.length === 0 ? -1 : classes.reduce((a, b) => ((freq.get(a) ?? 0) <= (freq.get(b) ?? 0) ? a : b));
+    strata.set(key, [...(strata.get(key) ?? []), id]);
+  }
+  const random = seededRandom(seed);
+  const chosen = new Set<number>();
+  for (const key of [...strata.keys()].sort((a, b) => a - b)) {
+    const ids = strata.get(key)!;
+    for (let i = ids.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [ids[i], ids[j]] = [ids[j], ids[i]];
+    }
+    for (const id of ids.slice(0, Math.ceil(ids.length * fraction))) chosen.add(id);
+  }
+  return chosen;
 }
 
 export function snapshotHash(snapshot: CocoDataset): string {
@@ -92,6 +124,7 @@ interface RunRow {
   verdict: string | null;
   error: string | null;
   finished_at: string | null;
+  train_fraction: number;
 }
 
 const toSummary = (r: RunRow): RunSummary => ({
@@ -111,6 +144,7 @@ const toSummary = (r: RunRow): RunSummary => ({
   verdict: r.verdict,
   error: r.error,
   finishedAt: r.finished_at,
+  trainFraction: r.train_fraction,
 });
 
 function writeJsonAtomic(path: string, value: unknown): void {
@@ -159,7 +193,8 @@ export class RunSupervisor {
 
   /** Freezes the snapshot and config into a new run folder and starts the trainer on it. */
   start(options: TrainOptions): RunSummary {
-    const snapshot = buildSnapshot(this.#project);
+    const trainFraction = options.trainFraction ?? 1;
+    const snapshot = buildSnapshot(this.#project, trainFraction);
     const trainImages = snapshot.images.filter((i) => i.split === 'train').length;
     if (trainImages === 0) throw new UserError('No labelled images in the train split: label some images (or assign splits) first.');
     const config = runConfigFor(options, trainImages);
@@ -170,8 +205,8 @@ export class RunSupervisor {
     writeJsonAtomic(join(dir, 'config.json'), config);
     this.#project.db.transaction(() => {
       this.#project.db
-        .prepare('INSERT INTO runs (id, created_at, preset, status, train_images, val_images, annotations, snapshot_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(id, new Date().toISOString(), config.preset, 'running', trainImages, snapshot.images.filter((i) => i.split === 'val').length, snapshot.annotations.length, snapshotHash(snapshot));
+        .prepare('INSERT INTO runs (id, created_at, preset, status, train_images, val_images, annotations, snapshot_hash, train_fraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, new Date().toISOString(), config.preset, 'running', trainImages, snapshot.images.filter((i) => i.split === 'val').length, snapshot.annotations.length, snapshotHash(snapshot), trainFraction);
     })();
     this.#spawn(id, ['train', dir, '--json']);
     return this.get(id);

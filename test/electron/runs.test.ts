@@ -149,3 +149,21 @@ describe('run supervisor', () => {
     labelled.close();
   });
 });
+
+describe('learning-curve subsets', () => {
+  test('a train fraction keeps a seeded, stratified share of the train split and all of val and test', async () => {
+    const project = await labelledProject();
+    const full = buildSnapshot(project);
+    const half = buildSnapshot(project, 0.5, 3);
+    const count = (s: CocoDataset, split: string) => s.images.filter((i) => i.split === split).length;
+    assert.equal(count(full, 'train'), 4);
+    assert.ok(count(half, 'train') >= 2 && count(half, 'train') < 4, `train ${count(half, 'train')}`);
+    assert.equal(count(half, 'val'), count(full, 'val'));
+    assert.equal(count(half, 'test'), count(full, 'test'));
+    assert.deepEqual(buildSnapshot(project, 0.5, 3).images.map((i) => i.id), half.images.map((i) => i.id), 'same seed, same subset');
+    const classes = (s: CocoDataset) => new Set(s.annotations.filter((a) => s.images.find((i) => i.id === a.image_id)?.split === 'train').map((a) => a.category_id));
+    assert.deepEqual(classes(half), classes(full), 'every class keeps training images');
+    assert.throws(() => buildSnapshot(project, 0), /trainFraction must be in/);
+    project.close();
+  });
+});
