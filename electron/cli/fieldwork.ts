@@ -1,7 +1,10 @@
 // The `fieldwork` command line: the same services as the app, for scripts and servers.
 // Exit code 0 on success; otherwise 1 (bad input) or 2 (usage) with a one-line reason on stderr.
 import { parseArgs } from 'node:util';
-import type { DatasetStats, Split } from '../api.ts';
+import type { DatasetStats, Split, TrainOptions } from '../api.ts';
+import type { TrainerEvent } from '../../trainer/protocol.ts';
+import { runLearningCurve } from '../services/learning_curve.ts';
+import { nodeTrainerLauncher, RunSupervisor } from '../services/runs.ts';
 import { exportCoco } from '../services/coco_export.ts';
 import { importCoco } from '../services/coco_import.ts';
 import { NotFoundError, UserError } from '../services/errors.ts';
@@ -16,6 +19,8 @@ const USAGE = `usage:
   fieldwork import-coco <project-dir> <coco.json | export-folder> [--split train|val|test] [--json]
   fieldwork export-coco <project-dir> <out.json> [--split S] [--images-dir D]
   fieldwork stats <project-dir> [--json]
+  fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N] [--json]
+  fieldwork learning-curve <project-dir> [--preset P] [--fractions 0.25,0.5,1] [--epochs E | --iterations N] [--json]
   fieldwork eval --gt <coco.json> --dt <coco-results.json> --iou-type bbox|segm [--json]`;
 
 class UsageError extends Error {}
@@ -80,6 +85,17 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
           return 0;
         });
       }
+      case 'train':
+      case 'learning-curve': {
+        const { values, positionals } = parse(rest, { preset: { type: 'string' }, epochs: { type: 'string' }, iterations: { type: 'string' }, fractions: { type: 'string' }, json: { type: 'boolean' } }, 1);
+        const preset = (values.preset ?? 'cpu') as string;
+        if (!['cpu', 'paper', 'tiny'].includes(preset)) throw new UsageError(`--preset must be cpu, paper or tiny, not "${preset}"`);
+        if (values.epochs !== undefined && values.iterations !== undefined) throw new UsageError('give --epochs or --iterations, not both');
+        const options: TrainOptions = { preset: preset as TrainOptions['preset'] };
+        if (values.epochs !== undefined) options.epochs = positiveNumber(values.epochs, '--epochs');
+        if (values.iterations !== undefined) options.iterations = positiveNumber(values.iterations, '--iterations');
+        return await withProject(positionals[0], (project) => (command === 'train' ? trainCommand(project, options, Boolean(values.json), out) : learningCurveCommand(project, { ...options, fractions: values.fractions ? String(values.fractions).split(',').map((f) => positiveNumber(f, '--fractions')) : undefined }, Boolean(values.json), out)));
+      }
       case 'eval': {
         const { runEvalCommand } = await import('../../trainer/eval/cli.ts');
         return await runEvalCommand(rest);
@@ -116,6 +132,77 @@ function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeo
   }
   if (parsed.positionals.length < min || parsed.positionals.length > max) throw new UsageError('wrong number of arguments');
   return parsed;
+}
+
+function positiveNumber(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, not "${value}"`);
+  return n;
+}
+
+/** Prints trainer events as they come: JSON lines with --json, else one readable line each. */
+function eventPrinter(json: boolean, out: Out) {
+  let lastProgress = 0;
+  return (runId: string, e: TrainerEvent) => {
+    if (json) return out.log(JSON.stringify({ runId, ...e }));
+    if (e.type === 'progress') {
+      if (Date.now() - lastProgress < 2000 && e.iteration !== e.totalIterations) return;
+      lastProgress = Date.now();
+      return out.log(`  it ${e.iteration}/${e.totalIterations}  epoch ${e.epoch.toFixed(1)}  loss ${(e.losses.total ?? NaN).toFixed(3)}  ${e.imagesPerSecond.toFixed(2)} img/s  eta ${formatSeconds(e.etaSeconds)}`);
+    }
+    if (e.type === 'started') return out.log(`  training on ${e.backend}: ${e.configSummary}`);
+    if (e.type === 'evaluation') return out.log(`  ${e.split} @${e.iteration}: box AP ${fmt3(e.bbox[0])} (AP50 ${fmt3(e.bbox[1])}), mask AP ${fmt3(e.segm[0])} (AP50 ${fmt3(e.segm[1])})`);
+    if (e.type === 'failed') return out.log(`  failed: ${e.reason}`);
+  };
+}
+
+const fmt3 = (v: number | undefined) => (v === undefined || v < 0 ? '—' : v.toFixed(3));
+const formatSeconds = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : s >= 60 ? `${Math.round(s / 60)} min` : `${Math.round(s)} s`);
+
+/** Ctrl+C cancels the run (the trainer checkpoints; `resume` continues it later). */
+function cancelOnInterrupt(runs: RunSupervisor, runId: () => string | undefined): () => void {
+  const handler = () => {
+    const id = runId();
+    if (id && runs.isLive(id)) runs.cancel(id);
+  };
+  process.on('SIGINT', handler);
+  return () => process.off('SIGINT', handler);
+}
+
+async function trainCommand(project: Project, options: TrainOptions, json: boolean, out: Out): Promise<number> {
+  const print = eventPrinter(json, out);
+  const runs = new RunSupervisor(project, nodeTrainerLauncher, (id, e) => print(id, e));
+  const check = runs.check();
+  if (!json) out.log(`dataset check: ${check.summary}`);
+  const run = runs.start(options);
+  if (!json) out.log(`run ${run.id}: ${run.trainImages} train / ${run.valImages} val images, preset ${run.preset}, folder ${runs.runDir(run.id)}`);
+  const release = cancelOnInterrupt(runs, () => run.id);
+  const end = await runs.whenFinished(run.id);
+  release();
+  if (!json) {
+    out.log(`run ${end.id} ${end.status}${end.bestBoxAp !== null ? `: best val box AP ${fmt3(end.bestBoxAp)}, mask AP ${fmt3(end.bestMaskAp ?? undefined)}` : ''}${end.verdict ? `; verdict: ${end.verdict}` : ''}`);
+    if (end.error) out.error(`fieldwork: ${end.error.split('\n')[0]}`);
+  }
+  return end.status === 'done' ? 0 : end.status === 'cancelled' ? 3 : 1;
+}
+
+async function learningCurveCommand(project: Project, options: TrainOptions & { fractions?: number[] }, json: boolean, out: Out): Promise<number> {
+  const print = eventPrinter(json, out);
+  let current: string | undefined;
+  const runs = new RunSupervisor(project, nodeTrainerLauncher, (id, e) => {
+    current = id;
+    print(id, e);
+  });
+  const release = cancelOnInterrupt(runs, () => current);
+  const record = await runLearningCurve(project, runs, options, (r) => {
+    const p = r.points.at(-1);
+    if (!json && p) out.log(`${Math.round(p.fraction * 100)} % of train (${p.trainImages} images): best val box AP ${fmt3(p.valAP ?? undefined)} [${p.status}]`);
+  });
+  release();
+  if (json) out.log(JSON.stringify(record));
+  else if (record.result) out.log(record.result.message);
+  else out.error(`fieldwork: ${record.error}`);
+  return record.status === 'done' ? 0 : 1;
 }
 
 function checkSplit(value: unknown): Split | undefined {

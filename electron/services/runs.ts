@@ -174,6 +174,7 @@ export class RunSupervisor {
   readonly #launch: TrainerLauncher;
   readonly #onEvent: (runId: string, event: TrainerEvent, summary: RunSummary) => void;
   readonly #live = new Map<string, { child: ChildProcess; cancelRequested: boolean; stderr: string[] }>();
+  readonly #waiters = new Map<string, ((summary: RunSummary) => void)[]>();
 
   constructor(project: Project, launch: TrainerLauncher, onEvent: (runId: string, event: TrainerEvent, summary: RunSummary) => void) {
     this.#project = project;
@@ -253,6 +254,12 @@ export class RunSupervisor {
     return this.#live.has(id);
   }
 
+  /** Resolves with the run's summary once its trainer process has exited (at once if it is not training). */
+  whenFinished(id: string): Promise<RunSummary> {
+    if (!this.#live.has(id)) return Promise.resolve(this.get(id));
+    return new Promise((resolve) => this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), resolve]));
+  }
+
   /** Stops every trainer this supervisor started (app quit); the runs stay resumable. */
   stopAll(): void {
     for (const [id, live] of this.#live) {
@@ -311,6 +318,8 @@ export class RunSupervisor {
       const summary = this.get(id);
       const event: TrainerEvent = summary.status === 'failed' ? { type: 'failed', time: new Date().toISOString(), reason: summary.error ?? 'failed' } : (terminal ?? { type: 'done', time: new Date().toISOString(), iteration: summary.iteration, bbox: [], segm: [], reason: 'cancelled' });
       this.#onEvent(id, event, summary);
+      for (const resolve of this.#waiters.get(id) ?? []) resolve(summary);
+      this.#waiters.delete(id);
     });
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -70,5 +70,38 @@ describe('fieldwork CLI', () => {
     const bad = spawnSync(process.execPath, [bin, 'stats', join(project, 'nope')], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr.trim(), /^fieldwork: No Fieldwork project/);
+  });
+});
+
+describe('fieldwork train and learning-curve (real trainer, tiny preset)', () => {
+  test('train freezes a run folder, trains, and records the run', async () => {
+    const project = join(tempDir(), 'train');
+    await run('create', project);
+    await run('import-coco', project, join(FIXTURES, 'roboflow-mini'));
+    const trained = await run('train', project, '--preset', 'tiny', '--iterations', '4');
+    assert.equal(trained.code, 0, trained.err);
+    assert.match(trained.out, /dataset check: 19 objects in 2 classes/);
+    assert.match(trained.out, /training on (wasm|cpu|tensorflow)/);
+    const runId = trained.out.match(/run (\S+): 4 train \/ 2 val images/)![1];
+    for (const file of ['snapshot.json', 'config.json', 'metrics.jsonl', 'report.json']) {
+      assert.ok(existsSync(join(project, 'runs', runId, file)), `${file} in the run folder`);
+    }
+    const events = readFileSync(join(project, 'runs', runId, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(events.filter((e) => e.type === 'progress').at(-1).iteration, 4);
+    assert.equal(events.at(-1).type, 'done');
+    assert.equal((await run('train', project, '--preset', 'huge')).code, 2);
+  });
+
+  test('learning-curve trains one run per fraction and fits the curve', async () => {
+    const project = join(tempDir(), 'curve');
+    await run('create', project);
+    await run('import-coco', project, join(FIXTURES, 'roboflow-mini'));
+    const curve = await run('learning-curve', project, '--preset', 'tiny', '--iterations', '2', '--fractions', '0.5,1', '--json');
+    assert.equal(curve.code, 0, curve.err);
+    const record = JSON.parse(curve.out.trim().split('\n').at(-1)!);
+    assert.equal(record.status, 'done');
+    assert.deepEqual(record.points.map((p: { fraction: number }) => p.fraction), [0.5, 1]);
+    assert.ok(record.points[0].trainImages < record.points[1].trainImages);
+    assert.equal(typeof record.result.message, 'string');
   });
 });

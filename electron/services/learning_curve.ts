@@ -1,0 +1,93 @@
+// Learning curves: the same preset trained on 25 / 50 / 100 % of the train split (stratified), each
+// evaluated on the same val split, to see whether val AP still rises with data — whether more labels help.
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunSummary, TrainOptions } from '../api.ts';
+import { learningCurve, type LearningCurveResult } from '../../trainer/advice/learning_curve.ts';
+import { UserError } from './errors.ts';
+import type { Project } from './project.ts';
+import type { RunSupervisor } from './runs.ts';
+
+export const DEFAULT_FRACTIONS = [0.25, 0.5, 1];
+
+export interface LearningCurveRecord {
+  id: string;
+  createdAt: string;
+  preset: string;
+  fractions: number[];
+  status: 'running' | 'done' | 'failed';
+  points: { fraction: number; runId: string; trainImages: number; valAP: number | null; maskAP: number | null; status: string }[];
+  result: LearningCurveResult | null;
+  error: string | null;
+}
+
+function curvesDir(project: Project): string {
+  const dir = project.resolveInside(join('runs', 'learning-curves'));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function save(project: Project, record: LearningCurveRecord): void {
+  const file = join(curvesDir(project), `${record.id}.json`);
+  writeFileSync(file + '.tmp', JSON.stringify(record, null, 2));
+  renameSync(file + '.tmp', file);
+}
+
+export function listLearningCurves(project: Project): LearningCurveRecord[] {
+  return readdirSync(curvesDir(project))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(curvesDir(project), f), 'utf8')) as LearningCurveRecord)
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/**
+ * Trains one run per fraction, one after the other (two trainings at once would only halve each one's
+ * speed on a CPU), and fits the curve. `onUpdate` sees the record after every run.
+ */
+export async function runLearningCurve(
+  project: Project,
+  runs: RunSupervisor,
+  options: TrainOptions & { fractions?: number[] },
+  onUpdate: (record: LearningCurveRecord) => void = () => {},
+): Promise<LearningCurveRecord> {
+  const fractions = [...new Set(options.fractions ?? DEFAULT_FRACTIONS)].sort((a, b) => a - b);
+  if (fractions.length < 2 || fractions.some((f) => !(f > 0 && f <= 1))) throw new UserError('A learning curve needs at least two fractions in (0, 1].');
+  const record: LearningCurveRecord = {
+    id: new Date().toISOString().replace(/[:.]/g, '-').replace('Z', ''),
+    createdAt: new Date().toISOString(),
+    preset: options.preset,
+    fractions,
+    status: 'running',
+    points: [],
+    result: null,
+    error: null,
+  };
+  save(project, record);
+  for (const fraction of fractions) {
+    let summary: RunSummary;
+    try {
+      summary = await runs.whenFinished(runs.start({ ...options, trainFraction: fraction }).id);
+    } catch (err) {
+      record.status = 'failed';
+      record.error = (err as Error).message;
+      save(project, record);
+      onUpdate(record);
+      throw err;
+    }
+    record.points.push({ fraction, runId: summary.id, trainImages: summary.trainImages, valAP: summary.bestBoxAp, maskAP: summary.bestMaskAp, status: summary.status });
+    save(project, record);
+    onUpdate(record);
+    if (summary.status !== 'done') {
+      record.status = 'failed';
+      record.error = `The run on ${Math.round(fraction * 100)} % of the data ended ${summary.status}${summary.error ? `: ${summary.error}` : ''}.`;
+      save(project, record);
+      onUpdate(record);
+      return record;
+    }
+  }
+  record.result = learningCurve(record.points.filter((p) => p.valAP !== null).map((p) => ({ fraction: p.fraction, trainImages: p.trainImages, valAP: p.valAP! })));
+  record.status = 'done';
+  save(project, record);
+  onUpdate(record);
+  return record;
+}
