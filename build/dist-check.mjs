@@ -1,0 +1,236 @@
+#!/usr/bin/env node
+// Offline packaging check (`npm run dist:check`, CI): packs the app for linux-x64 in --dir mode against a
+// stand-in Electron (build/fake-electron.mjs; electronDist = a folder), then opens the result:
+//   - app.asar holds package.json, the main bundle, the preload and the whole renderer build;
+//   - the trainer and its runtime packages are unpacked, and the unpacked trainer, run under plain Node from a
+//     folder outside the repo, resolves @tensorflow/tfjs-backend-wasm there and finds its .wasm files (wasmDir());
+//   - no dev-only dependency, test file, fixture, source map or source folder is packed;
+//   - the configured Electron fuses were flipped in the executable;
+//   - sizes.
+// The native ABI guard is skipped with a message: this machine cannot fetch Electron headers, so the Node-ABI
+// better-sqlite3 is packed on purpose (the guard has its own unit test, test/build/native-abi.test.ts).
+// Usage: node build/dist-check.mjs [--skip-renderer-build] [--keep]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleElectron } from './bundle-electron.mjs';
+import { makeFakeElectronDist } from './fake-electron.mjs';
+import { SKIP_ENV } from './native-abi.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(import.meta.url);
+const args = new Set(process.argv.slice(2));
+const started = Date.now();
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const electronVersion = JSON.parse(readFileSync(join(root, 'node_modules/electron/package.json'), 'utf8')).version;
+const config = require('./electron-builder.config.cjs');
+const { dependencyClosure } = require('./trainer-packages.cjs');
+
+const failures = [];
+const check = (ok, message) => {
+  console.log(`  ${ok ? 'ok  ' : 'FAIL'} ${message}`);
+  if (!ok) failures.push(message);
+  return ok;
+};
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const step = (name) => console.log(`\n== ${name} (${((Date.now() - started) / 1000).toFixed(0)}s)`);
+function run(cmd, argv, options = {}) {
+  const result = spawnSync(cmd, argv, { cwd: root, stdio: 'inherit', ...options });
+  if (result.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited with ${result.status ?? result.signal}`);
+  return result;
+}
+function walkFiles(dir) {
+  const out = [];
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...walkFiles(path));
+    else out.push(path);
+  }
+  return out;
+}
+const sizeOf = (dir) => walkFiles(dir).reduce((n, f) => n + statSync(f).size, 0);
+
+const work = mkdtempSync(join(tmpdir(), 'fieldwork-dist-check-'));
+try {
+  step('renderer build (npx vite build)');
+  if (args.has('--skip-renderer-build') && existsSync(join(root, 'renderer/dist/index.html'))) console.log('  skipped: --skip-renderer-build and renderer/dist exists');
+  else run(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['vite', 'build', '--logLevel', 'warn']);
+
+  step('electron bundles (build/bundle-electron.mjs)');
+  await bundleElectron({ quiet: true });
+
+  step(`package linux-x64 --dir against a stand-in Electron ${electronVersion}`);
+  const fakeDist = makeFakeElectronDist(join(work, 'electron-dist'), electronVersion);
+  const out = join(work, 'release');
+  const skipReason = 'offline check: Electron headers cannot be fetched here, so the Node-ABI better_sqlite3.node is packed on purpose';
+  run(process.execPath, [
+    join(root, 'node_modules/electron-builder/cli.js'),
+    '--linux', 'dir', '--x64',
+    '-c', 'build/electron-builder.config.cjs',
+    `-c.electronDist=${fakeDist}`,
+    '-c.npmRebuild=false',
+    `-c.directories.output=${out}`,
+    '--publish', 'never',
+  ], { env: { ...process.env, [SKIP_ENV]: skipReason } });
+
+  const appOut = join(out, 'linux-unpacked');
+  const resources = join(appOut, 'resources');
+  const asarPath = join(resources, 'app.asar');
+  const unpacked = join(resources, 'app.asar.unpacked');
+
+  step('app layout');
+  check(existsSync(join(appOut, config.executableName)) && !existsSync(join(appOut, 'electron')), `executable renamed to ${config.executableName}`);
+  check(existsSync(asarPath), 'resources/app.asar exists');
+  check(!existsSync(join(resources, 'app')), 'no unpacked resources/app folder (asar is on)');
+  check(existsSync(join(resources, 'icon.png')) && existsSync(join(resources, 'demo')), 'resources/ copied next to app.asar (icon.png, demo/) for process.resourcesPath');
+
+  step('app.asar contents');
+  const asar = require('@electron/asar');
+  const entries = asar.listPackage(asarPath, { isPack: false }).map((e) => e.split(sep).join('/'));
+  const files = new Set(entries);
+  const packedPkg = JSON.parse(asar.extractFile(asarPath, 'package.json').toString('utf8'));
+  check(packedPkg.main === 'dist/electron/main/index.js' && files.has('/dist/electron/main/index.js'), `package.json main (${packedPkg.main}) is packed`);
+  check(files.has('/dist/electron/preload.cjs'), 'preload dist/electron/preload.cjs is packed');
+  const rendererFiles = walkFiles(join(root, 'renderer/dist')).map((f) => '/' + relative(root, f).split(sep).join('/')).filter((f) => !f.endsWith('.map'));
+  const missingRenderer = rendererFiles.filter((f) => !files.has(f));
+  check(rendererFiles.length > 0 && missingRenderer.length === 0, `renderer build packed: ${rendererFiles.length - missingRenderer.length}/${rendererFiles.length} files of renderer/dist${missingRenderer.length ? ` (missing ${missingRenderer.slice(0, 3).join(', ')})` : ''}`);
+  const unpackedInHeader = (p) => {
+    try {
+      return Boolean(asar.statFile(asarPath, p.replace(/^\//, '')).unpacked);
+    } catch {
+      return false;
+    }
+  };
+  check(!unpackedInHeader('dist/electron/main/index.js') && !unpackedInHeader('renderer/dist/index.html'), 'main and renderer are inside the archive, not unpacked');
+
+  step('nothing that should not ship');
+  const prodClosure = new Set(dependencyClosure([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]));
+  const devOnly = Object.keys(pkg.devDependencies ?? {}).filter((d) => !prodClosure.has(d));
+  const packedDev = devOnly.filter((d) => [...files].some((f) => f.startsWith(`/node_modules/${d}/`)) || existsSync(join(unpacked, 'node_modules', d)));
+  check(packedDev.length === 0, `no dev-only dependency packed (checked ${devOnly.length}: ${devOnly.join(', ')})${packedDev.length ? ` — found ${packedDev.join(', ')}` : ''}`);
+  const shared = Object.keys(pkg.devDependencies ?? {}).filter((d) => prodClosure.has(d));
+  if (shared.length) console.log(`       (also devDependencies but needed at run time by a dependency: ${shared.join(', ')})`);
+  const forbidden = [
+    [/^\/(test|bench|build|\.tmp|\.ci|\.git|release|resources|bin)\//, 'repo folders that are not the app'],
+    [/^\/(electron|renderer\/src)\//, 'sources that the bundles replace'],
+    [/\.test\.(ts|js|mjs)$/, 'test files'],
+    [/\/(fixtures|__tests__)\//, 'test fixtures'],
+    [/\.map$/, 'source maps'],
+    [/^\/node_modules\/\.bin\//, 'node_modules/.bin'],
+    [/^\/node_modules\/better-sqlite3\/(deps|src)\//, 'SQLite sources'],
+    [/^\/node_modules\/better-sqlite3\/build\/Release\/(obj|obj\.target|test_extension)/, 'better-sqlite3 build leftovers'],
+  ];
+  for (const [pattern, what] of forbidden) {
+    const hits = entries.filter((e) => pattern.test(e) && !entries.some((x) => x.startsWith(e + '/')));
+    check(hits.length === 0, `no ${what}${hits.length ? ` — ${hits.length} found, e.g. ${hits.slice(0, 3).join(', ')}` : ''}`);
+  }
+
+  step('trainer and WASM unpacked where the trainer looks for them');
+  const trainerFiles = walkFiles(join(root, 'trainer')).map((f) => relative(root, f)).filter((f) => !/\.test\.ts$/.test(f));
+  const badTrainer = trainerFiles.filter((f) => !existsSync(join(unpacked, f)) || statSync(join(unpacked, f)).size !== statSync(join(root, f)).size);
+  check(badTrainer.length === 0, `trainer/**: ${trainerFiles.length - badTrainer.length}/${trainerFiles.length} files unpacked, same sizes${badTrainer.length ? ` (bad: ${badTrainer.slice(0, 3).join(', ')})` : ''}`);
+  const wasmSrc = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  const wasmFiles = readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm'));
+  const wasmDest = join(unpacked, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  const badWasm = wasmFiles.filter((f) => !existsSync(join(wasmDest, f)) || statSync(join(wasmDest, f)).size !== statSync(join(wasmSrc, f)).size);
+  check(wasmFiles.length > 0 && badWasm.length === 0, `WASM binaries unpacked: ${wasmFiles.join(', ')}`);
+  const gpu = existsSync(join(root, 'node_modules/@tensorflow/tfjs-node-gpu/package.json'));
+  const gpuPacked = existsSync(join(unpacked, 'node_modules/@tensorflow/tfjs-node-gpu')) || files.has('/node_modules/@tensorflow/tfjs-node-gpu/package.json');
+  check(gpu === gpuPacked, `@tensorflow/tfjs-node-gpu ${gpu ? 'installed here and packed' : 'not installed here and absent (the app falls back at run time)'}`);
+
+  // Run the unpacked trainer's own wasmDir() (and a WASM backend start) under plain Node, from a folder outside
+  // the repo, with the tsx that was unpacked with it: what a trainer child of the packaged app would see.
+  const probeDir = join(work, 'probe');
+  const probe = join(work, 'probe.mjs');
+  rmSync(probeDir, { recursive: true, force: true });
+  writeFileSync(probe, `
+    const backend = await import(${JSON.stringify(pathToFileURL(join(unpacked, 'trainer/backend/index.ts')).href)});
+    const { createRequire } = await import('node:module');
+    const req = createRequire(${JSON.stringify(pathToFileURL(join(unpacked, 'trainer/backend/index.ts')).href)});
+    const name = await backend.initBackend('wasm');
+    console.log(JSON.stringify({ wasmDir: backend.wasmDir(), resolved: req.resolve('@tensorflow/tfjs-core'), backend: name }));
+  `);
+  const env = { ...process.env };
+  delete env.FIELDWORK_WASM_DIR;
+  delete env.NODE_PATH;
+  const tsxLoader = pathToFileURL(join(unpacked, 'node_modules/tsx/dist/loader.mjs')).href;
+  const probed = spawnSync(process.execPath, ['--import', tsxLoader, probe], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
+  let seen = null;
+  try {
+    seen = JSON.parse(probed.stdout.trim().split('\n').at(-1));
+  } catch {
+    console.log(probed.stdout, probed.stderr);
+  }
+  const realUnpacked = realpathSync(unpacked);
+  check(seen !== null && realpathSync(seen.wasmDir).startsWith(realUnpacked) && wasmFiles.every((f) => existsSync(join(seen.wasmDir, f))),
+    `unpacked trainer's wasmDir() → ${seen ? relative(appOut, seen.wasmDir) : '(probe failed)'}, holding the .wasm files`);
+  check(seen !== null && realpathSync(seen.resolved).startsWith(realUnpacked), `unpacked trainer resolves @tensorflow/tfjs-core inside app.asar.unpacked${seen ? ` (${relative(appOut, seen.resolved)})` : ''}`);
+  check(seen !== null && seen.backend === 'wasm', `unpacked trainer starts the WASM backend from there (initBackend('wasm') → ${seen?.backend ?? 'failed'})`);
+  // What electron/main/paths.ts sets as FIELDWORK_WASM_DIR in a packaged app: resources/app.asar.unpacked/<WASM_DIR_IN_APP>.
+  const mainBundle = asar.extractFile(asarPath, 'dist/electron/main/index.js').toString('utf8');
+  const wasmInApp = /WASM_DIR_IN_APP = "([^"]+)"/.exec(mainBundle)?.[1];
+  check(wasmInApp !== undefined && wasmFiles.every((f) => existsSync(join(unpacked, wasmInApp, f))), `main's FIELDWORK_WASM_DIR (app.asar.unpacked/${wasmInApp}) holds the .wasm files`);
+
+  step('Electron fuses in the packed executable');
+  const { getCurrentFuseWire, FuseV1Options } = require('@electron/fuses');
+  const wire = await getCurrentFuseWire(join(appOut, config.executableName));
+  const want = {
+    RunAsNode: config.electronFuses.runAsNode,
+    EnableCookieEncryption: config.electronFuses.enableCookieEncryption,
+    EnableNodeOptionsEnvironmentVariable: config.electronFuses.enableNodeOptionsEnvironmentVariable,
+    EnableNodeCliInspectArguments: config.electronFuses.enableNodeCliInspectArguments,
+    EnableEmbeddedAsarIntegrityValidation: config.electronFuses.enableEmbeddedAsarIntegrityValidation,
+    OnlyLoadAppFromAsar: config.electronFuses.onlyLoadAppFromAsar,
+    LoadBrowserProcessSpecificV8Snapshot: config.electronFuses.loadBrowserProcessSpecificV8Snapshot,
+    GrantFileProtocolExtraPrivileges: config.electronFuses.grantFileProtocolExtraPrivileges,
+  };
+  const wrongFuses = Object.entries(want).filter(([name, on]) => wire[FuseV1Options[name]] !== (on ? 49 : 48));
+  check(wrongFuses.length === 0, `fuses as configured: ${Object.entries(want).map(([n, on]) => `${n}=${on ? 'on' : 'off'}`).join(', ')}`);
+
+  step('native addons (ABI guard skipped here, see above)');
+  const { checkPackedAddons, electronAbi } = await import('./native-abi.mjs');
+  const abiReport = checkPackedAddons(resources, electronAbi(electronVersion));
+  for (const r of abiReport.results) console.log(`  info ${r.message}`);
+
+  step('sizes');
+  const asarSize = statSync(asarPath).size;
+  const unpackedSize = sizeOf(unpacked);
+  const extra = sizeOf(resources) - asarSize - unpackedSize;
+  console.log(`  app.asar            ${mb(asarSize)} (${entries.length} entries)`);
+  console.log(`  app.asar.unpacked   ${mb(unpackedSize)}`);
+  console.log(`  other resources/    ${mb(extra)} (demo data, icon)`);
+  console.log(`  app total           ${mb(asarSize + unpackedSize + extra)} (+ Electron itself, ~250 MB unpacked on linux-x64, not measured here)`);
+  const perPackage = new Map();
+  for (const f of walkFiles(unpacked)) {
+    const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(relative(unpacked, f).split(sep).join('/'));
+    const key = m ? m[1] : relative(unpacked, f).split(sep)[0];
+    perPackage.set(key, (perPackage.get(key) ?? 0) + statSync(f).size);
+  }
+  for (const e of asar.listPackage(asarPath, { isPack: false })) {
+    const p = e.split(sep).join('/');
+    const m = /^\/node_modules\/((?:@[^/]+\/)?[^/]+)\/.+/.exec(p);
+    const key = m ? m[1] : p.split('/').slice(1, p.startsWith('/renderer') || p.startsWith('/dist') ? 3 : 2).join('/');
+    try {
+      const st = asar.statFile(asarPath, p.replace(/^\//, ''));
+      if (st.size !== undefined && !st.unpacked) perPackage.set(key, (perPackage.get(key) ?? 0) + st.size);
+    } catch {
+      // directories
+    }
+  }
+  console.log('  largest parts:');
+  for (const [name, size] of [...perPackage].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`    ${mb(size).padStart(9)}  ${name}`);
+} catch (err) {
+  failures.push(err instanceof Error ? err.message : String(err));
+  console.error(err);
+} finally {
+  if (args.has('--keep')) console.log(`\n(kept ${work})`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+console.log(`\n${failures.length === 0 ? 'dist:check passed' : `dist:check FAILED (${failures.length})`} in ${((Date.now() - started) / 1000).toFixed(0)}s`);
+for (const f of failures) console.log(`  - ${f}`);
+process.exit(failures.length === 0 ? 0 : 1);

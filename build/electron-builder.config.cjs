@@ -1,0 +1,90 @@
+// electron-builder configuration (passed with `-c build/electron-builder.config.cjs`; package.json has no
+// "build" key). Targets: Linux AppImage + deb, Windows NSIS, macOS dmg.
+//
+// Layout of a packaged app (resources/ is process.resourcesPath):
+//   resources/app.asar            package.json, dist/electron/** (main, preload), renderer/dist/**, JS deps
+//   resources/app.asar.unpacked/  trainer/** and the trainer's runtime packages (tfjs, its WASM binaries, tsx),
+//                                 which a child process reads from disk; native modules (better-sqlite3, sharp)
+//   resources/demo, icon.png      copied from the repo's resources/ (the app's resourcesDir)
+// The trainer's dependency closure is unpacked whole, so that `require('@tensorflow/tfjs-backend-wasm')` from
+// the unpacked trainer resolves inside app.asar.unpacked and wasmDir() finds the .wasm files next to it.
+'use strict';
+const { dependencyClosure, TRAINER_ROOTS } = require('./trainer-packages.cjs');
+
+const trainerPackages = dependencyClosure(TRAINER_ROOTS);
+
+/** @type {import('electron-builder').Configuration} */
+const config = {
+  appId: 'org.fieldwork.app',
+  productName: 'Fieldwork',
+  executableName: 'fieldwork',
+  copyright: 'Copyright © Fieldwork contributors',
+  artifactName: '${productName}-${version}-${os}-${arch}.${ext}',
+  directories: { output: 'release', buildResources: 'build' },
+  icon: 'resources/icon.png',
+
+  files: [
+    'package.json',
+    'dist/electron/**',
+    'renderer/dist/**',
+    'trainer/**',
+    // never: sources maps, tests, type declarations
+    '!**/*.map',
+    '!**/*.test.{ts,js,mjs}',
+    '!**/{test,tests,__tests__,fixtures}/**',
+    // better-sqlite3: only the addon, not the SQLite sources or the build tree
+    '!node_modules/better-sqlite3/{deps,src,docs,benchmark}/**',
+    '!node_modules/better-sqlite3/build/Release/{obj,obj.target,.deps,test_extension.node}',
+    '!node_modules/better-sqlite3/build/{deps,node_gyp_bins,Makefile,*.mk,*.gypi,config.gypi}',
+    // tfjs: the Node builds and the ESM tree stay; browser bundles and its own tests go
+    '!node_modules/@tensorflow/*/dist/*.{min.js,es2017.js,fesm.js,externs.js}',
+    '!node_modules/@tensorflow/*/dist/**/*_test.{js,d.ts}',
+    '!node_modules/@tensorflow/*/src/**',
+    // esbuild (for tsx): the JS API runs the binary from @esbuild/<platform>; bin/esbuild is a second copy for the CLI
+    '!node_modules/esbuild/bin/esbuild',
+  ],
+  extraResources: [{ from: 'resources', to: '.', filter: ['**/*'] }],
+
+  asar: true,
+  asarUnpack: [
+    'trainer/**',
+    'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
+    ...trainerPackages.map((name) => `node_modules/${name}/**`),
+  ],
+
+  // Native modules are rebuilt for Electron's ABI before packing (@electron/rebuild; needs Electron's headers
+  // or prebuilt binaries from the internet). afterPack then checks the ABI of what was packed.
+  npmRebuild: true,
+  nodeGypRebuild: false,
+  buildDependenciesFromSource: false,
+  afterPack: async (context) => {
+    const { afterPackAbiGuard } = await import('./native-abi.mjs');
+    await afterPackAbiGuard(context);
+  },
+
+  // Electron fuses (security checklist). RunAsNode stays on: the trainer may be started as a Node child of
+  // the Electron binary (ELECTRON_RUN_AS_NODE).
+  electronFuses: {
+    runAsNode: true,
+    enableCookieEncryption: true,
+    enableNodeOptionsEnvironmentVariable: false,
+    enableNodeCliInspectArguments: false,
+    enableEmbeddedAsarIntegrityValidation: false,
+    onlyLoadAppFromAsar: true,
+    loadBrowserProcessSpecificV8Snapshot: false,
+    grantFileProtocolExtraPrivileges: false,
+  },
+
+  linux: {
+    target: ['AppImage', 'deb'],
+    category: 'Science',
+    synopsis: 'Label images, train Mask R-CNN from scratch, see whether your data is enough.',
+    maintainer: 'Fieldwork contributors',
+  },
+  win: { target: [{ target: 'nsis', arch: ['x64'] }] },
+  nsis: { oneClick: false, perMachine: false, allowToChangeInstallationDirectory: true, createDesktopShortcut: true },
+  mac: { target: ['dmg'], category: 'public.app-category.productivity', hardenedRuntime: true },
+  dmg: { title: '${productName} ${version}' },
+};
+
+module.exports = config;
