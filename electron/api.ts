@@ -313,6 +313,67 @@ export interface RunsApi {
   resume(id: string): Promise<RunSummary>;
 }
 
+// ---------- review ----------
+
+/** Which images to run a model over: one split, given images, or every unlabelled image (pre-labelling). */
+export interface ReviewTarget {
+  split?: Split;
+  imageIds?: number[];
+  unlabelled?: boolean;
+}
+
+export interface ReviewQuery {
+  split?: Split;
+  classId?: number;
+  /** Predictions below this score are hidden and do not count (default 0.5). */
+  minScore?: number;
+  /** 'errors': most FP + FN first (default); 'id': image order. */
+  sort?: 'errors' | 'id';
+}
+
+export interface ReviewImage {
+  imageId: number;
+  fileName: string;
+  split: Split;
+  /** Predictions matching a label of the same class at box IoU ≥ 0.5 (or accepted). */
+  tp: number;
+  /** Predictions matching no label. */
+  fp: number;
+  /** Labels no prediction found. */
+  fn: number;
+  pending: number;
+  errors: number;
+}
+
+export interface ReviewPrediction {
+  id: number;
+  runId: string;
+  imageId: number;
+  classId: number | null;
+  className: string;
+  score: number;
+  bbox: [number, number, number, number];
+  rle: Rle | null;
+  status: 'pending' | 'accepted' | 'rejected';
+  annotationId: number | null;
+  match: 'tp' | 'fp';
+  iou: number | null;
+}
+
+export interface ReviewApi {
+  /** Runs the run's model over the target images and stores the predictions for review. */
+  predict(runId: string, target: ReviewTarget): Promise<{ images: number; predictions: number }>;
+  images(runId: string, query?: ReviewQuery): Promise<ReviewImage[]>;
+  /** One image's predictions (with TP/FP marks) and the labels no prediction found (FN). */
+  image(runId: string, imageId: number, minScore?: number): Promise<{ predictions: ReviewPrediction[]; missed: Annotation[] }>;
+  /** Makes the prediction a label (with the user's edited geometry, if given). */
+  accept(predictionId: number, geometry?: Geometry): Promise<Annotation>;
+  reject(predictionId: number): Promise<void>;
+  /** Undoes an accept or a reject. */
+  reset(predictionId: number): Promise<void>;
+  corrections(runId: string): Promise<{ className: string; accepted: number; rejected: number; pending: number }[]>;
+}
+
 // ---------- events ----------
 
 export interface WorkbenchEvents {
@@ -336,6 +397,7 @@ export interface WorkbenchApi {
   coco: CocoApi;
   stats: StatsApi;
   runs: RunsApi;
+  review: ReviewApi;
 }
 
 /** What the renderer holds: the api plus events and URLs for image bytes, which each transport forms its own way. */
@@ -357,6 +419,7 @@ export const API_METHODS = {
   coco: ['import', 'export'],
   stats: ['get'],
   runs: ['check', 'start', 'list', 'get', 'cancel', 'resume'],
+  review: ['predict', 'images', 'image', 'accept', 'reject', 'reset', 'corrections'],
 } as const satisfies { [D in keyof WorkbenchApi]: readonly (keyof WorkbenchApi[D])[] };
 
 export const API_EVENTS = ['importProgress', 'projectChanged', 'runEvent'] as const satisfies readonly (keyof WorkbenchEvents)[];

@@ -68,6 +68,23 @@ const MIGRATIONS: string[] = [
     train_fraction REAL NOT NULL DEFAULT 1
   );
   `,
+  // A run's predictions under review; accepting one creates an annotation (kept linked for undo).
+  `
+  CREATE TABLE predictions (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
+    class_id INTEGER REFERENCES classes (id) ON DELETE SET NULL,
+    class_name TEXT NOT NULL,
+    score REAL NOT NULL,
+    bbox TEXT NOT NULL,
+    rle TEXT,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'accepted', 'rejected')),
+    annotation_id INTEGER REFERENCES annotations (id) ON DELETE SET NULL,
+    decided_at TEXT
+  );
+  CREATE INDEX predictions_run_image ON predictions (run_id, image_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,6 +10,7 @@ import { importCoco } from './coco_import.ts';
 import { UserError } from './errors.ts';
 import { getImage, imageFiles, importImages, listImages, setImageStatus } from './images.ts';
 import { DB_FILE, Project } from './project.ts';
+import { acceptPrediction, correctionCounts, matchImage, nodePredictLauncher, predictForReview, rejectPrediction, resetPrediction, reviewImages } from './review.ts';
 import { nodeTrainerLauncher, RunSupervisor, type TrainerLauncher } from './runs.ts';
 import { assignSplits, setFrozen, setSplit, splitState } from './splits.ts';
 import { datasetStats } from './stats.ts';
@@ -105,7 +106,7 @@ export class Workbench {
   }
 
   #progress(job: string) {
-    return (done: number, total: number, current: string) => this.emit('importProgress', { job, done, total, current });
+    return (done: number, total: number, current?: string) => this.emit('importProgress', { job, done, total, current });
   }
 
   #buildApi(): WorkbenchApi {
@@ -246,6 +247,31 @@ export class Workbench {
         },
         async resume(id) {
           return changed('runs', wb.runs.resume(id));
+        },
+      },
+      review: {
+        async predict(runId, target) {
+          const result = await predictForReview(wb.project, wb.runs, runId, target ?? {}, wb.#options.launchTrainer ?? nodePredictLauncher, wb.#progress('predict'));
+          return changed('runs', result);
+        },
+        async images(runId, query) {
+          return reviewImages(wb.project, runId, query ?? {});
+        },
+        async image(runId, imageId, minScore) {
+          return matchImage(wb.project, runId, imageId, minScore ?? 0.5);
+        },
+        async accept(predictionId, geometry) {
+          return changed('annotations', acceptPrediction(wb.project, predictionId, geometry));
+        },
+        async reject(predictionId) {
+          rejectPrediction(wb.project, predictionId);
+        },
+        async reset(predictionId) {
+          resetPrediction(wb.project, predictionId);
+          wb.emit('projectChanged', { what: 'annotations' });
+        },
+        async corrections(runId) {
+          return correctionCounts(wb.project, runId);
         },
       },
     };
