@@ -56,9 +56,9 @@ const sizeOf = (dir) => walkFiles(dir).reduce((n, f) => n + statSync(f).size, 0)
 
 const work = mkdtempSync(join(tmpdir(), 'fieldwork-dist-check-'));
 try {
-  step('renderer build (npx vite build)');
+  step('renderer build (vite build)');
   if (args.has('--skip-renderer-build') && existsSync(join(root, 'renderer/dist/index.html'))) console.log('  skipped: --skip-renderer-build and renderer/dist exists');
-  else run(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['vite', 'build', '--logLevel', 'warn']);
+  else run(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn']);
 
   step('electron bundles (build/bundle-electron.mjs)');
   await bundleElectron({ quiet: true });
@@ -196,6 +196,20 @@ try {
   const abiReport = checkPackedAddons(resources, electronAbi(electronVersion));
   for (const r of abiReport.results) console.log(`  info ${r.message}`);
 
+  step('ABI guard wired into electron-builder (same pack without the skip: must fail)');
+  const guarded = spawnSync(process.execPath, [
+    join(root, 'node_modules/electron-builder/cli.js'),
+    '--linux', 'dir', '--x64',
+    '-c', 'build/electron-builder.config.cjs',
+    `-c.electronDist=${fakeDist}`,
+    '-c.npmRebuild=false',
+    `-c.directories.output=${join(work, 'release-guarded')}`,
+    '--publish', 'never',
+  ], { cwd: root, encoding: 'utf8', env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== SKIP_ENV)) });
+  const guardText = `${guarded.stdout}\n${guarded.stderr}`;
+  check(guarded.status !== 0 && /Native addons packed with the wrong ABI/.test(guardText) && /better_sqlite3\.node: built for NODE_MODULE_VERSION/.test(guardText),
+    `packing the Node-ABI better_sqlite3.node fails the build (exit ${guarded.status}: "${(/better_sqlite3\.node: built for NODE_MODULE_VERSION \d+ \([^)]*\), but Electron needs \d+ \([^)]*\)/.exec(guardText) ?? ['no guard message'])[0]}")`);
+
   step('sizes');
   const asarSize = statSync(asarPath).size;
   const unpackedSize = sizeOf(unpacked);
@@ -203,7 +217,7 @@ try {
   console.log(`  app.asar            ${mb(asarSize)} (${entries.length} entries)`);
   console.log(`  app.asar.unpacked   ${mb(unpackedSize)}`);
   console.log(`  other resources/    ${mb(extra)} (demo data, icon)`);
-  console.log(`  app total           ${mb(asarSize + unpackedSize + extra)} (+ Electron itself, ~250 MB unpacked on linux-x64, not measured here)`);
+  console.log(`  app total           ${mb(asarSize + unpackedSize + extra)} (+ the Electron runtime, not measured: the stand-in is a few bytes)`);
   const perPackage = new Map();
   for (const f of walkFiles(unpacked)) {
     const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(relative(unpacked, f).split(sep).join('/'));

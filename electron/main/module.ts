@@ -9,7 +9,7 @@ import type { MediaSource } from './media-protocol.ts';
 
 /** The Electron main-process API the modules use; tests pass fakes with the same shape. */
 export interface ElectronMain {
-  app: Pick<App, 'requestSingleInstanceLock' | 'quit' | 'on' | 'whenReady' | 'getPath' | 'getAppPath' | 'isPackaged'>;
+  app: Pick<App, 'requestSingleInstanceLock' | 'quit' | 'on' | 'whenReady' | 'getPath' | 'getAppPath' | 'isPackaged' | 'enableSandbox'>;
   BrowserWindow: BrowserWindowCtor & {
     getAllWindows(): BrowserWindow[];
     fromWebContents(contents: WebContents): BrowserWindow | null;

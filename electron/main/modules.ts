@@ -29,6 +29,14 @@ export const singleInstance: AppModule = {
   },
 };
 
+/** Every renderer sandboxed, whatever a window's own options say (before 'ready', as Electron requires). */
+export const sandboxEverything: AppModule = {
+  name: 'sandbox',
+  beforeReady(ctx) {
+    ctx.electron.app.enableSandbox();
+  },
+};
+
 /** fieldwork: and fieldwork-media: are standard + secure; Electron accepts this only before 'ready'. */
 export const privilegedSchemes: AppModule = {
   name: 'privileged-schemes',
@@ -119,6 +127,7 @@ export const lifecycle: AppModule = {
 
 export const APP_MODULES: readonly AppModule[] = [
   singleInstance,
+  sandboxEverything,
   privilegedSchemes,
   trainerEnv,
   webContentsGuards,

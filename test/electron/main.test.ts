@@ -539,6 +539,7 @@ function fakeElectron(options: { lock?: boolean } = {}) {
     app: {
       isPackaged: false,
       requestSingleInstanceLock: () => options.lock ?? true,
+      enableSandbox: () => log.push('enableSandbox'),
       quit: () => log.push('quit'),
       on: (event: string, fn: (...a: unknown[]) => void) => {
         appEvents.on(event, fn);
@@ -586,13 +587,13 @@ test('start-up: privileged schemes before ready, then protocols, permissions, IP
     },
   });
   // Synchronously, before 'ready': the schemes, and nothing that needs 'ready'.
-  assert.deepEqual(fake.log, ['privileged ["fieldwork","fieldwork-media"]']);
+  assert.deepEqual(fake.log, ['enableSandbox', 'privileged ["fieldwork","fieldwork-media"]']);
   assert.equal(fake.appEvents.listenerCount('web-contents-created'), 1);
   assert.equal(created, 1);
   fake.ready();
   const ctx = await started;
   assert.ok(ctx);
-  assert.deepEqual(fake.log.slice(1), [
+  assert.deepEqual(fake.log.slice(2), [
     'permission request handler', 'permission check handler', 'device permission handler',
     'handle fieldwork', 'handle fieldwork-media', 'new BrowserWindow',
   ]);
