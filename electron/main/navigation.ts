@@ -27,8 +27,10 @@ export function guardWebContents(contents: WebContents, shell: OpenExternal, log
   };
   contents.on('will-navigate', block);
   contents.on('will-redirect', block);
+  // Sub-frames (the app has none; CSP and the guards keep it so): never anywhere but the app. The main
+  // frame is will-navigate's, which also hands http(s) links to the OS browser.
   contents.on('will-frame-navigate', (event) => {
-    if (!isAppUrl(event.url)) event.preventDefault();
+    if (!event.isMainFrame && !isAppUrl(event.url)) event.preventDefault();
   });
   contents.setWindowOpenHandler(({ url }) => {
     const external = externalHttpUrl(url);

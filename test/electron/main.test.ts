@@ -405,9 +405,9 @@ function fakeContents() {
       openHandler = fn;
     },
   });
-  const navigate = (name: string, url: string) => {
+  const navigate = (name: string, url: string, isMainFrame = true) => {
     let prevented = false;
-    const event = { url, preventDefault: () => (prevented = true) };
+    const event = { url, isMainFrame, preventDefault: () => (prevented = true) };
     emitter.emit(name, event, url);
     return prevented;
   };
@@ -426,7 +426,9 @@ test('navigation away from the app is blocked; http(s) links go to the OS browse
   assert.equal(navigate('will-navigate', 'javascript:alert(1)'), true);
   assert.equal(navigate('will-navigate', 'fieldwork://evil/'), true);
   assert.equal(navigate('will-redirect', 'https://example.org/'), true);
-  assert.equal(navigate('will-frame-navigate', 'https://example.org/frame'), true);
+  assert.equal(navigate('will-frame-navigate', 'https://example.org/frame', false), true);
+  assert.equal(navigate('will-frame-navigate', 'fieldwork://app/frame.html', false), false);
+  assert.equal(navigate('will-frame-navigate', 'https://example.org/main', true), false, 'main frame is left to will-navigate');
   assert.equal(navigate('will-attach-webview', 'fieldwork://app/'), true);
 
   for (const url of ['https://example.com/a', 'http://example.com/b', 'file:///etc/passwd', 'smb://host/share', 'javascript:alert(1)', 'https://user:pw@example.com/', 'fieldwork://app/x', 'ms-settings:']) {
