@@ -150,8 +150,12 @@ export class ImageSession {
         throw err;
       }
       this.#inFlight--;
+      // New ids are the ones the store did not hold before, counting ids deleted in this same batch as
+      // free: SQLite may hand a just-deleted rowid to the next insert.
       const restored = new Set(forStore.flatMap((op) => (op.op === 'create' && op.id !== undefined ? [op.id] : [])));
-      const assigned = result.map((a) => a.id).filter((id) => !this.#storedIds.has(id) && !restored.has(id)).sort((a, b) => a - b);
+      const kept = new Set(this.#storedIds);
+      for (const op of forStore) if (op.op === 'delete') kept.delete(op.id);
+      const assigned = result.map((a) => a.id).filter((id) => !kept.has(id) && !restored.has(id)).sort((a, b) => a - b);
       awaiting.forEach((provisional, i) => {
         if (assigned[i] !== undefined) this.#idMap.set(provisional, assigned[i]);
       });
