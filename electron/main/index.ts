@@ -4,12 +4,18 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Workbench } from '../services/workbench.ts';
 import { startApp } from './app.ts';
+import { electronTrainerLauncher } from './trainer-launcher.ts';
 import type { ElectronMain } from './module.ts';
 
 startApp(electron as unknown as ElectronMain, {
   mainDir: dirname(fileURLToPath(import.meta.url)),
   resourcesPath: process.resourcesPath,
-  createWorkbench: (paths) => new Workbench({ userDataDir: paths.userDataDir, resourcesDir: paths.resourcesDir }),
+  createWorkbench: (paths) =>
+    new Workbench({
+      userDataDir: paths.userDataDir,
+      resourcesDir: paths.resourcesDir,
+      launchTrainer: electronTrainerLauncher({ execPath: process.execPath, isPackaged: electron.app.isPackaged, appPath: electron.app.getAppPath() }),
+    }),
 }).catch((err) => {
   console.error('[main] start-up failed:', err);
   electron.dialog.showErrorBox('Fieldwork could not start', err instanceof Error ? err.message : String(err));
