@@ -46,6 +46,10 @@ const convCases: { name: string; x: number[]; w: number[]; stride: number; pad: 
   { name: '7×7 s2 stem pad 3', x: [1, 16, 16, 3], w: [7, 7, 3, 4], stride: 2, pad: 3 },
   { name: '3×3 s2 same (odd)', x: [1, 9, 9, 2], w: [3, 3, 2, 3], stride: 2, pad: 'same' },
   { name: '3×3 s2 valid', x: [1, 9, 9, 2], w: [3, 3, 2, 3], stride: 2, pad: 'valid' },
+  { name: '3×3 s2 valid, dropped edge', x: [1, 10, 10, 2], w: [3, 3, 2, 3], stride: 2, pad: 'valid' },
+  // Many small maps (RoI heads) take the im2col route.
+  { name: '3×3 s1 RoI batch (im2col route)', x: [12, 4, 4, 5], w: [3, 3, 5, 6], stride: 1, pad: 1 },
+  { name: '2×2 s2 RoI batch (im2col route)', x: [20, 4, 4, 3], w: [2, 2, 3, 4], stride: 2, pad: 0 },
 ];
 
 for (const c of convCases) {

@@ -1,0 +1,70 @@
+// Train throughput per preset on the detected backend: median images/s over timed iterations and
+// peak RSS. Each preset runs in its own child process so peak RSS is per preset.
+//   npx tsx bench/train.ts [--backend auto|wasm|cpu] [--presets tiny,cpu,paper] [--iterations N]
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
+
+async function runOne(preset: string, backendChoice: string, iterations: number): Promise<void> {
+  const { initBackend } = await import('../trainer/backend/index.ts');
+  const { validateRunConfig } = await import('../trainer/config.ts');
+  const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
+  const { SgdMomentum } = await import('../trainer/optim.ts');
+  const { trainStep } = await import('../trainer/train.ts');
+  const { syntheticImage } = await import('../trainer/data/synthetic.ts');
+  const { maskTarget } = await import('../trainer/data/mask_targets.ts');
+  const { rleFromPolygons, rleToMask } = await import('../trainer/eval/rle.ts');
+  const { Rng } = await import('../trainer/data/rng.ts');
+  const backend = await initBackend(backendChoice as 'auto');
+  const c = validateRunConfig({ preset });
+  const size = c.input.trainShortSides[c.input.trainShortSides.length - 1];
+  const B = c.solver.imsPerBatch;
+  const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
+  const opt = new SgdMomentum(model.store, 0.9, 1e-4);
+  const imgs = Array.from({ length: B }, (_, i) => syntheticImage(1, i, { width: size, height: size, minObjects: 2, maxObjects: 5, minSize: size / 8, maxSize: size / 3 }));
+  const data = new Float32Array(B * size * size * 3);
+  imgs.forEach((im, b) => im.pixels.forEach((v, k) => (data[b * size * size * 3 + k] = (v - 127.5) / 64)));
+  const gt = imgs.map((im) => {
+    const masks = im.objects.map((o) => rleToMask(rleFromPolygons([o.polygon], size, size)));
+    return {
+      boxes: Float32Array.from(im.objects.flatMap((o) => [o.bbox[0], o.bbox[1], o.bbox[0] + o.bbox[2], o.bbox[1] + o.bbox[3]])),
+      classes: Int32Array.from(im.objects.map((o) => o.categoryId)),
+      maskTarget: (i: number, box: Float32Array, M: number) => maskTarget({ data: masks[i], height: size, width: size }, box, M),
+    };
+  });
+  const times: number[] = [];
+  for (let it = 0; it < iterations + 1; it++) {
+    const t0 = performance.now();
+    const images = tf.tensor4d(data, [B, size, size, 3]);
+    trainStep(model, opt, { images, sizes: imgs.map(() => [size, size] as [number, number]) }, gt, 0.001, new Rng(it), 0);
+    images.dispose();
+    if (it > 0) times.push(performance.now() - t0); // first iteration warms up kernels
+  }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+  const rssMb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(JSON.stringify({ preset, backend, imageSize: size, imsPerBatch: B, params: model.store.count, iterations, medianMsPerIteration: Math.round(median), imagesPerSecond: +(B * 1000 / median).toFixed(2), peakRssMb: Math.round(rssMb) }) + '\n');
+}
+
+if (args[0] === '--child') {
+  await runOne(args[1], args[2], Number(args[3]));
+} else {
+  const backend = opt('--backend', 'auto');
+  const presets = opt('--presets', 'tiny,cpu,paper').split(',');
+  const self = fileURLToPath(import.meta.url);
+  console.log(`train throughput (median of timed iterations after one warm-up), backend choice ${backend}`);
+  for (const p of presets) {
+    const iterations = Number(opt('--iterations', p === 'paper' ? '2' : '8'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', p, backend, String(iterations)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    if (r.status !== 0 || !line) { console.log(`${p}: failed (${(r.stderr || '').trim().split('\n').filter((l) => /Error/.test(l))[0] ?? r.status})`); continue; }
+    const j = JSON.parse(line);
+    console.log(`${p.padEnd(6)} ${j.backend.padEnd(6)} ${j.imageSize}px ×${j.imsPerBatch}  ${(j.params / 1e6).toFixed(2)}M params  ${j.imagesPerSecond} img/s (median ${j.medianMsPerIteration} ms/it)  peak RSS ${j.peakRssMb} MB`);
+  }
+}
