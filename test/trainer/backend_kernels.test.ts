@@ -72,6 +72,15 @@ test('conv2dTranspose (mask-head deconv) forward and gradients on WASM equal CPU
   assertClose(got[1], want[1], 'dw');
 });
 
+test('matMul with transposes (fc gradients) on WASM equals CPU', async () => {
+  const inputs = [{ data: randn([6, 9], 11), shape: [6, 9] }, { data: randn([9, 4], 12), shape: [9, 4] }];
+  const f = (a: tf.Tensor, b: tf.Tensor) => projected(tf.add(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), tf.transpose(tf.matMul(b as tf.Tensor2D, a as tf.Tensor2D, true, true))), 13);
+  const want = await gradsOn('cpu', inputs, f);
+  const got = await gradsOn('wasm', inputs, f);
+  assertClose(got[0], want[0], 'da');
+  assertClose(got[1], want[1], 'db');
+});
+
 test('gather gradient (UnsortedSegmentSum) on WASM equals CPU, repeated indices included', async () => {
   const idx = [0, 3, 3, 7, 1, 0, 9];
   const inputs = [{ data: randn([10, 5], 7), shape: [10, 5] }];
