@@ -1,6 +1,10 @@
 // Train throughput per preset on the detected backend: median images/s over timed iterations and
 // peak RSS. Each preset runs in its own child process so peak RSS is per preset.
-//   npx tsx bench/train.ts [--backend auto|wasm|cpu] [--presets tiny,cpu,paper] [--iterations N]
+//   npx tsx bench/train.ts [--backend auto|wasm|cpu] [--presets tiny,cpu,paper,paper@256] [--iterations N] [--ims N]
+// `preset@side` benches a preset at another short side. --ims overrides images per iteration; on
+// non-GPU backends the paper preset runs 1 image/iteration. It is a GPU preset: R50-FPN at 800 px
+// needs ~3 GB of activations for one image, and tfjs' WASM heap aborts past ~2.1 GB (measured), so
+// on WASM it only runs at a reduced scale (paper@256).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,7 +15,7 @@ const opt = (name: string, def: string) => {
   return i >= 0 ? args[i + 1] : def;
 };
 
-async function runOne(preset: string, backendChoice: string, iterations: number): Promise<void> {
+async function runOne(preset: string, backendChoice: string, iterations: number, ims: number): Promise<void> {
   const { initBackend } = await import('../trainer/backend/index.ts');
   const { validateRunConfig } = await import('../trainer/config.ts');
   const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
@@ -22,7 +26,12 @@ async function runOne(preset: string, backendChoice: string, iterations: number)
   const { rleFromPolygons, rleToMask } = await import('../trainer/eval/rle.ts');
   const { Rng } = await import('../trainer/data/rng.ts');
   const backend = await initBackend(backendChoice as 'auto');
-  const c = validateRunConfig({ preset });
+  const [name, side] = preset.split('@');
+  const c = validateRunConfig({
+    preset: name,
+    ...(ims > 0 ? { solver: { imsPerBatch: ims } } : {}),
+    ...(side ? { input: { trainShortSides: [Number(side)], testShortSide: Number(side) } } : {}),
+  });
   const size = c.input.trainShortSides[c.input.trainShortSides.length - 1];
   const B = c.solver.imsPerBatch;
   const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
@@ -53,18 +62,24 @@ async function runOne(preset: string, backendChoice: string, iterations: number)
 }
 
 if (args[0] === '--child') {
-  await runOne(args[1], args[2], Number(args[3]));
+  await runOne(args[1], args[2], Number(args[3]), Number(args[4]));
 } else {
   const backend = opt('--backend', 'auto');
-  const presets = opt('--presets', 'tiny,cpu,paper').split(',');
+  const presets = opt('--presets', 'tiny,cpu,paper,paper@256').split(',');
   const self = fileURLToPath(import.meta.url);
   console.log(`train throughput (median of timed iterations after one warm-up), backend choice ${backend}`);
   for (const p of presets) {
-    const iterations = Number(opt('--iterations', p === 'paper' ? '2' : '8'));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', p, backend, String(iterations)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const paper = p.startsWith('paper');
+    const iterations = Number(opt('--iterations', paper ? '2' : '8'));
+    const ims = Number(opt('--ims', paper && backend !== 'tfjs-node-gpu' ? '1' : '0'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', p, backend, String(iterations), String(ims)], { encoding: 'utf8', maxBuffer: 1 << 26 });
     const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-    if (r.status !== 0 || !line) { console.log(`${p}: failed (${(r.stderr || '').trim().split('\n').filter((l) => /Error/.test(l))[0] ?? r.status})`); continue; }
+    if (r.status !== 0 || !line) {
+      const err = (r.stderr || '').split('\n').find((l) => /^\w*Error/.test(l)) ?? `exit ${r.status}`;
+      console.log(`${p.padEnd(9)} failed: ${err.slice(0, 200)}${/Aborted/.test(err) ? ' (WASM heap is capped at 4 GB)' : ''}`);
+      continue;
+    }
     const j = JSON.parse(line);
-    console.log(`${p.padEnd(6)} ${j.backend.padEnd(6)} ${j.imageSize}px ×${j.imsPerBatch}  ${(j.params / 1e6).toFixed(2)}M params  ${j.imagesPerSecond} img/s (median ${j.medianMsPerIteration} ms/it)  peak RSS ${j.peakRssMb} MB`);
+    console.log(`${p.padEnd(9)} ${j.backend.padEnd(6)} ${j.imageSize}px ×${j.imsPerBatch}  ${(j.params / 1e6).toFixed(2)}M params  ${j.imagesPerSecond} img/s (median ${j.medianMsPerIteration} ms/it)  peak RSS ${j.peakRssMb} MB`);
   }
 }

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, useBackendForTest, wasmDir } from '../../trainer/backend/index.ts';
 import { Rng } from '../../trainer/data/rng.ts';
 import { flattenLevels, planRoiAlign, roiAlign } from '../../trainer/ops/roi_align.ts';
+import { groupNorm } from '../../trainer/model/layers.ts';
 
 await initBackend('cpu');
 
@@ -106,6 +107,24 @@ test('RoIAlign gradient equals finite differences and matches across backends', 
     plus[i] += eps; minus[i] -= eps;
     const fd = (tf.tidy(() => f(tf.tensor(plus, shape)).dataSync()[0]) - tf.tidy(() => f(tf.tensor(minus, shape)).dataSync()[0])) / (2 * eps);
     assert.ok(Math.abs(fd - cpu[i]) < 1e-2 * (1 + Math.abs(fd)), `element ${i}: finite difference ${fd} vs autodiff ${cpu[i]}`);
+  }
+});
+
+test('GroupNorm custom gradient equals autodiff of the composed ops, on CPU and WASM', async () => {
+  const shape = [2, 5, 4, 6];
+  const inputs = [{ data: randn(shape, 14).map((v) => 2 * v + 1), shape }, { data: randn([6], 15), shape: [6] }, { data: randn([6], 16), shape: [6] }];
+  const composed = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const xg = tf.reshape(x, [2, 20, 3, 2]);
+    const { mean, variance } = tf.moments(xg, [1, 3], true);
+    const y = tf.add(tf.mul(tf.reshape(tf.div(tf.sub(xg, mean), tf.sqrt(tf.add(variance, 1e-5))), shape), g), b);
+    return projected(y, 17);
+  };
+  const custom = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+    projected(groupNorm(x as tf.Tensor4D, { gamma: g as tf.Variable, beta: b as tf.Variable, groups: 3 }, 1e-5), 17);
+  const want = await gradsOn('cpu', inputs, composed);
+  for (const backend of ['cpu', 'wasm'] as const) {
+    const got = await gradsOn(backend, inputs, custom);
+    ['dx', 'dgamma', 'dbeta'].forEach((n, i) => assertClose(got[i], want[i], `${backend} ${n}`, 1e-3));
   }
 });
 
