@@ -7,6 +7,7 @@ import type { AppState } from '../state/app.svelte.ts';
 import type { ProjectState } from '../state/project.svelte.ts';
 import { traceContours } from '../geometry/mask.ts';
 import { signedArea, roundRing } from '../geometry/polygon.ts';
+import { PhotoCache } from './canvas/photo-cache.ts';
 import { draftOf } from './ops.ts';
 import { SaveQueue } from './save-queue.svelte.ts';
 import { ImageSession } from './session.svelte.ts';
@@ -21,6 +22,7 @@ export class AnnotateState {
   readonly project: ProjectState;
   readonly queue = new SaveQueue();
   readonly shortcuts = new Shortcuts();
+  readonly photos: PhotoCache;
   session = $state.raw<ImageSession | null>(null);
   loading = $state(false);
   tool = $state<Tool>('select');
@@ -37,11 +39,13 @@ export class AnnotateState {
 
   readonly #sessions = new Map<number, ImageSession>();
   #clipboard: AnnotationDraft[] = [];
+  #openRequest = 0;
   #classRefresh: ReturnType<typeof setTimeout> | null = null;
 
   constructor(app: AppState, project: ProjectState) {
     this.app = app;
     this.project = project;
+    this.photos = new PhotoCache((id, variant) => project.client.imageUrl(id, variant));
   }
 
   get image(): ImageSummary | null {
@@ -56,23 +60,46 @@ export class AnnotateState {
 
   async open(imageId: number): Promise<void> {
     if (this.session?.image.id === imageId) return;
+    const request = ++this.#openRequest;
     this.loading = true;
     try {
-      let session = this.#sessions.get(imageId);
-      if (!session) {
-        const summary = this.project.images.find((i) => i.id === imageId) ?? (await this.project.client.images.get(imageId));
-        session = new ImageSession(summary, this.project.client, this.queue, {
-          saved: (s) => this.#afterSave(s),
-          failed: (_s, message) => this.app.notices.show(`Could not save the edit: ${message}. Showing what is stored.`, 'error'),
-        });
-        this.#sessions.set(imageId, session);
-      }
-      if (!session.loaded) await session.load();
+      this.photos.request(imageId);
+      const session = await this.#loadSession(imageId);
+      if (request !== this.#openRequest) return; // the user has moved on (D/F pressed quickly)
       this.session = session;
+      this.#prefetchNeighbours(imageId);
     } catch (err) {
       this.app.notices.show(errorMessage(err), 'error');
     } finally {
       this.loading = false;
+    }
+  }
+
+  async #loadSession(imageId: number): Promise<ImageSession> {
+    let session = this.#sessions.get(imageId);
+    if (!session) {
+      const summary = this.project.images.find((i) => i.id === imageId) ?? (await this.project.client.images.get(imageId));
+      session = new ImageSession(summary, this.project.client, this.queue, {
+        saved: (s) => this.#afterSave(s),
+        failed: (_s, message) => this.app.notices.show(`Could not save the edit: ${message}. Showing what is stored.`, 'error'),
+      });
+      this.#sessions.set(imageId, session);
+    }
+    if (!session.loaded) await session.load();
+    return session;
+  }
+
+  /** Decodes the next and previous images and loads their shapes while the user works on this one. */
+  #prefetchNeighbours(imageId: number): void {
+    const list = this.project.images;
+    const at = list.findIndex((i) => i.id === imageId);
+    if (at < 0) return;
+    for (const neighbour of [list[at + 1], list[at - 1]]) {
+      if (!neighbour) continue;
+      this.photos.request(neighbour.id);
+      // Requested again so the open image stays the most recently used photo.
+      this.photos.request(imageId);
+      this.#loadSession(neighbour.id).catch(() => {});
     }
   }
 

@@ -18,8 +18,12 @@ export class SaveQueue {
 
   run(task: () => Promise<void>): void {
     this.pending++;
+    let started = 0;
     this.#tail = this.#tail
-      .then(task)
+      .then(() => {
+        started = performance.now();
+        return task();
+      })
       .then(
         () => {
           this.error = null;
@@ -29,6 +33,8 @@ export class SaveQueue {
         },
       )
       .finally(() => {
+        // For bench/canvas.ts and anyone curious: how long the store took to take this edit.
+        window.dispatchEvent(new CustomEvent('fieldwork:saved', { detail: performance.now() - started }));
         this.pending--;
       });
   }

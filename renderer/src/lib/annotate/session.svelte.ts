@@ -31,6 +31,7 @@ export class ImageSession {
   #nextProvisionalId = -1;
   #inFlight = 0;
   #storedIds = new Set<number>();
+  #loading: Promise<void> | null = null;
 
   constructor(image: ImageSummary, client: WorkbenchClient, queue: SaveQueue, hooks: SessionHooks) {
     this.image = image;
@@ -39,7 +40,16 @@ export class ImageSession {
     this.#hooks = hooks;
   }
 
-  async load(): Promise<void> {
+  /** Loads the stored annotations once; concurrent callers (open and prefetch) share the request. */
+  load(): Promise<void> {
+    this.#loading ??= this.#load().catch((err: unknown) => {
+      this.#loading = null;
+      throw err;
+    });
+    return this.#loading;
+  }
+
+  async #load(): Promise<void> {
     await this.#queue.idle();
     const list = await this.#client.annotations.list(this.image.id);
     this.#storedIds = new Set(list.map((a) => a.id));

@@ -11,10 +11,17 @@ import { isSelfIntersecting, polygonProblem, roundRing } from '../../geometry/po
 import type { AnnotateState } from '../annotate.svelte.ts';
 import type { ImageSession } from '../session.svelte.ts';
 import { boxEditor, maskEditor, polygonEditor, type EditorHost, type ShapeEditor } from './editors.ts';
+import { PhotoCache, type Photo } from './photo-cache.ts';
 import { buildStaticShape, hitTest, withAlpha, type StaticShape } from './static-shapes.ts';
 import { fitView, toImage, visibleRect, wheelFactor, zoomAt, type ViewTransform } from './view-transform.ts';
 
 Konva.dragDistance = 3;
+
+/** Largest bitmap (per side, and in total) the read-only shapes are cached into. */
+const MAX_CACHE_SIDE = 8192;
+const MAX_CACHE_PIXELS = 16_000_000;
+/** Zoom gestures re-render the caches this long after the last wheel event. */
+const SETTLE_MS = 120;
 
 type Gesture =
   | { kind: 'pan'; sx: number; sy: number; view: ViewTransform }
@@ -33,6 +40,16 @@ export class CanvasView {
   readonly #polygonDraft = new Konva.Line({ points: [], stroke: '#fff', strokeWidth: 1.5, strokeScaleEnabled: false, listening: false, visible: false });
   readonly #polygonDots = new Konva.Group({ listening: false });
   readonly #nodes = new Map<number, StaticShape>();
+  /**
+   * All read-only shapes. At the zooms where it fits, it is cached into one bitmap at the current
+   * zoom, so a pan frame draws one image instead of a thousand paths; closer in, off-screen shapes
+   * are culled instead.
+   */
+  readonly #staticGroup = new Konva.Group({ listening: false });
+  #staticCached = false;
+  /** The zoom the read-only shapes' line width and caches were made for. */
+  #drawnScale = 1;
+  #settleTimer: ReturnType<typeof setTimeout> | null = null;
   #session: ImageSession | null = null;
   #view: ViewTransform = { scale: 1, x: 0, y: 0 };
   #editor: ShapeEditor | null = null;
@@ -41,7 +58,8 @@ export class CanvasView {
   #polygonPoints: number[] | null = null;
   #pointer: { x: number; y: number } | null = null;
   #spaceHeld = false;
-  #photoRequest = 0;
+  #shownPhoto: Photo | null = null;
+  #photoStage: 'none' | 'preview' | 'full' = 'none';
   readonly #dispose: (() => void)[] = [];
 
   constructor(container: HTMLDivElement, state: AnnotateState) {
@@ -49,8 +67,23 @@ export class CanvasView {
     this.#container = container;
     this.#stage = new Konva.Stage({ container, width: container.clientWidth || 800, height: container.clientHeight || 600 });
     this.#imageLayer.add(this.#photo);
+    this.#shapesLayer.add(this.#staticGroup);
     this.#editLayer.add(this.#polygonDraft, this.#polygonDots, this.#cursor);
     this.#stage.add(this.#imageLayer, this.#shapesLayer, this.#editLayer);
+    // Each frame's drawing time is announced as a 'fieldwork:frame' event on the container (read by
+    // bench/canvas.ts; nothing is kept). Konva draws all layers of a frame in one callback, so a
+    // microtask queued at the first layer runs once they are all done.
+    let frameStart = -1;
+    for (const layer of [this.#imageLayer, this.#shapesLayer, this.#editLayer]) {
+      layer.on('beforeDraw', () => {
+        if (frameStart >= 0) return;
+        frameStart = performance.now();
+        queueMicrotask(() => {
+          container.dispatchEvent(new CustomEvent('fieldwork:frame', { detail: performance.now() - frameStart }));
+          frameStart = -1;
+        });
+      });
+    }
 
     this.#stage.on('mousedown', (e) => this.#onPointerDown(e));
     this.#listen(window, 'mousemove', (e) => this.#onPointerMove(e as MouseEvent));
@@ -65,6 +98,9 @@ export class CanvasView {
     const resize = new ResizeObserver(() => this.#resize());
     resize.observe(container);
     this.#dispose.push(() => resize.disconnect());
+    this.#dispose.push(() => {
+      if (this.#settleTimer) clearTimeout(this.#settleTimer);
+    });
 
     this.#dispose.push(
       $effect.root(() => {
@@ -128,27 +164,35 @@ export class CanvasView {
     this.#editor = null;
     this.#editorKey = [];
     this.#photo.image(undefined);
+    this.#shownPhoto = null;
     if (!session) return;
     const { width, height } = session.image;
     this.#photo.size({ width, height });
     this.fit();
-    const request = ++this.#photoRequest;
+    const photo = this.#state.photos.request(session.image.id);
+    this.#shownPhoto = photo;
+    this.#photoStage = 'none';
     const started = performance.now();
-    const img = new Image();
-    img.src = this.#state.project.client.imageUrl(session.image.id, 'full');
-    img
-      .decode()
-      .then(() => {
-        if (request !== this.#photoRequest) return;
-        this.#photo.image(img);
-        this.#imageLayer.batchDraw();
-        requestAnimationFrame(() => {
-          if (request !== this.#photoRequest) return;
-          this.#container.dataset.paintedImage = String(session.image.id);
-          performance.measure(`fieldwork:image-painted:${session.image.id}`, { start: started, end: performance.now() });
-        });
-      })
-      .catch(() => this.#state.app.notices.show(`Could not load the image ${session.image.fileName}.`, 'error'));
+    const show = (stage: 'preview' | 'full') => {
+      if (this.#shownPhoto !== photo || this.#photoStage === 'full') return;
+      this.#photoStage = stage;
+      this.#refreshPhoto();
+      requestAnimationFrame(() => {
+        if (this.#shownPhoto !== photo) return;
+        this.#container.dataset.paintedImage = String(session.image.id);
+        const detail = { imageId: session.image.id, stage, ms: performance.now() - started };
+        this.#container.dispatchEvent(new CustomEvent('fieldwork:image-painted', { bubbles: true, detail }));
+      });
+    };
+    if (photo.levels.length > 0) {
+      show('full');
+      return;
+    }
+    void photo.previewReady.then(() => photo.preview && show('preview'));
+    void photo.ready.then(() => {
+      if (!photo.failed) show('full');
+      else if (this.#shownPhoto === photo) this.#state.app.notices.show(`Could not load the image ${session.image.fileName}.`, 'error');
+    });
   }
 
   fit(): void {
@@ -173,15 +217,19 @@ export class CanvasView {
     this.#view = view;
     this.#stage.scale({ x: view.scale, y: view.scale });
     this.#stage.position({ x: view.x, y: view.y });
-    // Past 100 % show real pixels, not a blur: annotators need to see edges exactly.
-    const smooth = view.scale < 1;
-    if (this.#imageLayer.imageSmoothingEnabled() !== smooth) {
-      this.#imageLayer.imageSmoothingEnabled(smooth);
-      this.#shapesLayer.imageSmoothingEnabled(smooth);
-    }
     this.#editor?.setScale(view.scale);
     this.#redrawPolygonDraft();
-    this.#cull();
+    if (view.scale !== this.#drawnScale) {
+      // Zooming: the caches stretch for a moment and are redrawn once the wheel rests.
+      if (this.#settleTimer) clearTimeout(this.#settleTimer);
+      this.#settleTimer = setTimeout(() => {
+        this.#settleTimer = null;
+        this.#refreshPhoto();
+        this.#refreshStatic();
+      }, SETTLE_MS);
+      if (!this.#staticCached) this.#drawnScale = view.scale;
+    }
+    if (!this.#staticCached) this.#cull();
     this.#stage.batchDraw();
     this.#state.zoom = view.scale;
     // Tests and the benchmark map image pixels to screen pixels with this.
@@ -228,9 +276,9 @@ export class CanvasView {
         entry = undefined;
       }
       if (!entry) {
-        entry = buildStaticShape(annotation, color);
+        entry = buildStaticShape(annotation, color, () => 1.5 / this.#drawnScale);
         this.#nodes.set(annotation.id, entry);
-        this.#shapesLayer.add(entry.node);
+        this.#staticGroup.add(entry.node);
       }
     }
     for (const [id, entry] of this.#nodes) {
@@ -239,8 +287,56 @@ export class CanvasView {
         this.#nodes.delete(id);
       }
     }
+    this.#requestStaticRefresh();
+  }
+
+  #staticRefreshQueued = false;
+
+  /** Shape and selection changes often come together; redraw the cache once for both. */
+  #requestStaticRefresh(): void {
+    if (this.#staticRefreshQueued) return;
+    this.#staticRefreshQueued = true;
+    queueMicrotask(() => {
+      this.#staticRefreshQueued = false;
+      this.#refreshStatic();
+    });
+  }
+
+  /** Redraws the read-only shapes for the current zoom: into one cached bitmap when it fits, else culled. */
+  #refreshStatic(): void {
+    const session = this.#session;
+    if (!session) return;
+    const { width, height } = session.image;
+    const ratio = this.#view.scale * devicePixelRatio;
+    const side = Math.max(width, height) * ratio;
+    this.#drawnScale = this.#view.scale;
+    this.#staticCached = this.#nodes.size > 0 && side <= MAX_CACHE_SIDE && width * height * ratio * ratio <= MAX_CACHE_PIXELS;
     this.#cull();
+    this.#staticGroup.clearCache();
+    if (this.#staticCached) {
+      const margin = 4 / this.#view.scale;
+      this.#staticGroup.cache({ x: -margin, y: -margin, width: width + 2 * margin, height: height + 2 * margin, pixelRatio: ratio });
+    }
     this.#shapesLayer.batchDraw();
+  }
+
+  /**
+   * Shows the photo for the current zoom. Zoomed out it is drawn once, smoothly, into a bitmap of
+   * screen resolution (panning then blits it); past 100 % it is drawn directly without smoothing, so
+   * annotators see real pixels.
+   */
+  #refreshPhoto(): void {
+    const photo = this.#shownPhoto;
+    if (!photo || this.#photoStage === 'none') return;
+    const ratio = this.#view.scale * devicePixelRatio;
+    const source = PhotoCache.pick(photo, ratio);
+    if (source && source !== this.#photo.image()) this.#photo.image(source);
+    const smooth = this.#view.scale < 1;
+    this.#imageLayer.imageSmoothingEnabled(smooth);
+    this.#shapesLayer.imageSmoothingEnabled(smooth);
+    this.#photo.clearCache();
+    if (smooth && source) this.#photo.cache({ pixelRatio: ratio, imageSmoothingEnabled: true });
+    this.#imageLayer.batchDraw();
   }
 
   /** Hides shapes outside the viewport (Konva would still walk and draw them), hidden ones, and the one being edited. */
@@ -252,7 +348,7 @@ export class CanvasView {
     const editing = this.#state.tool === 'select' ? selected : null;
     for (const [id, { annotation, node }] of this.#nodes) {
       const [bx, by, bw, bh] = annotation.bbox;
-      const onScreen = bx <= x1 && by <= y1 && bx + bw >= x0 && by + bh >= y0;
+      const onScreen = this.#staticCached || (bx <= x1 && by <= y1 && bx + bw >= x0 && by + bh >= y0);
       const hidden = (session.hideOthers && id !== selected) || (id === editing && annotation.geometry.kind !== 'mask');
       const visible = onScreen && !hidden;
       if (node.visible() !== visible) node.visible(visible);
@@ -277,7 +373,7 @@ export class CanvasView {
       this.#editor.root.moveToBottom();
       this.#editor.setScale(this.#view.scale);
     }
-    this.#cull();
+    this.#requestStaticRefresh();
     this.#stage.batchDraw();
   }
 

@@ -47,33 +47,44 @@ function maskImage(annotation: Annotation & { geometry: { kind: 'mask' } }, colo
   return cached;
 }
 
-export function buildStaticShape(annotation: Annotation, color: string): StaticShape {
-  const common = {
-    listening: false,
-    perfectDrawEnabled: false,
-    shadowForStrokeEnabled: false,
-    strokeScaleEnabled: false,
-    stroke: color,
-    strokeWidth: 1.5,
-  };
+/**
+ * Read-only shapes stroke with `lineWidth()` image px, one value shared by all of them (1.5 screen px
+ * at the zoom they were drawn for), instead of Konva's strokeScaleEnabled(false): that resets the
+ * transform per shape and would draw hairlines into a cached bitmap.
+ */
+export function buildStaticShape(annotation: Annotation, color: string, lineWidth: () => number): StaticShape {
   const g = annotation.geometry;
-  if (g.kind === 'box') {
-    const [x, y, width, height] = g.bbox;
-    return { annotation, color, crop: null, node: new Konva.Rect({ ...common, x, y, width, height, fill: withAlpha(color, 0.12) }) };
+  if (g.kind === 'mask') {
+    const { crop, canvas } = maskImage(annotation as Annotation & { geometry: { kind: 'mask' } }, color);
+    const node = new Konva.Image({ image: canvas ?? undefined, x: crop?.x ?? 0, y: crop?.y ?? 0, listening: false, perfectDrawEnabled: false });
+    return { annotation, color, crop, node };
   }
-  if (g.kind === 'polygon') {
-    const rings = g.rings;
-    return { annotation, color, crop: null, node: new Konva.Shape({ ...common, fill: withAlpha(color, 0.25), sceneFunc: ringsSceneFunc(() => rings) }) };
-  }
-  const { crop, canvas } = maskImage(annotation as Annotation & { geometry: { kind: 'mask' } }, color);
-  const node = new Konva.Image({
-    image: canvas ?? undefined,
-    x: crop?.x ?? 0,
-    y: crop?.y ?? 0,
+  const fill = withAlpha(color, g.kind === 'box' ? 0.12 : 0.25);
+  const trace =
+    g.kind === 'box'
+      ? (ctx: Konva.Context) => ctx.rect(g.bbox[0], g.bbox[1], g.bbox[2], g.bbox[3])
+      : (ctx: Konva.Context) => {
+          for (const ring of g.rings) {
+            if (ring.length < 2) continue;
+            ctx.moveTo(ring[0], ring[1]);
+            for (let i = 2; i < ring.length; i += 2) ctx.lineTo(ring[i], ring[i + 1]);
+            ctx.closePath();
+          }
+        };
+  const node = new Konva.Shape({
     listening: false,
     perfectDrawEnabled: false,
+    sceneFunc(ctx) {
+      ctx.beginPath();
+      trace(ctx);
+      ctx.setAttr('fillStyle', fill);
+      ctx.fill();
+      ctx.setAttr('lineWidth', lineWidth());
+      ctx.setAttr('strokeStyle', color);
+      ctx.stroke();
+    },
   });
-  return { annotation, color, crop, node };
+  return { annotation, color, crop: null, node };
 }
 
 /**
