@@ -188,7 +188,7 @@ async function main() {
       await page.mouse.up({ button: 'middle' });
       const panFit = await stop();
 
-      // Pan at 200 % (culling leaves a part of the polygons on screen).
+      // Pan zoomed in (past the cache limit: culling leaves a part of the polygons on screen).
       await page.keyboard.press('0');
       for (let i = 0; i < 8; i++) await page.mouse.wheel(0, -120);
       stop = await startFrameCollector(page);
@@ -196,6 +196,7 @@ async function main() {
       for (let i = 0; i < 120; i++) await page.mouse.move(cx + 300 * Math.sin(i / 10), cy + 200 * Math.cos(i / 13));
       await page.mouse.up({ button: 'middle' });
       const panZoomed = await stop();
+      const zoomedScale = Number((await page.getByTestId('canvas').getAttribute('data-view'))!.split(',')[0]);
 
       // Zoom in and out at the cursor with the wheel.
       await page.keyboard.press('0');
@@ -224,7 +225,8 @@ async function main() {
       const rows: [string, string, string, string][] = [
         ['pan, fit (1,000 polygons visible): draw / frame', fmt(median(panFit.draw)), fmt(p95(panFit.draw)), '≤ 16 ms'],
         ['pan, fit: frame interval', fmt(median(panFit.interval)), fmt(p95(panFit.interval)), '≤ 16.7 ms'],
-        ['pan, 200 % (culled): draw / frame', fmt(median(panZoomed.draw)), fmt(p95(panZoomed.draw)), '≤ 16 ms'],
+        [`pan at ${Math.round(zoomedScale * 100)} % (culled, not cached): draw / frame`, fmt(median(panZoomed.draw)), fmt(p95(panZoomed.draw)), '≤ 16 ms'],
+        [`pan at ${Math.round(zoomedScale * 100)} %: frame interval`, fmt(median(panZoomed.interval)), fmt(p95(panZoomed.interval)), '≤ 16.7 ms'],
         ['wheel zoom: draw / frame', fmt(median(zoom.draw)), fmt(p95(zoom.draw)), '≤ 16 ms'],
         ['wheel zoom: frame interval', fmt(median(zoom.interval)), fmt(p95(zoom.interval)), '≤ 16.7 ms'],
         ['grid click (cold) → first paint, thumbnail stand-in', fmt(coldFirst), fmt(coldFirst), '≤ 150 ms'],

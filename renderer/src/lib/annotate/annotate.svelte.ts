@@ -67,7 +67,11 @@ export class AnnotateState {
       const session = await this.#loadSession(imageId);
       if (request !== this.#openRequest) return; // the user has moved on (D/F pressed quickly)
       this.session = session;
-      this.#prefetchNeighbours(imageId);
+      // Decode the neighbours once this image is on screen, not in competition with it.
+      const photo = this.photos.request(imageId);
+      void photo.ready.then(() => setTimeout(() => {
+        if (this.session === session) this.#prefetchNeighbours(imageId);
+      }, 50));
     } catch (err) {
       this.app.notices.show(errorMessage(err), 'error');
     } finally {

@@ -47,6 +47,8 @@ export class CanvasView {
    */
   readonly #staticGroup = new Konva.Group({ listening: false });
   #staticCached = false;
+  /** What the cache holds (zoom and visible nodes), to skip redrawing it when nothing it shows changed. */
+  #cacheKey = '';
   /** The zoom the read-only shapes' line width and caches were made for. */
   #drawnScale = 1;
   #settleTimer: ReturnType<typeof setTimeout> | null = null;
@@ -312,10 +314,18 @@ export class CanvasView {
     this.#drawnScale = this.#view.scale;
     this.#staticCached = this.#nodes.size > 0 && side <= MAX_CACHE_SIDE && width * height * ratio * ratio <= MAX_CACHE_PIXELS;
     this.#cull();
-    this.#staticGroup.clearCache();
     if (this.#staticCached) {
+      // Editing the selected shape happens on the edit layer; the cache only changes when what it shows does.
+      let key = `${ratio}`;
+      for (const { node } of this.#nodes.values()) if (node.visible()) key += `,${node._id}`;
+      if (key === this.#cacheKey && this.#staticGroup.isCached()) return;
+      this.#cacheKey = key;
       const margin = 4 / this.#view.scale;
+      this.#staticGroup.clearCache();
       this.#staticGroup.cache({ x: -margin, y: -margin, width: width + 2 * margin, height: height + 2 * margin, pixelRatio: ratio });
+    } else {
+      this.#cacheKey = '';
+      this.#staticGroup.clearCache();
     }
     this.#shapesLayer.batchDraw();
   }
