@@ -66,8 +66,9 @@ describe('canvas editing end to end (browser mode, headless Chromium)', { skip }
     page = s.page;
     const a = await writeImage(join(dir, 'a.png'), 320, 240, 1);
     const b = await writeImage(join(dir, 'b.png'), 320, 240, 2);
+    const c = await writeImage(join(dir, 'c.png'), 320, 240, 3);
     await s.workbench.api.projects.create(join(dir, 'project'), 'Editing');
-    await s.workbench.api.images.import([a, b]);
+    await s.workbench.api.images.import([a, b, c]);
     await s.workbench.api.classes.create('car', '#ff0000');
     await s.workbench.api.classes.create('bike', '#00ff00');
     imageIds = (await s.workbench.api.images.list()).map((i) => i.id).sort((x, y) => x - y);
@@ -274,5 +275,45 @@ describe('canvas editing end to end (browser mode, headless Chromium)', { skip }
     await page.getByTestId('status-done').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="status-done"]')?.classList.contains('on'));
     assert.equal((await s.workbench.api.images.get(imageIds[0])).status, 'done');
+  });
+
+  test('N jumps to the next unlabelled image', async () => {
+    await page.keyboard.press('n');
+    await page.waitForSelector(`[data-testid="canvas"][data-painted-image="${imageIds[2]}"]`);
+    assert.equal(await page.getByTestId('image-name').textContent(), 'c.png');
+  });
+
+  test('classes: rename, recolour, merge, delete with reassignment; counts follow', async () => {
+    const cls = () => s.workbench.api.classes.list();
+    const row = (name: string) => page.locator('[data-testid="class-row"]', { has: page.locator(`[data-testid="class-name"]:has-text("${name}")`) });
+    await row('car').getByTestId('class-name').dblclick();
+    await page.getByTestId('class-rename-input').fill('automobile');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="class-name"]:has-text("automobile")').waitFor();
+    await row('automobile').getByTestId('class-color').fill('#123456');
+    await page.waitForTimeout(300);
+    assert.equal((await cls()).find((c) => c.name === 'automobile')?.color, '#123456');
+
+    const before = await cls();
+    const total = before.reduce((n, c) => n + c.instanceCount, 0);
+    await row('bike').getByTestId('class-manage').click();
+    await row('bike').getByTestId('class-target').selectOption({ label: 'automobile' });
+    await row('bike').getByTestId('class-merge').click();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="class-list"]')!.textContent!.includes('bike'));
+    const merged = await cls();
+    assert.equal(merged.length, 1);
+    assert.equal(merged[0].instanceCount, total);
+    await page.waitForFunction((n) => document.querySelector('[data-testid="class-count"]')?.textContent?.startsWith(`${n} /`), total);
+
+    await page.getByTestId('new-class-name').fill('vehicle');
+    await page.getByTestId('new-class-submit').click();
+    await row('vehicle').waitFor();
+    await row('automobile').getByTestId('class-manage').click();
+    await row('automobile').getByTestId('class-target').selectOption({ label: 'vehicle' });
+    await row('automobile').getByTestId('class-delete').click();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="class-list"]')!.textContent!.includes('automobile'));
+    const after = await cls();
+    assert.deepEqual(after.map((c) => [c.name, c.instanceCount]), [['vehicle', total]]);
+    await s.screenshot('canvas-classes');
   });
 });

@@ -40,7 +40,6 @@ export class AnnotateState {
   readonly #sessions = new Map<number, ImageSession>();
   #clipboard: AnnotationDraft[] = [];
   #openRequest = 0;
-  #classRefresh: ReturnType<typeof setTimeout> | null = null;
 
   constructor(app: AppState, project: ProjectState) {
     this.app = app;
@@ -137,9 +136,7 @@ export class AnnotateState {
   }
 
   #afterSave(session: ImageSession): void {
-    // Class counts on screen follow the store, but a burst of edits needs one refresh, not many.
-    if (this.#classRefresh) clearTimeout(this.#classRefresh);
-    this.#classRefresh = setTimeout(() => void this.project.refreshClasses(), 400);
+    // Class counts and stats follow through the store's projectChanged event; the grid badge now.
     const summary = this.project.images.find((i) => i.id === session.image.id);
     if (summary) {
       const annotationCount = session.annotations.length;

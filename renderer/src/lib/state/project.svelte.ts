@@ -44,17 +44,31 @@ export class ProjectState {
     this.notices = notices;
     this.#unsubscribe.push(
       client.on('importProgress', (p) => (this.progress = p)),
-      client.on('projectChanged', ({ what }) => {
-        if (what === 'images' || what === 'annotations' || what === 'project') void this.refreshImages();
-        if (what === 'classes' || what === 'annotations' || what === 'project') void this.refreshClasses();
-        if (what === 'splits' || what === 'images' || what === 'project') void this.refreshSplits();
-        void this.refreshStats();
-      }),
+      client.on('projectChanged', ({ what }) => this.#changed(what)),
     );
+  }
+
+  #pendingChanges = new Set<string>();
+  #changeTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Every saved edit announces a change; a burst of them (annotating fast) is refreshed once. */
+  #changed(what: string): void {
+    this.#pendingChanges.add(what);
+    this.#changeTimer ??= setTimeout(() => {
+      const changes = this.#pendingChanges;
+      this.#pendingChanges = new Set();
+      this.#changeTimer = null;
+      const any = (...names: string[]) => names.some((n) => changes.has(n));
+      if (any('images', 'annotations', 'project')) void this.refreshImages();
+      if (any('classes', 'annotations', 'project')) void this.refreshClasses();
+      if (any('splits', 'images', 'project')) void this.refreshSplits();
+      if (any('images', 'annotations', 'classes', 'splits', 'project')) void this.refreshStats();
+    }, 400);
   }
 
   dispose(): void {
     for (const off of this.#unsubscribe) off();
+    if (this.#changeTimer) clearTimeout(this.#changeTimer);
   }
 
   classById(id: number): LabelClass | undefined {
