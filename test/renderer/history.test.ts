@@ -73,3 +73,37 @@ describe('view transform', () => {
     assert.ok(Math.abs(before.x - after.x) < 1e-9 && Math.abs(before.y - after.y) < 1e-9);
   });
 });
+
+describe('shortcut keys', async () => {
+  const { keyOf, DEFAULT_BINDINGS } = await import('../../renderer/src/lib/annotate/shortcut-keys.ts');
+  const press = (key: string, mods: Partial<Record<'ctrlKey' | 'shiftKey' | 'altKey' | 'metaKey', boolean>> = {}) =>
+    keyOf({ key, ctrlKey: false, shiftKey: false, altKey: false, metaKey: false, ...mods } as KeyboardEvent);
+
+  test('key presses read as the strings bindings use', () => {
+    assert.equal(press('Z', { ctrlKey: true, shiftKey: true }), 'ctrl+shift+z');
+    assert.equal(press('z', { metaKey: true }), 'ctrl+z', 'Cmd counts as Ctrl');
+    assert.equal(press('?', { shiftKey: true }), '?', 'shift is already in the symbol');
+    assert.equal(press('ArrowLeft'), 'arrowleft');
+    assert.equal(press('Tab', { shiftKey: true }), 'shift+tab');
+    assert.equal(press('Shift', { shiftKey: true }), 'shift');
+  });
+
+  test('no key is bound to two actions by default', () => {
+    const keys = Object.values(DEFAULT_BINDINGS).flat();
+    assert.equal(new Set(keys).size, keys.length);
+  });
+});
+
+describe('photo levels', async () => {
+  const { PhotoCache } = await import('../../renderer/src/lib/annotate/canvas/photo-cache.ts');
+  test('the smallest level with at least one source pixel per screen pixel is drawn', () => {
+    const levels = ['full', 'half', 'quarter'] as unknown as ImageBitmap[];
+    const photo = { imageId: 1, preview: null, levels, ready: Promise.resolve(), previewReady: Promise.resolve(), failed: false };
+    assert.equal(PhotoCache.pick(photo, 1.5), 'full');
+    assert.equal(PhotoCache.pick(photo, 0.6), 'full');
+    assert.equal(PhotoCache.pick(photo, 0.5), 'half');
+    assert.equal(PhotoCache.pick(photo, 0.3), 'half');
+    assert.equal(PhotoCache.pick(photo, 0.2), 'quarter');
+    assert.equal(PhotoCache.pick({ ...photo, levels: [], preview: 'thumb' as unknown as HTMLImageElement }, 0.2), 'thumb');
+  });
+});
