@@ -278,9 +278,12 @@ describe('canvas editing end to end (browser mode, headless Chromium)', { skip }
   });
 
   test('N jumps to the next unlabelled image', async () => {
+    // The import may number the three files in any order, so ask the store which one has no shapes.
+    const unlabelled = (await s.workbench.api.images.list()).filter((i) => i.annotationCount === 0);
+    assert.equal(unlabelled.length, 1);
     await page.keyboard.press('n');
-    await page.waitForSelector(`[data-testid="canvas"][data-painted-image="${imageIds[2]}"]`);
-    assert.equal(await page.getByTestId('image-name').textContent(), 'c.png');
+    await page.waitForSelector(`[data-testid="canvas"][data-painted-image="${unlabelled[0].id}"]`);
+    assert.equal(await page.getByTestId('image-name').textContent(), unlabelled[0].fileName);
   });
 
   test('classes: rename, recolour, merge, delete with reassignment; counts follow', async () => {
