@@ -301,6 +301,47 @@ export interface RunDetail extends RunSummary {
   report: Record<string, unknown> | null;
 }
 
+export interface RunComparison {
+  a: RunSummary;
+  b: RunSummary;
+  /** Val box and mask AP per class at each run's last evaluation (null where a run has no value). */
+  perClass: { name: string; a: { box: number | null; mask: number | null }; b: { box: number | null; mask: number | null } }[];
+  /** What changed in the data from run a to run b. */
+  diff: {
+    imagesAdded: number;
+    imagesRemoved: number;
+    /** Images in both whose labels differ. */
+    imagesRelabelled: number;
+    /** Images in both that changed split. */
+    imagesMoved: number;
+    annotationsAdded: number;
+    annotationsRemoved: number;
+    /** Up to 50 examples, by file name. */
+    examples: { fileName: string; change: 'added' | 'removed' | 'relabelled' | 'moved' }[];
+  };
+}
+
+export interface LearningCurvePointRecord {
+  fraction: number;
+  runId: string;
+  trainImages: number;
+  valAP: number | null;
+  maskAP: number | null;
+  status: string;
+}
+
+export interface LearningCurveRecord {
+  id: string;
+  createdAt: string;
+  preset: string;
+  fractions: number[];
+  status: 'running' | 'done' | 'failed';
+  points: LearningCurvePointRecord[];
+  /** trainer/advice/learning_curve.ts LearningCurveResult: stillRising, gainPerDoubling, projections, message. */
+  result: { stillRising: boolean | null; gainPerDoubling: number | null; r2: number | null; projections: { trainImages: number; valAP: number }[]; imagesForTargetGain: number | null; message: string } | null;
+  error: string | null;
+}
+
 export interface RunsApi {
   /** The dataset check for the snapshot a run would freeze now (no compute spent). */
   check(options: TrainOptions): Promise<DatasetCheck>;
@@ -311,6 +352,10 @@ export interface RunsApi {
   cancel(id: string): Promise<RunSummary>;
   /** Continues a cancelled, interrupted or failed run from its last checkpoint. */
   resume(id: string): Promise<RunSummary>;
+  compare(a: string, b: string): Promise<RunComparison>;
+  /** Starts 25/50/100 % runs one after another (in the background); progress arrives as runEvent. */
+  startLearningCurve(options: TrainOptions & { fractions?: number[] }): Promise<LearningCurveRecord>;
+  learningCurves(): Promise<LearningCurveRecord[]>;
 }
 
 // ---------- review ----------
@@ -380,6 +425,8 @@ export interface WorkbenchEvents {
   importProgress: ImportProgress;
   /** Something changed the project outside the caller's view (another window, the CLI, an import). */
   projectChanged: { what: 'images' | 'annotations' | 'classes' | 'splits' | 'project' | 'runs' };
+  /** A learning curve moved on (a run finished, or the curve is done). */
+  learningCurve: LearningCurveRecord;
   /** Every event a training run streams, with the run's updated summary. */
   runEvent: { runId: string; event: TrainerEvent; summary: RunSummary };
 }
@@ -418,11 +465,11 @@ export const API_METHODS = {
   splits: ['get', 'assign', 'set', 'setFrozen'],
   coco: ['import', 'export'],
   stats: ['get'],
-  runs: ['check', 'start', 'list', 'get', 'cancel', 'resume'],
+  runs: ['check', 'start', 'list', 'get', 'cancel', 'resume', 'compare', 'startLearningCurve', 'learningCurves'],
   review: ['predict', 'images', 'image', 'accept', 'reject', 'reset', 'corrections'],
 } as const satisfies { [D in keyof WorkbenchApi]: readonly (keyof WorkbenchApi[D])[] };
 
-export const API_EVENTS = ['importProgress', 'projectChanged', 'runEvent'] as const satisfies readonly (keyof WorkbenchEvents)[];
+export const API_EVENTS = ['importProgress', 'projectChanged', 'runEvent', 'learningCurve'] as const satisfies readonly (keyof WorkbenchEvents)[];
 
 /** Errors crossing a transport keep their kind and message; the UI shows the message as is. */
 export interface ApiErrorPayload {

@@ -2,24 +2,14 @@
 // evaluated on the same val split, to see whether val AP still rises with data — whether more labels help.
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunSummary, TrainOptions } from '../api.ts';
-import { learningCurve, type LearningCurveResult } from '../../trainer/advice/learning_curve.ts';
+import type { LearningCurveRecord, RunSummary, TrainOptions } from '../api.ts';
+import { learningCurve } from '../../trainer/advice/learning_curve.ts';
 import { UserError } from './errors.ts';
 import type { Project } from './project.ts';
 import type { RunSupervisor } from './runs.ts';
 
 export const DEFAULT_FRACTIONS = [0.25, 0.5, 1];
 
-export interface LearningCurveRecord {
-  id: string;
-  createdAt: string;
-  preset: string;
-  fractions: number[];
-  status: 'running' | 'done' | 'failed';
-  points: { fraction: number; runId: string; trainImages: number; valAP: number | null; maskAP: number | null; status: string }[];
-  result: LearningCurveResult | null;
-  error: string | null;
-}
 
 function curvesDir(project: Project): string {
   const dir = project.resolveInside(join('runs', 'learning-curves'));
@@ -63,6 +53,7 @@ export async function runLearningCurve(
     error: null,
   };
   save(project, record);
+  onUpdate(record);
   for (const fraction of fractions) {
     let summary: RunSummary;
     try {

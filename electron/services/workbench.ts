@@ -6,6 +6,8 @@ import type { Split, WorkbenchApi, WorkbenchEvents } from '../api.ts';
 import { applyOps, listAnnotations } from './annotations.ts';
 import { createClass, deleteClass, listClasses, mergeClasses, updateClass } from './classes.ts';
 import { exportCoco } from './coco_export.ts';
+import { compareRuns } from './compare.ts';
+import { listLearningCurves, runLearningCurve } from './learning_curve.ts';
 import { importCoco } from './coco_import.ts';
 import { UserError } from './errors.ts';
 import { getImage, imageFiles, importImages, listImages, setImageStatus } from './images.ts';
@@ -247,6 +249,28 @@ export class Workbench {
         },
         async resume(id) {
           return changed('runs', wb.runs.resume(id));
+        },
+        async compare(a, b) {
+          return compareRuns(wb.runs, a, b);
+        },
+        async startLearningCurve(options) {
+          if (!options || typeof options !== 'object') throw new UserError('Choose a preset for the learning curve.');
+          const project = wb.project;
+          const runs = wb.runs;
+          // Runs in the background; the first record comes back at once, the rest as events.
+          return new Promise((resolve, reject) => {
+            let first = true;
+            runLearningCurve(project, runs, options, (record) => {
+              wb.emit('learningCurve', record);
+              if (first) {
+                first = false;
+                resolve(record);
+              }
+            }).catch((err) => (first ? reject(err) : wb.emit('learningCurve', { ...(listLearningCurves(project)[0] ?? {}), status: 'failed', error: (err as Error).message } as never)));
+          });
+        },
+        async learningCurves() {
+          return listLearningCurves(wb.project);
         },
       },
       review: {

@@ -13,9 +13,14 @@ import { Project } from '../../electron/services/project.ts';
 import { buildSnapshot, RunSupervisor, snapshotHash, type TrainerLauncher } from '../../electron/services/runs.ts';
 import { FIXTURES, tempDir, writeImage } from '../helpers/tmp.ts';
 
-/** A stand-in trainer: a Node process running `body` with the CLI args in `args`. */
+/** A stand-in trainer: a Node process running `body` with the CLI args in `args`; like the real one, it
+ * writes each event to stdout and to the run folder's metrics.jsonl. */
 function fakeTrainer(body: string): TrainerLauncher {
-  return (args) => spawn(process.execPath, ['-e', `const args = ${JSON.stringify(args)}; const emit = (e) => console.log(JSON.stringify({ time: new Date().toISOString(), ...e })); ${body}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return (args) => {
+    const prelude = `const args = ${JSON.stringify(args)}; const fs = require('fs');
+      const emit = (e) => { const line = JSON.stringify({ time: new Date().toISOString(), ...e }); console.log(line); fs.appendFileSync(args[1] + '/metrics.jsonl', line + '\\n'); };`;
+    return spawn(process.execPath, ['-e', prelude + body], { stdio: ['ignore', 'pipe', 'pipe'] });
+  };
 }
 
 async function labelledProject() {
@@ -164,6 +169,34 @@ describe('learning-curve subsets', () => {
     const classes = (s: CocoDataset) => new Set(s.annotations.filter((a) => s.images.find((i) => i.id === a.image_id)?.split === 'train').map((a) => a.category_id));
     assert.deepEqual(classes(half), classes(full), 'every class keeps training images');
     assert.throws(() => buildSnapshot(project, 0), /trainFraction must be in/);
+    project.close();
+  });
+});
+
+describe('comparing runs', () => {
+  test('per-class AP side by side and the data diff between the snapshots', async () => {
+    const project = await labelledProject();
+    const emitting = (ap: number) =>
+      fakeTrainer(`emit({ type: 'evaluation', split: 'val', iteration: 4, bbox: [${ap}], segm: [${ap / 2}], perCategory: { '1': { name: 'gunny_bag', ap: ${ap}, ap50: 0.9, numGt: 3 }, '2': { name: 'wire', ap: -1, ap50: -1, numGt: 0 } } }); emit({ type: 'done', iteration: 4, bbox: [${ap}], segm: [], reason: 'completed' });`);
+    const first = new RunSupervisor(project, emitting(0.2), () => {});
+    const a = await first.whenFinished(first.start({ preset: 'tiny' }).id);
+    // Between the runs: one more label on a train image, and an image moved to test.
+    const images = listImages(project);
+    const train = images.find((i) => i.split === 'train' && i.annotationCount > 0)!;
+    applyOps(project, train.id, [{ op: 'create', draft: { classId: 1, geometry: { kind: 'box', bbox: [1, 1, 30, 30] } } }]);
+    const moved = images.find((i) => i.split === 'val' && i.annotationCount > 0)!;
+    project.db.prepare("UPDATE images SET split = 'test' WHERE id = ?").run(moved.id);
+    const second = new RunSupervisor(project, emitting(0.35), () => {});
+    const b = await second.whenFinished(second.start({ preset: 'tiny' }).id);
+    const { compareRuns } = await import('../../electron/services/compare.ts');
+    const cmp = compareRuns(second, a.id, b.id);
+    assert.deepEqual(cmp.perClass.map((c) => [c.name, c.a.box, c.b.box]), [['gunny_bag', 0.2, 0.35], ['wire', null, null]]);
+    assert.equal(cmp.diff.imagesAdded, 0);
+    assert.equal(cmp.diff.imagesRemoved, 0);
+    assert.equal(cmp.diff.imagesRelabelled, 1);
+    assert.equal(cmp.diff.imagesMoved, 1);
+    assert.equal(cmp.diff.annotationsAdded, 1);
+    assert.deepEqual(cmp.diff.examples.map((e) => e.change).sort(), ['moved', 'relabelled']);
     project.close();
   });
 });

@@ -21,7 +21,7 @@ function events(peak: number, end: number, trainAP: number): TrainerEvent[] {
     out.push({ type: 'progress', time: t, iteration: it, totalIterations: 1000, epoch: it / 12, imagesPerSecond: 4, etaSeconds: 1000 - it, lr: 0.01, losses: { total: 2 / Math.sqrt(it) } });
     if (it % 100 === 0) {
       const val = it <= 400 ? (peak * it) / 400 : peak - ((peak - end) * (it - 400)) / 600;
-      out.push({ type: 'evaluation', time: t, split: 'val', iteration: it, bbox: [val, val * 1.5], segm: [val * 0.8], perCategory: { '1': val } });
+      out.push({ type: 'evaluation', time: t, split: 'val', iteration: it, bbox: [val, val * 1.5], segm: [val * 0.8], perCategory: { '1': { name: 'square', ap: val, ap50: val * 1.5, numGt: 4 } } });
       out.push({ type: 'evaluation', time: t, split: 'train', iteration: it, bbox: [Math.min(trainAP, (trainAP * it) / 400)], segm: [] });
     }
   }
@@ -45,6 +45,8 @@ describe('run report', () => {
     assert.equal(r.state, 'completed');
     assert.match(r.dataset.summary, /object/);
     assert.equal(r.perClass[0]?.name, 'square');
+    assert.ok(Math.abs(r.perClass[0].valAP! - 0.25) < 1e-9, 'per-class AP read from the trainer\'s { ap } entries');
+    assert.equal(r.perClass[0].instances, 24);
   });
 
   test('a val AP still rising with a small gap is not flagged', () => {

@@ -294,6 +294,15 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
  * iteration; train loss = mean `total` loss (or the sum of terms) of the progress events since the previous
  * evaluation; val loss from a metric named 'val/loss'; per-class AP from `perCategory` when numeric.
  */
+/**
+ * The box AP in one `perCategory` entry of an evaluation event: the trainer writes `{ name, ap, ap50, numGt }`;
+ * a bare number is accepted too. null for a category without ground truth (AP −1) or no value.
+ */
+export function perCategoryAp(entry: unknown): number | null {
+  const ap = typeof entry === 'number' ? entry : isNum((entry as { ap?: unknown } | null)?.ap) ? (entry as { ap: number }).ap : null;
+  return ap !== null && isNum(ap) && ap >= 0 ? ap : null;
+}
+
 export function historyFromEvents(events: readonly TrainerEvent[]): EvalHistoryPoint[] {
   const byIt = new Map<number, EvalHistoryPoint>();
   const at = (it: number) => {
@@ -307,7 +316,10 @@ export function historyFromEvents(events: readonly TrainerEvent[]): EvalHistoryP
   const numRecord = (r: Record<string, unknown> | undefined) => {
     if (!r) return undefined;
     const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(r)) if (isNum(v)) out[k] = v;
+    for (const [k, v] of Object.entries(r)) {
+      const ap = perCategoryAp(v);
+      if (ap !== null) out[k] = ap;
+    }
     return Object.keys(out).length ? out : undefined;
   };
   for (const e of events) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { CocoDataset } from '../../electron/coco.ts';
 import type { TrainerEvent } from '../protocol.ts';
 import { datasetCheck, type DatasetCheck } from './dataset_check.ts';
-import { historyFromEvents, overfittingVerdict, type OverfittingVerdict } from './overfitting.ts';
+import { historyFromEvents, overfittingVerdict, perCategoryAp, type OverfittingVerdict } from './overfitting.ts';
 
 export interface RunReport {
   version: 1;
@@ -65,10 +65,7 @@ export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEv
 
   // Every class, with its AP at the last evaluation and the verdict's note where it has one.
   const lastOf = (split: 'val' | 'train') => [...events].reverse().find((e): e is Extract<TrainerEvent, { type: 'evaluation' }> => e.type === 'evaluation' && e.split === split && !!e.perCategory);
-  const apOf = (e: Extract<TrainerEvent, { type: 'evaluation' }> | undefined, id: number) => {
-    const v = e?.perCategory?.[String(id)];
-    return isNum(v) ? v : null;
-  };
+  const apOf = (e: Extract<TrainerEvent, { type: 'evaluation' }> | undefined, id: number) => perCategoryAp(e?.perCategory?.[String(id)]);
   const perClass = dataset.perClass.map((c) => ({
     name: c.name,
     instances: classInstances[String(c.categoryId)] ?? c.instances,
