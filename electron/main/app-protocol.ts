@@ -2,7 +2,7 @@
 // percent-decoded, resolved against the renderer folder and accepted only when path.relative says they stay
 // inside it; a client-side route (no file extension) falls back to index.html.
 import { isAbsolute, relative, resolve, extname } from 'node:path';
-import { contentType } from './content-types.ts';
+import { contentType } from '../services/content-types.ts';
 import { securityHeaders } from './csp.ts';
 import { isAppUrl, parseUrl } from './schemes.ts';
 

@@ -2,7 +2,7 @@
 // project, via Workbench.mediaFile. Only those two hosts and a decimal id are accepted; the file path comes
 // from the project store, never from the URL.
 import { NotFoundError, toErrorPayload, UserError } from '../services/errors.ts';
-import { contentType } from './content-types.ts';
+import { contentType } from '../services/content-types.ts';
 import { securityHeaders } from './csp.ts';
 import { APP_HOST, APP_SCHEME, MEDIA_SCHEME, parseUrl } from './schemes.ts';
 import type { FileReader } from './app-protocol.ts';

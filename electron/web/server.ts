@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { API_EVENTS, API_METHODS, type WorkbenchApi } from '../api.ts';
+import { contentType } from '../services/content-types.ts';
 import { NotFoundError, toErrorPayload, UserError } from '../services/errors.ts';
 import type { Workbench } from '../services/workbench.ts';
 
@@ -39,25 +40,6 @@ export interface WebServer {
 
 const COOKIE = 'fieldwork_session';
 const HOST = '127.0.0.1';
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-  '.avif': 'image/avif',
-  '.wasm': 'application/wasm',
-  '.woff2': 'font/woff2',
-  '.ico': 'image/x-icon',
-};
 
 export function contentSecurityPolicy(port: number): string {
   return [
@@ -265,7 +247,6 @@ function sendText(res: ServerResponse, status: number, text: string): void {
 }
 
 function sendFile(res: ServerResponse, file: string, cacheControl: string): void {
-  const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
-  res.writeHead(200, { 'Content-Type': type, 'Content-Length': statSync(file).size, 'Cache-Control': cacheControl });
+  res.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': statSync(file).size, 'Cache-Control': cacheControl });
   createReadStream(file).pipe(res);
 }

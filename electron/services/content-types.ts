@@ -1,4 +1,4 @@
-// Content types for what the app protocols serve (the built renderer and stored images).
+// Content types for what the app serves (the built renderer and stored images), in Electron's protocols and the browser mode.
 import { extname } from 'node:path';
 
 const TYPES: Record<string, string> = {
