@@ -40,7 +40,7 @@ writeFileSync(join(out, 'snapshot.json'), JSON.stringify(merged));
 writeFileSync(join(out, 'config.json'), JSON.stringify({
   preset: opt('--preset', 'cpu'),
   input: { trainShortSides: [shortSide - 64, shortSide - 32, shortSide], testShortSide: shortSide, maxSize: Math.round(shortSide * 1.667) },
-  // Objects here are large relative to the image (gunny bags) and thin (wires): P2–P6 anchors 32–512 at 320 px.
+  // At 320 px (half the export's 640) objects shrink 2×: the paper's 32–512 anchors halved.
   rpn: { anchorSizes: [16, 32, 64, 128, 256] },
   solver: { epochs: Number(opt('--epochs', '24')), evalEveryIterations: Number(opt('--eval-every', '200')), checkpointEveryIterations: 200 },
 }, null, 2));

@@ -10,7 +10,9 @@ import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { registerWasmTrainingKernels } from './wasm_kernels.ts';
 
-export type BackendChoice = 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+import type { BackendChoice } from '../config.ts';
+
+export type { BackendChoice };
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 /**
