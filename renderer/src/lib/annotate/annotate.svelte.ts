@@ -78,6 +78,19 @@ export class AnnotateState {
     }
   }
 
+  /**
+   * Opens an image whose labels changed outside the annotator (a prediction accepted in review), with
+   * one shape selected for editing. The cached session is dropped so the new label is there.
+   */
+  async openFresh(imageId: number, selectId: number | null): Promise<void> {
+    if (this.queue.pending > 0) return this.app.notices.show('Edits are still saving; try again in a moment.', 'warning');
+    this.#sessions.delete(imageId);
+    if (this.session?.image.id === imageId) this.session = null;
+    this.app.navigate({ screen: 'annotate', imageId });
+    await this.open(imageId);
+    if (this.session?.image.id === imageId) this.session.select(selectId);
+  }
+
   async #loadSession(imageId: number): Promise<ImageSession> {
     let session = this.#sessions.get(imageId);
     if (!session) {

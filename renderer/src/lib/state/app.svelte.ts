@@ -5,19 +5,38 @@ import { errorMessage } from '../api/errors.ts';
 import { Notices } from './notices.svelte.ts';
 import { ProjectState } from './project.svelte.ts';
 import { AnnotateState } from '../annotate/annotate.svelte.ts';
+import { RunsState } from './runs.svelte.ts';
+import { ReviewState } from './review.svelte.ts';
 
-export type Route = { screen: 'home' } | { screen: 'project' } | { screen: 'annotate'; imageId: number };
+export type Route =
+  | { screen: 'home' }
+  | { screen: 'project' }
+  | { screen: 'annotate'; imageId: number }
+  | { screen: 'train' }
+  | { screen: 'run'; runId: string }
+  | { screen: 'review'; runId: string | null };
 
 function parseHash(hash: string): Route {
   const image = /^#\/images\/(\d+)$/.exec(hash);
   if (image) return { screen: 'annotate', imageId: Number(image[1]) };
+  const run = /^#\/runs\/([\w-]+)$/.exec(hash);
+  if (run) return { screen: 'run', runId: run[1] };
+  const review = /^#\/review(?:\/([\w-]+))?$/.exec(hash);
+  if (review) return { screen: 'review', runId: review[1] ?? null };
+  if (hash === '#/train') return { screen: 'train' };
   if (hash === '#/project') return { screen: 'project' };
   return { screen: 'home' };
 }
 
 function routeHash(route: Route): string {
-  if (route.screen === 'annotate') return `#/images/${route.imageId}`;
-  return route.screen === 'project' ? '#/project' : '#/';
+  switch (route.screen) {
+    case 'annotate': return `#/images/${route.imageId}`;
+    case 'run': return `#/runs/${route.runId}`;
+    case 'review': return route.runId ? `#/review/${route.runId}` : '#/review';
+    case 'train': return '#/train';
+    case 'project': return '#/project';
+    default: return '#/';
+  }
 }
 
 export class AppState {
@@ -26,6 +45,10 @@ export class AppState {
   project = $state.raw<ProjectState | null>(null);
   /** The annotation screen's state for the open project (kept while the project is open: undo history lives here). */
   annotate = $state.raw<AnnotateState | null>(null);
+  /** Training runs, live progress and learning curves of the open project. */
+  runs = $state.raw<RunsState | null>(null);
+  /** The review screen's state (kept while the project is open: the undo stack of decisions lives here). */
+  review = $state.raw<ReviewState | null>(null);
   recent = $state.raw<string[]>([]);
   route = $state.raw<Route>({ screen: 'home' });
   starting = $state(true);
@@ -59,7 +82,11 @@ export class AppState {
   }
 
   #openRouteImage(): void {
-    if (this.route.screen === 'annotate') void this.annotate?.open(this.route.imageId);
+    const route = this.route;
+    if (route.screen === 'annotate') void this.annotate?.open(route.imageId);
+    if (route.screen === 'train') void this.runs?.enterTrain();
+    if (route.screen === 'run') void this.runs?.watch(route.runId);
+    if (route.screen === 'review') void this.review?.enter(route.runId);
   }
 
   navigate(route: Route): void {
@@ -71,9 +98,13 @@ export class AppState {
 
   async #adopt(info: ProjectInfo, navigate = true): Promise<void> {
     this.project?.dispose();
+    this.runs?.dispose();
+    this.review?.dispose();
     const project = new ProjectState(info, this.client, this.notices);
     this.project = project;
     this.annotate = new AnnotateState(this, project);
+    this.runs = new RunsState(this.client, this.notices);
+    this.review = new ReviewState(this, project);
     await project.refreshAll();
     if (navigate) this.navigate({ screen: 'project' });
   }
@@ -96,8 +127,12 @@ export class AppState {
     await this.#run(async () => {
       await this.client.projects.close();
       this.project?.dispose();
+      this.runs?.dispose();
+      this.review?.dispose();
       this.project = null;
       this.annotate = null;
+      this.runs = null;
+      this.review = null;
       this.recent = await this.client.projects.recent();
       this.navigate({ screen: 'home' });
     });

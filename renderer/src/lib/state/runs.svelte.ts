@@ -1,0 +1,205 @@
+// Training runs of the open project: the dataset check, the train options (preset, length, advanced
+// overrides), the runs list, the run being watched (live events, then its report), comparisons and
+// learning curves. Training itself happens in the trainer process; this only asks and listens.
+import type {
+  DatasetCheck,
+  LearningCurveRecord,
+  PresetName,
+  RunComparison,
+  RunDetail,
+  RunSummary,
+  TrainerEvent,
+  TrainOptions,
+  Unsubscribe,
+  WorkbenchClient,
+} from '../../../../electron/api.ts';
+import { PRESETS } from '../../../../trainer/config.ts';
+import { errorMessage } from '../api/errors.ts';
+import { overridesFrom, type ConfigEdits } from '../train/config-fields.ts';
+import type { Notices } from './notices.svelte.ts';
+
+export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
+  cpu: 'Small GroupNorm ResNet-FPN at 128–160 px: trains at a useful speed on a laptop CPU.',
+  paper: 'The paper’s R50-FPN with GroupNorm at 800 px and a long schedule: needs a GPU and days.',
+  tiny: 'Smallest model at 64 px: finishes in seconds, for trying the loop, not for real results.',
+};
+
+export class RunsState {
+  readonly client: WorkbenchClient;
+  readonly notices: Notices;
+  runs = $state.raw<RunSummary[]>([]);
+  curves = $state.raw<LearningCurveRecord[]>([]);
+  check = $state.raw<DatasetCheck | null>(null);
+  checkError = $state<string | null>(null);
+  preset = $state<PresetName>('cpu');
+  /** Run length in epochs; null = the preset's default. */
+  epochs = $state<number | null>(null);
+  /** Advanced values the user changed, by dotted path (e.g. 'solver.baseLr'). */
+  edits = $state<ConfigEdits>({});
+  /** The run shown live (train screen) or as a report: its detail plus the events that arrived since. */
+  watched = $state.raw<RunDetail | null>(null);
+  watchedEvents = $state.raw<TrainerEvent[]>([]);
+  /** The latest progress event of each running run (progress bar, ETA, images/s). */
+  progress = $state.raw<Record<string, Extract<TrainerEvent, { type: 'progress' }>>>({});
+  comparison = $state.raw<RunComparison | null>(null);
+  compareIds = $state.raw<string[]>([]);
+  starting = $state(false);
+
+  readonly overrides = $derived(overridesFrom(this.edits));
+  readonly presetConfig = $derived(PRESETS[this.preset]);
+  readonly options: TrainOptions = $derived.by(() => {
+    const options: TrainOptions = { preset: this.preset };
+    if (this.epochs !== null && this.epochs > 0) options.epochs = this.epochs;
+    if (Object.keys(this.overrides).length > 0) options.overrides = this.overrides;
+    return options;
+  });
+
+  readonly #unsubscribe: Unsubscribe[] = [];
+  #watchRequest = 0;
+
+  constructor(client: WorkbenchClient, notices: Notices) {
+    this.client = client;
+    this.notices = notices;
+    this.#unsubscribe.push(
+      client.on('runEvent', ({ runId, event, summary }) => this.#onRunEvent(runId, event, summary)),
+      client.on('learningCurve', (record) => this.#upsertCurve(record)),
+    );
+  }
+
+  dispose(): void {
+    for (const off of this.#unsubscribe) off();
+  }
+
+  get finishedRuns(): RunSummary[] {
+    return this.runs.filter((r) => r.status === 'done' || (r.iteration > 0 && r.status !== 'running'));
+  }
+
+  run(id: string): RunSummary | undefined {
+    return this.runs.find((r) => r.id === id);
+  }
+
+  async refresh(): Promise<void> {
+    const [runs, curves] = await Promise.all([this.#guard(() => this.client.runs.list()), this.#guard(() => this.client.runs.learningCurves())]);
+    if (runs) this.runs = runs;
+    if (curves) this.curves = curves;
+  }
+
+  /** The train screen opened: fresh runs and a fresh dataset check (labels may have changed). */
+  async enterTrain(): Promise<void> {
+    await Promise.all([this.refresh(), this.refreshCheck()]);
+  }
+
+  async refreshCheck(): Promise<void> {
+    try {
+      this.check = await this.client.runs.check(this.options);
+      this.checkError = null;
+    } catch (err) {
+      this.checkError = errorMessage(err);
+    }
+  }
+
+  setPreset(preset: PresetName): void {
+    this.preset = preset;
+    this.edits = {};
+  }
+
+  setEdit(path: string, value: unknown): void {
+    const edits = { ...this.edits };
+    if (value === undefined) delete edits[path];
+    else edits[path] = value;
+    this.edits = edits;
+  }
+
+  // ---------- runs ----------
+
+  async start(): Promise<RunSummary | null> {
+    if (this.starting) return null;
+    this.starting = true;
+    try {
+      const run = await this.client.runs.start(this.options);
+      this.#upsert(run);
+      await this.watch(run.id);
+      return run;
+    } catch (err) {
+      this.notices.show(`Could not start training: ${errorMessage(err)}`, 'error');
+      return null;
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  async cancel(id: string): Promise<void> {
+    const run = await this.#guard(() => this.client.runs.cancel(id));
+    if (run) this.notices.show('Stopping the run at the next step; it keeps a checkpoint to resume from.');
+  }
+
+  async resume(id: string): Promise<void> {
+    const run = await this.#guard(() => this.client.runs.resume(id));
+    if (!run) return;
+    this.#upsert(run);
+    await this.watch(id);
+  }
+
+  /** Loads a run's detail and follows its live events from now on. */
+  async watch(id: string): Promise<void> {
+    const request = ++this.#watchRequest;
+    if (!this.check) void this.refreshCheck();
+    const detail = await this.#guard(() => this.client.runs.get(id));
+    if (!detail || request !== this.#watchRequest) return;
+    this.watched = detail;
+    this.watchedEvents = detail.events;
+    this.#upsert(detail);
+  }
+
+  async compare(): Promise<void> {
+    const [a, b] = this.compareIds;
+    if (!a || !b) return this.notices.show('Tick two runs to compare.', 'warning');
+    const comparison = await this.#guard(() => this.client.runs.compare(a, b));
+    if (comparison) this.comparison = comparison;
+  }
+
+  toggleCompare(id: string): void {
+    this.compareIds = this.compareIds.includes(id) ? this.compareIds.filter((x) => x !== id) : [...this.compareIds, id].slice(-2);
+  }
+
+  async startLearningCurve(fractions?: number[]): Promise<void> {
+    const { preset, epochs, overrides } = this.options;
+    const record = await this.#guard(() => this.client.runs.startLearningCurve({ preset, epochs, overrides, fractions }));
+    if (record) {
+      this.#upsertCurve(record);
+      this.notices.show(`Learning curve started: ${record.fractions.map((f) => `${Math.round(f * 100)} %`).join(', ')} of the train split, one run after another.`);
+    }
+  }
+
+  #onRunEvent(runId: string, event: TrainerEvent, summary: RunSummary): void {
+    this.#upsert(summary);
+    if (event.type === 'progress') this.progress = { ...this.progress, [runId]: event };
+    if (this.watched?.id !== runId) return;
+    this.watched = { ...this.watched, ...summary };
+    this.watchedEvents = [...this.watchedEvents, event];
+    // The trainer's own done/failed comes first; the supervisor's follows once the process has exited
+    // and the report is on disk.
+    if ((event.type === 'done' || event.type === 'failed') && summary.status !== 'running') void this.watch(runId);
+  }
+
+  #upsert(summary: RunSummary): void {
+    const at = this.runs.findIndex((r) => r.id === summary.id);
+    const slim: RunSummary = { ...summary };
+    for (const key of ['events', 'report', 'config', 'runDir'] as const) delete (slim as unknown as Record<string, unknown>)[key];
+    this.runs = at >= 0 ? this.runs.map((r, i) => (i === at ? slim : r)) : [slim, ...this.runs];
+  }
+
+  #upsertCurve(record: LearningCurveRecord): void {
+    const at = this.curves.findIndex((c) => c.id === record.id);
+    this.curves = at >= 0 ? this.curves.map((c, i) => (i === at ? record : c)) : [record, ...this.curves];
+  }
+
+  async #guard<T>(call: () => Promise<T>): Promise<T | null> {
+    try {
+      return await call();
+    } catch (err) {
+      this.notices.show(errorMessage(err), 'error');
+      return null;
+    }
+  }
+}
