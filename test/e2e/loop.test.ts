@@ -150,6 +150,27 @@ describe('the loop: train, report, review (browser mode, real trainer)', { skip 
     assert.equal(runs.filter((r) => r.status === 'done').length, 2);
   });
 
+  test('compare the two runs: per-class AP and the snapshot diff', async () => {
+    const ticks = page.getByTestId('compare-tick');
+    await ticks.nth(0).check();
+    await ticks.nth(1).check();
+    await page.getByTestId('compare-runs').click();
+    await page.getByTestId('comparison').waitFor();
+    // One prediction was accepted between the runs: the second run's data has one more label.
+    assert.match((await page.getByTestId('snapshot-diff').textContent()) ?? '', /1 relabelled.*1 labels added/s);
+    assert.equal(await page.locator('[data-testid="comparison"] tbody tr').count(), 2);
+  });
+
+  test('a learning curve: three short runs, then val AP against train images with its message', async () => {
+    await page.getByTestId('epochs').fill('2');
+    await page.getByTestId('start-learning-curve').click();
+    await page.getByTestId('learning-curve-message').waitFor({ timeout: 90_000 });
+    await page.locator('[data-testid="learning-curve-plot"] canvas').waitFor();
+    const curves = await s.workbench.api.runs.learningCurves();
+    assert.equal(curves[0].status, 'done');
+    assert.equal(await page.getByTestId('learning-curve-message').textContent(), curves[0].result!.message);
+  });
+
   test('a run whose trainer fails shows the trainer’s reason and can be resumed', async () => {
     // The images on disk go missing (a folder moved by hand): the trainer cannot read them.
     const project = s.workbench.project;

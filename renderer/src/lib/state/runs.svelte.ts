@@ -152,7 +152,8 @@ export class RunsState {
   }
 
   async compare(): Promise<void> {
-    const [a, b] = this.compareIds;
+    // Older run first, so the diff reads as what changed since then.
+    const [a, b] = [...this.compareIds].sort((x, y) => (this.run(x)?.createdAt ?? x).localeCompare(this.run(y)?.createdAt ?? y));
     if (!a || !b) return this.notices.show('Tick two runs to compare.', 'warning');
     const comparison = await this.#guard(() => this.client.runs.compare(a, b));
     if (comparison) this.comparison = comparison;
