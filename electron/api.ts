@@ -344,7 +344,7 @@ export interface LearningCurveRecord {
 
 export interface RunsApi {
   /** The dataset check for the snapshot a run would freeze now (no compute spent). */
-  check(options: TrainOptions): Promise<DatasetCheck>;
+  check(options?: Partial<TrainOptions>): Promise<DatasetCheck>;
   /** Freezes a snapshot into runs/<id>/ and starts the trainer process. */
   start(options: TrainOptions): Promise<RunSummary>;
   list(): Promise<RunSummary[]>;

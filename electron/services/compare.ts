@@ -29,7 +29,7 @@ function labelsOf(snapshot: CocoDataset): Map<number, { fileName: string; split:
   for (const img of snapshot.images) {
     const key = Number(img.project_image_id ?? img.id);
     imageKey.set(img.id, key);
-    byImage.set(key, { fileName: String(img.file_name).split(/[\\/]/).pop()!, split: img.split, labels: [] });
+    byImage.set(key, { fileName: String(img.original_file_name ?? String(img.file_name).split(/[\\/]/).pop()), split: img.split, labels: [] });
   }
   for (const a of snapshot.annotations) {
     byImage.get(imageKey.get(a.image_id)!)?.labels.push(JSON.stringify([names.get(a.category_id), a.iscrowd, a.segmentation, a.bbox]));

@@ -11,6 +11,7 @@ import type { RunDetail, RunStatus, RunSummary, TrainOptions } from '../api.ts';
 import type { CocoDataset, CocoImage } from '../coco.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { datasetCheck, type DatasetCheck } from '../../trainer/advice/dataset_check.ts';
+import { writeRunReport } from '../../trainer/advice/report.ts';
 import { ConfigError, validateRunConfig, type RunConfig } from '../../trainer/config.ts';
 import { buildCocoDataset } from './coco_export.ts';
 import { NotFoundError, UserError } from './errors.ts';
@@ -34,12 +35,12 @@ export function buildSnapshot(project: Project, trainFraction = 1, seed = 1): Co
   const included = new Set(
     (project.db.prepare("SELECT id FROM images WHERE status = 'done' OR (status != 'skipped' AND EXISTS (SELECT 1 FROM annotations a WHERE a.image_id = images.id))").all() as { id: number }[]).map((r) => r.id),
   );
-  const projectIds: number[] = [];
+  const rows: { id: number; file_name: string }[] = [];
   const dataset = buildCocoDataset(project, undefined, (row) => {
-    projectIds.push(row.id);
+    rows.push(row);
     return project.resolveInside(row.stored_path);
   });
-  let images: CocoImage[] = dataset.images.flatMap((img, i) => (included.has(projectIds[i]) ? [{ ...img, project_image_id: projectIds[i] }] : []));
+  let images: CocoImage[] = dataset.images.flatMap((img, i) => (included.has(rows[i].id) ? [{ ...img, project_image_id: rows[i].id, original_file_name: rows[i].file_name }] : []));
   if (trainFraction < 1) {
     const chosen = stratifiedSubset(images.filter((i) => i.split === 'train').map((i) => i.id), dataset.annotations, trainFraction, seed);
     images = images.filter((i) => i.split !== 'train' || chosen.has(i.id));
@@ -188,8 +189,8 @@ export class RunSupervisor {
     return this.#project.resolveInside(join('runs', id));
   }
 
-  check(): DatasetCheck {
-    return datasetCheck(buildSnapshot(this.#project));
+  check(options: Pick<TrainOptions, 'trainFraction'> = {}): DatasetCheck {
+    return datasetCheck(buildSnapshot(this.#project, options.trainFraction ?? 1));
   }
 
   /** Freezes the snapshot and config into a new run folder and starts the trainer on it. */
@@ -305,6 +306,7 @@ export class RunSupervisor {
     child.on('close', (code, signal) => {
       this.#live.delete(id);
       if (!this.#project.db.open) return;
+      this.#writeReport(id);
       if (terminal?.type === 'done') {
         this.#setStatus(id, terminal.reason === 'cancelled' ? 'cancelled' : 'done', null);
       } else if (terminal?.type === 'failed') {
@@ -321,6 +323,16 @@ export class RunSupervisor {
       for (const resolve of this.#waiters.get(id) ?? []) resolve(summary);
       this.#waiters.delete(id);
     });
+  }
+
+  /** report.json from the run's own files (also for failed and cancelled runs: their evidence so far). */
+  #writeReport(id: string): void {
+    try {
+      const report = writeRunReport(this.runDir(id));
+      this.#project.db.prepare('UPDATE runs SET verdict = ? WHERE id = ?').run(report.verdict.verdict, id);
+    } catch (err) {
+      console.error(`[runs] could not write the report of ${id}:`, err);
+    }
   }
 
   #logTail(id: string): string {
@@ -349,17 +361,6 @@ export class RunSupervisor {
           break;
         default:
           break;
-      }
-      if (event.type === 'done' || event.type === 'failed') {
-        const report = join(this.runDir(id), 'report.json');
-        if (existsSync(report)) {
-          try {
-            const verdict = JSON.parse(readFileSync(report, 'utf8'))?.verdict?.verdict ?? null;
-            db.prepare('UPDATE runs SET verdict = ? WHERE id = ?').run(verdict, id);
-          } catch {
-            // a report being rewritten: the verdict shows on the next read
-          }
-        }
       }
     })();
   }

@@ -231,8 +231,8 @@ export class Workbench {
         },
       },
       runs: {
-        async check() {
-          return wb.runs.check();
+        async check(options) {
+          return wb.runs.check(options ?? {});
         },
         async start(options) {
           if (!options || typeof options !== 'object') throw new UserError('Choose a preset to train.');

@@ -98,6 +98,11 @@ describe('run supervisor', () => {
     assert.equal(done.bestBoxAp, 0.31);
     assert.equal(done.bestMaskAp, 0.22);
     assert.ok(seen.includes('started') && seen.includes('evaluation') && seen.at(-1) === 'done');
+    // The full report is written from the run folder when the trainer exits, and its verdict recorded.
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    assert.equal(report.best.boxAP, 0.31);
+    assert.equal(done.verdict, report.verdict.verdict);
+    assert.ok(['enough', 'borderline', 'too_small'].includes(done.verdict!));
     project.close();
   });
 
@@ -197,6 +202,7 @@ describe('comparing runs', () => {
     assert.equal(cmp.diff.imagesMoved, 1);
     assert.equal(cmp.diff.annotationsAdded, 1);
     assert.deepEqual(cmp.diff.examples.map((e) => e.change).sort(), ['moved', 'relabelled']);
+    assert.ok(cmp.diff.examples.some((e) => e.fileName === train.fileName), 'examples name the user\'s files, not stored hashes');
     project.close();
   });
 });
