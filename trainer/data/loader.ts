@@ -12,10 +12,13 @@ export interface DecodedImage {
   height: number;
 }
 
-/** Decodes any sharp-supported image to RGB (alpha dropped). */
+/**
+ * Decodes any sharp-supported image to RGB (alpha dropped), upright: EXIF orientation is applied, as the
+ * app's import, the browsers that show the image and the labels' coordinate frame all assume.
+ */
 export async function decodeImage(path: string): Promise<DecodedImage> {
   try {
-    const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(path).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`${info.channels} channels`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
   } catch (e) {
