@@ -1,0 +1,210 @@
+// Fieldwork's trainer vs torchvision at the identical config, measured in one run.
+//   npx tsx bench/vs-torchvision.ts [--preset cpu] [--size 160] [--ims 4] [--rounds 4] [--steps 3]
+//                                   [--backend wasm] [--threads 2] [--wait-idle 180] [--python PATH]
+// Both sides are long-lived worker processes (ours: this file with --child; theirs:
+// bench/torchvision_ref.py) given the same RunConfig (the preset, at one fixed input size) and the
+// same synthetic batch. The parent alternates them — ours train, theirs train, ours predict, theirs
+// predict — for several rounds after a warm-up, so both see the same machine state, and prints the
+// median images/s of each, the ratio, peak RSS, torch's threads and BLAS, and the load.
+// The last line is exactly `ratio train <ours/torchvision> predict <ours/torchvision>`.
+// python: $FIELDWORK_PYTHON, else the first of python3 / /usr/bin/python3 that imports torchvision.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
+const here = dirname(fileURLToPath(import.meta.url));
+const NUM_CLASSES = 4;
+
+interface BenchSetup { preset: string; size: number; ims: number }
+
+async function benchConfig(s: BenchSetup) {
+  const { validateRunConfig } = await import('../trainer/config.ts');
+  return validateRunConfig({
+    preset: s.preset,
+    solver: { imsPerBatch: s.ims },
+    input: { trainShortSides: [s.size], testShortSide: s.size, hflip: false },
+  });
+}
+
+/** The synthetic batch both sides train on: normalised images, boxes, classes and full-image masks. */
+async function makeBatch(s: BenchSetup) {
+  const { syntheticImage } = await import('../trainer/data/synthetic.ts');
+  const { rleFromPolygons, rleToMask } = await import('../trainer/eval/rle.ts');
+  const { size, ims: B } = s;
+  const imgs = Array.from({ length: B }, (_, i) => syntheticImage(1, i, { width: size, height: size, minObjects: 2, maxObjects: 5, minSize: size / 8, maxSize: size / 3 }));
+  const data = new Float32Array(B * size * size * 3);
+  imgs.forEach((im, b) => im.pixels.forEach((v, k) => (data[b * size * size * 3 + k] = (v - 127.5) / 64)));
+  const gt = imgs.map((im) => ({
+    boxes: im.objects.flatMap((o) => [o.bbox[0], o.bbox[1], o.bbox[0] + o.bbox[2], o.bbox[1] + o.bbox[3]]),
+    classes: im.objects.map((o) => o.categoryId),
+    masks: im.objects.map((o) => rleToMask(rleFromPolygons([o.polygon], size, size))),
+  }));
+  return { data, gt };
+}
+
+// ---------------------------------------------------------------- ours: worker process
+async function child(setup: BenchSetup, backendChoice: string): Promise<void> {
+  const { initBackend } = await import('../trainer/backend/index.ts');
+  const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
+  const { SgdMomentum } = await import('../trainer/optim.ts');
+  const { trainStep } = await import('../trainer/train.ts');
+  const { maskTarget } = await import('../trainer/data/mask_targets.ts');
+  const { Rng } = await import('../trainer/data/rng.ts');
+  const backend = await initBackend(backendChoice as 'auto');
+  const c = await benchConfig(setup);
+  const { size, ims: B } = setup;
+  const model = new MaskRcnn(buildMaskRcnnOptions(c, NUM_CLASSES));
+  const optim = new SgdMomentum(model.store, c.solver.momentum, c.solver.weightDecay);
+  const { data, gt: rawGt } = await makeBatch(setup);
+  const gt = rawGt.map((g) => ({
+    boxes: Float32Array.from(g.boxes), classes: Int32Array.from(g.classes),
+    maskTarget: (i: number, box: Float32Array, M: number) => maskTarget({ data: g.masks[i], height: size, width: size }, box, M),
+  }));
+  const sizes = Array.from({ length: B }, () => [size, size] as [number, number]);
+  const reply = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
+  let it = 0;
+  for await (const line of createInterface({ input: process.stdin })) {
+    const [cmd, nStr] = line.trim().split(/\s+/);
+    if (cmd === 'quit') break;
+    if (cmd === 'info') { reply({ info: { backend, params: model.store.count, threads: 1 } }); continue; }
+    const times: number[] = [];
+    for (let k = 0; k < Number(nStr); k++) {
+      const t0 = performance.now();
+      const images = tf.tensor4d(data, [B, size, size, 3]);
+      if (cmd === 'train') trainStep(model, optim, { images, sizes }, gt, 0.001, new Rng(++it), 0);
+      else model.detect({ images, sizes });
+      images.dispose();
+      times.push((performance.now() - t0) / 1000);
+    }
+    reply({ times, peakRssMb: process.resourceUsage().maxRSS / 1024, tensors: tf.memory().numTensors });
+  }
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------- parent
+class Worker {
+  readonly proc: ChildProcessWithoutNullStreams;
+  readonly #lines: string[] = [];
+  #waiting: ((l: string) => void) | null = null;
+  #stderr = '';
+  constructor(readonly name: string, cmd: string, argv: string[]) {
+    this.proc = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stderr.on('data', (d) => { this.#stderr = (this.#stderr + d).slice(-4000); });
+    createInterface({ input: this.proc.stdout }).on('line', (l) => {
+      if (!l.startsWith('{')) return;
+      if (this.#waiting) { const w = this.#waiting; this.#waiting = null; w(l); } else this.#lines.push(l);
+    });
+  }
+  ask(cmd: string): Promise<Record<string, unknown>> {
+    this.proc.stdin.write(cmd + '\n');
+    return new Promise((resolve, reject) => {
+      const onExit = () => reject(new Error(`Error in ${this.name} worker: exited (${this.proc.exitCode}); stderr: ${this.#stderr}`));
+      this.proc.once('exit', onExit);
+      const done = (l: string) => { this.proc.off('exit', onExit); resolve(JSON.parse(l)); };
+      const l = this.#lines.shift();
+      if (l) done(l); else this.#waiting = done;
+    });
+  }
+  quit(): void { this.proc.stdin.end('quit\n'); }
+}
+
+function findPython(): string {
+  const cands = [process.env.FIELDWORK_PYTHON, opt('--python', ''), 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  for (const p of cands) {
+    const r = spawnSync(p, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
+    if (r.status === 0) return p;
+  }
+  throw new Error(`Error in vs-torchvision: no python with torch + torchvision among ${cands.join(', ')} (apt-get install python3-torchvision)`);
+}
+
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim().split(/\s+/).slice(0, 3).map(Number);
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
+
+/** Waits (up to maxSeconds) for the 1-minute load to drop below `threshold`; returns the load then. */
+async function waitIdle(maxSeconds: number, threshold: number): Promise<{ load: number[]; waited: number }> {
+  const t0 = Date.now();
+  let load = loadavg();
+  while (load[0] > threshold && (Date.now() - t0) / 1000 < maxSeconds) {
+    await new Promise((r) => setTimeout(r, 5000));
+    load = loadavg();
+  }
+  return { load, waited: Math.round((Date.now() - t0) / 1000) };
+}
+
+async function parent(): Promise<void> {
+  const setup: BenchSetup = { preset: opt('--preset', 'cpu'), size: Number(opt('--size', '160')), ims: Number(opt('--ims', '4')) };
+  const rounds = Number(opt('--rounds', '4')), steps = Number(opt('--steps', '3'));
+  const backend = opt('--backend', 'wasm'), threads = Number(opt('--threads', '2'));
+  const python = findPython();
+  const c = await benchConfig(setup);
+  const dir = mkdtempSync(join(tmpdir(), 'fw-vs-tv-'));
+  const { data, gt } = await makeBatch(setup);
+  writeFileSync(join(dir, 'images.f32'), Buffer.from(data.buffer));
+  const masks = gt.flatMap((g) => g.masks);
+  const mbuf = new Uint8Array(masks.reduce((s, m) => s + m.length, 0));
+  let o = 0;
+  for (const m of masks) { mbuf.set(m, o); o += m.length; }
+  writeFileSync(join(dir, 'masks.u8'), mbuf);
+  writeFileSync(join(dir, 'batch.json'), JSON.stringify({ B: setup.ims, H: setup.size, W: setup.size, imagesFile: join(dir, 'images.f32'), masksFile: join(dir, 'masks.u8'), gt: gt.map((g) => ({ boxes: g.boxes, classes: g.classes })) }));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...c, numClasses: NUM_CLASSES, benchLr: 0.001 }));
+
+  const r = c.rpn, roi = c.roi;
+  console.log(`Fieldwork vs torchvision, identical config: ${setup.preset} preset, ${setup.size}×${setup.size} px, batch ${setup.ims}, ` +
+    `backbone R${c.backbone.depth}-style ${c.backbone.blocks.join('/')} blocks ${c.backbone.stemChannels}→${c.backbone.stageChannels.join('/')} ch, GN ${c.norm.groups} groups, FPN ${c.fpnChannels}, ` +
+    `RPN pre/post NMS train ${r.preNmsTopKTrain}/${r.postNmsTopKTrain} test ${r.preNmsTopKTest}/${r.postNmsTopKTest}, ${r.batchSizePerImage} anchors/img, ` +
+    `${roi.batchSizePerImage} RoIs/img, box head ${roi.boxHeadConvs}conv${roi.boxHeadFcs}fc(${roi.boxHeadFcDim}), mask head ${c.mask.convs}×conv${c.mask.channels} on ${c.mask.poolSize}² → ${2 * c.mask.poolSize}², ${NUM_CLASSES} classes, lr 0.001`);
+  const idle = await waitIdle(Number(opt('--wait-idle', '180')), 0.5);
+  const loaded = idle.load[0] > 0.5;
+  console.log(`machine load before start (/proc/loadavg 1/5/15 min): ${idle.load.join(' ')}${idle.waited ? ` after waiting ${idle.waited} s` : ''}` +
+    (loaded ? ` — LOADED: other processes were using the ${'2'} cores; figures are lower than on an idle machine` : ' (idle)'));
+
+  const self = fileURLToPath(import.meta.url);
+  const ours = new Worker('ours', process.execPath, ['--import', 'tsx', self, '--child', setup.preset, String(setup.size), String(setup.ims), backend]);
+  const theirs = new Worker('torchvision', python, [join(here, 'torchvision_ref.py'), '--config', join(dir, 'config.json'), '--batch', join(dir, 'batch.json'), '--threads', String(threads)]);
+  try {
+    const oi = (await ours.ask('info')).info as Record<string, unknown>;
+    const ti = (await theirs.ask('info')).info as Record<string, unknown>;
+    console.log(`ours: tfjs ${tf.version_core} backend ${oi.backend}, ${((oi.params as number) / 1e6).toFixed(2)} M params`);
+    console.log(`torchvision ${ti.torchvision} / torch ${ti.torch} (${python}): torch.get_num_threads() = ${ti.threads}, ${((ti.params as number) / 1e6).toFixed(2)} M params, ` +
+      `BLAS ${ti.blas} (${(ti.blasLibraries as string[]).join(', ') || 'none mapped'}; libblas.so.3 alternative ${ti.blasAlternative || '?'}), matmul 1024² ${ti.matmul1024Gflops} GFLOP/s`);
+    // Warm-up: first steps compile kernels / allocate; not timed.
+    for (const w of [ours, theirs]) { await w.ask('train 2'); await w.ask('predict 1'); }
+    const t = { ours: { train: [] as number[], predict: [] as number[], rss: 0 }, theirs: { train: [] as number[], predict: [] as number[], rss: 0 } };
+    for (let k = 0; k < rounds; k++) {
+      for (const mode of ['train', 'predict'] as const) {
+        for (const [key, w] of [['ours', ours], ['theirs', theirs]] as const) {
+          const res = await w.ask(`${mode} ${steps}`);
+          t[key][mode].push(...(res.times as number[]));
+          t[key].rss = Math.max(t[key].rss, res.peakRssMb as number);
+        }
+      }
+      process.stdout.write(`round ${k + 1}/${rounds}: ours ${t.ours.train.slice(-steps).map((s) => s.toFixed(2)).join('/')} s/train-step, torchvision ${t.theirs.train.slice(-steps).map((s) => s.toFixed(2)).join('/')} s/train-step\n`);
+    }
+    const ips = (xs: number[]) => setup.ims / median(xs);
+    const oT = ips(t.ours.train), tT = ips(t.theirs.train), oP = ips(t.ours.predict), tP = ips(t.theirs.predict);
+    console.log(`train   img/s (median of ${t.ours.train.length} steps each): ours ${oT.toFixed(2)}  torchvision ${tT.toFixed(2)}`);
+    console.log(`predict img/s (median of ${t.ours.predict.length} steps each): ours ${oP.toFixed(2)}  torchvision ${tP.toFixed(2)}`);
+    console.log(`peak RSS: ours ${Math.round(t.ours.rss)} MB  torchvision ${Math.round(t.theirs.rss)} MB`);
+    console.log(`load after: ${loadavg().join(' ')}`);
+    console.log(`ratio train ${(oT / tT).toFixed(2)} predict ${(oP / tP).toFixed(2)}`);
+  } finally {
+    ours.quit();
+    theirs.quit();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (args[0] === '--child') {
+  await child({ preset: args[1], size: Number(args[2]), ims: Number(args[3]) }, args[4]);
+} else {
+  await parent();
+}
