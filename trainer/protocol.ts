@@ -39,7 +39,10 @@ export interface ProgressEvent {
 export interface MetricEvent {
   type: 'metric';
   time: string;
-  /** e.g. 'val/bbox/AP', 'val/segm/AP50'. */
+  /**
+   * e.g. 'val/bbox/AP', 'val/segm/AP50', 'train/bbox/AP' (the fixed train sample), and 'val/loss': the
+   * total training loss on the val images, computed without gradients at each evaluation.
+   */
   name: string;
   value: number;
   iteration: number;
@@ -58,8 +61,11 @@ export interface CheckpointEvent {
 export interface EvaluationEvent {
   type: 'evaluation';
   time: string;
+  /** 'train' is the fixed, seeded sample of training images (solver.trainEvalImages), not the whole split. */
   split: 'train' | 'val' | 'test';
   iteration: number;
+  /** Number of images evaluated. */
+  images?: number;
   bbox: CocoStats;
   segm: CocoStats;
   /** Per-category box AP (AP@[.5:.95]) by category id, when the evaluator provides it. */
@@ -75,8 +81,28 @@ export interface DoneEvent {
   segm: CocoStats;
   /** Path of the predictions file written for the val/test split, when any. */
   predictionsPath?: string;
-  /** 'completed' normally, 'cancelled' when the signal aborted the run (resumable). */
+  /** 'completed' normally (also after an early stop), 'cancelled' when the signal aborted the run (resumable). */
   reason: 'completed' | 'cancelled';
+  /** True when the run ended before its schedule because val box AP stopped improving (solver.earlyStopPatience). */
+  stoppedEarly?: boolean;
+  /** Iteration of the best val box AP (the checkpoint in checkpoints/best), when any evaluation ran. */
+  bestIteration?: number;
+  bestBoxAp?: number;
+}
+
+/** What `fieldwork-train estimate` prints (one JSON line with --json): a measured warm-up. */
+export interface EstimateResult {
+  backend: string;
+  /** Training throughput over the timed steps (median step, batch loading included). */
+  imagesPerSecond: number;
+  secondsPerIteration: number;
+  totalIterations: number;
+  /** secondsPerIteration × totalIterations + evaluationSeconds. */
+  estimatedSeconds: number;
+  /** Estimated time of all evaluation rounds (val AP + val loss + train sample), measured on one batch. */
+  evaluationSeconds: number;
+  /** Timed steps measured (after one untimed warm-up step). */
+  timedIterations: number;
 }
 
 export interface FailedEvent {

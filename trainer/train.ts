@@ -1,13 +1,16 @@
 // The training loop: snapshot → batches → SGD steps, with progress events, periodic checkpoints,
-// val evaluation (COCO AP via trainer/eval), best-checkpoint tracking, cancel and resume.
+// evaluation (COCO AP via trainer/eval) on val and on a fixed sample of training images, val loss,
+// best-checkpoint tracking, early stop, cancel and resume; report.json at the end. Also estimate():
+// a measured warm-up that predicts how long a run will take before it starts.
 import { appendFileSync, existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CocoCategory, CocoResult } from '../electron/coco.ts';
 import { initBackend } from './backend/index.ts';
 import { defaultPresetFor, learningRateAt, summarizeConfig, validateRunConfig, type RunConfig } from './config.ts';
-import type { CocoStats, DoneEvent, EvaluationEvent, FailedEvent, TrainerEvent } from './protocol.ts';
+import type { CocoStats, DoneEvent, EstimateResult, EvaluationEvent, FailedEvent, TrainerEvent } from './protocol.ts';
 import { readSnapshot, splitDataset, type ImageRecord, type Snapshot, type Split } from './data/snapshot.ts';
+import type { CocoDataset } from '../electron/coco.ts';
 import { ImageCache, makeBatch, prepareImage, type PreparedImage } from './data/loader.ts';
 import { Rng } from './data/rng.ts';
 import { MaskRcnn, buildMaskRcnnOptions, type ImageBatch, type GtInstances } from './model/mask_rcnn.ts';
@@ -15,6 +18,7 @@ import { SgdMomentum } from './optim.ts';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { predictRecords } from './predict.ts';
 import { evaluateCoco } from './eval/coco_eval.ts';
+import { writeRunReport } from './advice/report.ts';
 
 export interface TrainOptions {
   onEvent?: (e: TrainerEvent) => void;
@@ -94,11 +98,63 @@ export function trainStep(model: MaskRcnn, optimizer: SgdMomentum, batch: ImageB
   return parts;
 }
 
+export interface SplitEvaluation { bbox: CocoStats; segm: CocoStats; results: CocoResult[]; perCategory: Record<string, unknown> }
+
+/**
+ * The training losses on held-out images, without gradients and without touching the weights or the
+ * optimiser: the same `model.losses` code path (anchor and RoI sampling included) on batches of
+ * `recs` at test-time scale, no flip, with a sampling RNG seeded per batch by (seed, batch) so every
+ * evaluation sees the same draws. Returns the mean of each term over the batches (weighted by images).
+ */
+export async function heldOutLosses(model: MaskRcnn, c: RunConfig, recs: ImageRecord[], cache: ImageCache): Promise<Record<string, number>> {
+  const sums: Record<string, number> = {};
+  let images = 0;
+  const bs = c.solver.imsPerBatch;
+  for (let i = 0, b = 0; i < recs.length; i += bs, b++) {
+    const part = recs.slice(i, i + bs);
+    const prepared = await Promise.all(part.map((r) => prepareImage(r, cache, c.input.testShortSide, c.input.maxSize, false, true)));
+    const batch = makeBatch(prepared, c.input.sizeDivisibility);
+    try {
+      const values: Record<string, number> = tf.tidy(() => {
+        const l: Record<string, tf.Tensor> = { ...model.losses(batch, prepared.map((p) => p.gt), new Rng(hash(c.seed, b, 0x7a1))) };
+        l.total = tf.addN(Object.values(l));
+        return Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
+      });
+      for (const [k, v] of Object.entries(values)) sums[k] = (sums[k] ?? 0) + v * part.length;
+      images += part.length;
+    } finally {
+      batch.images.dispose();
+    }
+  }
+  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(1, images)]));
+}
+
 /** Evaluates the model on one split with the COCO evaluator. */
-export async function evaluateSplit(model: MaskRcnn, c: RunConfig, snap: Snapshot, split: Split, cache: ImageCache): Promise<{ bbox: CocoStats; segm: CocoStats; results: CocoResult[]; perCategory: Record<string, unknown> }> {
+export async function evaluateSplit(model: MaskRcnn, c: RunConfig, snap: Snapshot, split: Split, cache: ImageCache): Promise<SplitEvaluation> {
   const recs = snap.images.filter((r) => r.split === split);
+  return evaluateRecords(model, c, snap, recs, splitDataset(snap.dataset, split), cache);
+}
+
+/**
+ * The fixed sample of training images evaluated alongside val: up to `count` of them, drawn once from
+ * the run's seed (same images at every evaluation, and after a resume), in snapshot order.
+ */
+export function trainEvalSample(seed: number, train: ImageRecord[], count: number): ImageRecord[] {
+  if (count <= 0) return [];
+  if (count >= train.length) return [...train];
+  const picked = new Rng(hash(seed, 0, 0x7e57)).shuffle(Array.from({ length: train.length }, (_, i) => i)).slice(0, count);
+  return picked.sort((a, b) => a - b).map((i) => train[i]);
+}
+
+/** The ground truth of a subset of the snapshot's images (for the evaluator). */
+function subsetDataset(ds: CocoDataset, recs: ImageRecord[]): CocoDataset {
+  const ids = new Set(recs.map((r) => r.id));
+  return { ...ds, images: ds.images.filter((i) => ids.has(i.id)), annotations: ds.annotations.filter((a) => ids.has(a.image_id)) };
+}
+
+/** Evaluates the model on `recs` (test-time scale, no flip) against `gt` with the COCO evaluator. */
+async function evaluateRecords(model: MaskRcnn, c: RunConfig, snap: Snapshot, recs: ImageRecord[], gt: CocoDataset, cache: ImageCache): Promise<SplitEvaluation> {
   const results = await predictRecords(model, c, snap.classes.categories, recs, cache, c.solver.imsPerBatch);
-  const gt = splitDataset(snap.dataset, split);
   const bbox = evaluateCoco(gt, results, 'bbox');
   const segm = evaluateCoco(gt, results, 'segm');
   const perCategory: Record<string, unknown> = {};
@@ -166,21 +222,43 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     };
     const history: EvaluationEvent[] = [];
     let lastEval: EvaluationEvent | null = null;
+    const trainSample = trainEvalSample(c.seed, train, c.solver.trainEvalImages);
+    const trainSampleGt = subsetDataset(snap.dataset, trainSample);
+    // Early stop: val evaluations since the last new best. After a resume, recount them from the
+    // run's own event log (evaluations after the best one, up to the checkpoint's iteration).
+    const patience = c.solver.earlyStopPatience;
+    let sinceBest = resumeCk ? valEvalsSinceBest(metricsPath, bestIteration, iteration) : 0;
+    const metric = (name: string, value: number) => emit({ type: 'metric', time: now(), name, value, iteration });
+    /** One evaluation round: val AP, train-sample AP, val loss. Returns true to stop early. */
     const evaluate = async (): Promise<boolean> => {
+      if (trainSample.length) {
+        const r = await evaluateRecords(model!, c, snap, trainSample, trainSampleGt, cache);
+        emit({ type: 'evaluation', time: now(), split: 'train', iteration, bbox: r.bbox, segm: r.segm, perCategory: r.perCategory, images: trainSample.length });
+        metric('train/bbox/AP', r.bbox[0]);
+        metric('train/segm/AP', r.segm[0]);
+        log(`train-sample eval @${iteration} (${trainSample.length} images): box AP ${r.bbox[0].toFixed(3)}; mask AP ${r.segm[0].toFixed(3)}`);
+      }
       if (!val.length) return false;
+      const vl = await heldOutLosses(model!, c, val, cache);
+      metric('val/loss', vl.total);
       const r = await evaluateSplit(model!, c, snap, 'val', cache);
-      const ev: EvaluationEvent = { type: 'evaluation', time: now(), split: 'val', iteration, bbox: r.bbox, segm: r.segm, perCategory: r.perCategory };
+      const ev: EvaluationEvent = { type: 'evaluation', time: now(), split: 'val', iteration, bbox: r.bbox, segm: r.segm, perCategory: r.perCategory, images: val.length };
       emit(ev);
       lastEval = ev;
       history.push(ev);
-      for (const [name, v] of [['val/bbox/AP', r.bbox[0]], ['val/bbox/AP50', r.bbox[1]], ['val/segm/AP', r.segm[0]], ['val/segm/AP50', r.segm[1]]] as const) {
-        emit({ type: 'metric', time: now(), name, value: v, iteration });
-      }
-      log(`eval @${iteration}: box AP ${r.bbox[0].toFixed(3)} AP50 ${r.bbox[1].toFixed(3)}; mask AP ${r.segm[0].toFixed(3)} AP50 ${r.segm[1].toFixed(3)}`);
+      for (const [name, v] of [['val/bbox/AP', r.bbox[0]], ['val/bbox/AP50', r.bbox[1]], ['val/segm/AP', r.segm[0]], ['val/segm/AP50', r.segm[1]]] as const) metric(name, v);
+      log(`eval @${iteration}: box AP ${r.bbox[0].toFixed(3)} AP50 ${r.bbox[1].toFixed(3)}; mask AP ${r.segm[0].toFixed(3)} AP50 ${r.segm[1].toFixed(3)}; val loss ${vl.total.toFixed(3)}`);
       if (r.bbox[0] > bestBoxAp) {
         bestBoxAp = r.bbox[0];
         bestIteration = iteration;
+        sinceBest = 0;
         checkpoint(bestPath, 'best');
+      } else {
+        sinceBest++;
+      }
+      if (patience > 0 && sinceBest >= patience) {
+        log(`early stop @${iteration}: no better val box AP in ${sinceBest} evaluations (best ${bestBoxAp.toFixed(3)} @${bestIteration})`);
+        return true;
       }
       return opts.shouldStop?.(ev, history) ?? false;
     };
@@ -234,12 +312,18 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       writeAtomic(predictionsPath, JSON.stringify(r));
     }
     const bbox = final?.bbox ?? [], segm = final?.segm ?? [];
-    if (finished && !cancelled && !existsSync(join(runDir, 'report.json'))) {
-      writeAtomic(join(runDir, 'report.json'), JSON.stringify({ iteration, totalIterations: total, backend, bestBoxAp, bestIteration, final: { bbox, segm } }, null, 2));
-    }
     const done: DoneEvent = { type: 'done', time: now(), iteration, bbox, segm, predictionsPath, reason: finished && !cancelled ? 'completed' : 'cancelled' };
-    log(`done (${done.reason}) at iteration ${iteration}`);
+    if (bestIteration >= 0) Object.assign(done, { bestIteration, bestBoxAp });
+    if (earlyStopped && !cancelled) done.stoppedEarly = true;
+    log(`done (${done.reason}${done.stoppedEarly ? ', stopped early' : ''}) at iteration ${iteration}`);
     emit(done);
+    // The full report (verdict + evidence) from the run's own files, so headless runs are complete too.
+    try {
+      const report = writeRunReport(runDir);
+      log(`report.json: ${report.verdict.verdict} (${report.verdict.confidence} confidence)`);
+    } catch (e) {
+      log(`could not write report.json: ${(e as Error)?.message ?? e}`);
+    }
     return done;
   } catch (e) {
     const reason = (e as Error)?.message ?? String(e);
@@ -255,8 +339,92 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
   }
 }
 
+/** Val evaluations logged in metrics.jsonl after `bestIteration` and up to `iteration` (for early stop on resume). */
+function valEvalsSinceBest(metricsPath: string, bestIteration: number, iteration: number): number {
+  if (!existsSync(metricsPath)) return 0;
+  const its = new Set<number>();
+  for (const line of readFileSync(metricsPath, 'utf8').split('\n')) {
+    if (!line.includes('"evaluation"')) continue;
+    try {
+      const e = JSON.parse(line) as TrainerEvent;
+      if (e.type === 'evaluation' && e.split === 'val' && e.iteration > bestIteration && e.iteration <= iteration) its.add(e.iteration);
+    } catch { /* a torn line */ }
+  }
+  return its.size;
+}
+
 function writeAtomic(path: string, data: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);
+}
+
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+
+/**
+ * How long will this run take? A short measured warm-up on the run's real snapshot images and config:
+ * one untimed step (kernel set-up, first decodes), then `iterations` timed train steps (batch loading
+ * included, as in training), plus one timed batch of inference and of val loss to price the evaluation
+ * rounds. Nothing is written to the run folder (weights start random and are thrown away).
+ */
+export async function estimate(runDir: string, o: { iterations?: number } = {}): Promise<EstimateResult> {
+  runDir = resolve(runDir);
+  const n = o.iterations ?? 3;
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`Error in estimate: iterations must be an integer in [1, 1000], got ${n}`);
+  if (!existsSync(runDir)) throw new Error(`Error in estimate: run folder ${runDir} does not exist`);
+  const rawConfig = existsSync(join(runDir, 'config.json')) ? JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) : {};
+  const backend = await initBackend(rawConfig.backend ?? 'auto');
+  const c = validateRunConfig(rawConfig, defaultPresetFor(backend));
+  const snap = readSnapshot(runDir);
+  const train = snap.images.filter((r) => r.split === 'train' || r.split === undefined);
+  const val = snap.images.filter((r) => r.split === 'val');
+  if (train.length === 0) throw new Error(`Error in estimate: the snapshot has no train images`);
+  const total = totalIterationsFor(c, train.length);
+  const model = new MaskRcnn(buildMaskRcnnOptions(c, snap.classes.categories.length));
+  const optimizer = new SgdMomentum(model.store, c.solver.momentum, c.solver.weightDecay);
+  const cache = new ImageCache();
+  try {
+    const times: number[] = [];
+    for (let it = 0; it <= n; it++) {
+      const t0 = performance.now();
+      const { batch, gt } = await loadBatch(c, train, cache, it);
+      try {
+        trainStep(model, optimizer, batch, gt, learningRateAt(c.solver, it, total), new Rng(hash(c.seed, it, 0x5a3)), c.solver.clipGradNorm);
+      } finally {
+        batch.images.dispose();
+      }
+      if (it > 0) times.push((performance.now() - t0) / 1000);
+    }
+    const secondsPerIteration = median(times);
+    // Evaluation rounds: every evalEveryIterations before the end, plus the final one.
+    const evEvery = c.solver.evalEveryIterations;
+    const rounds = (evEvery > 0 ? Math.floor((total - 1) / evEvery) : 0) + 1;
+    const sample = trainEvalSample(c.seed, train, c.solver.trainEvalImages);
+    const probe = (val.length ? val : train).slice(0, c.solver.imsPerBatch);
+    let t0 = performance.now();
+    await predictRecords(model, c, snap.classes.categories, probe, cache, c.solver.imsPerBatch);
+    const detectPerImage = (performance.now() - t0) / 1000 / probe.length;
+    let lossPerImage = 0;
+    if (val.length) {
+      t0 = performance.now();
+      await heldOutLosses(model, c, probe, cache);
+      lossPerImage = (performance.now() - t0) / 1000 / probe.length;
+    }
+    const evaluationSeconds = rounds * ((val.length + sample.length) * detectPerImage + val.length * lossPerImage);
+    return {
+      backend,
+      imagesPerSecond: c.solver.imsPerBatch / secondsPerIteration,
+      secondsPerIteration,
+      totalIterations: total,
+      estimatedSeconds: secondsPerIteration * total + evaluationSeconds,
+      evaluationSeconds,
+      timedIterations: n,
+    };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
 }
