@@ -1,0 +1,82 @@
+// Where a training step's time goes: wraps every kernel of the active backend with a timer and
+// prints the per-kernel totals (ms per step, share of the step) after warm-up steps.
+//   npx tsx bench/train-profile.ts [--backend wasm] [--preset cpu] [--size 160] [--ims 4] [--steps 4]
+// Kernel time is wall time inside the kernel function (the WASM backend is synchronous, so this is
+// exact); "outside kernels" is everything else (JS planning: RPN targets/proposals, RoIAlign
+// plans, losses bookkeeping, autodiff bookkeeping).
+import * as tf from '@tensorflow/tfjs-core';
+import { getKernelsForBackend, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
+
+const { initBackend } = await import('../trainer/backend/index.ts');
+const { validateRunConfig } = await import('../trainer/config.ts');
+const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
+const { SgdMomentum } = await import('../trainer/optim.ts');
+const { trainStep } = await import('../trainer/train.ts');
+const { syntheticImage } = await import('../trainer/data/synthetic.ts');
+const { maskTarget } = await import('../trainer/data/mask_targets.ts');
+const { rleFromPolygons, rleToMask } = await import('../trainer/eval/rle.ts');
+const { Rng } = await import('../trainer/data/rng.ts');
+
+const backend = await initBackend(opt('--backend', 'wasm') as 'wasm');
+const size = Number(opt('--size', '160')), B = Number(opt('--ims', '4')), steps = Number(opt('--steps', '4'));
+const c = validateRunConfig({ preset: opt('--preset', 'cpu'), solver: { imsPerBatch: B }, input: { trainShortSides: [size], testShortSide: size } });
+const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
+const optim = new SgdMomentum(model.store, 0.9, 1e-4);
+const imgs = Array.from({ length: B }, (_, i) => syntheticImage(1, i, { width: size, height: size, minObjects: 2, maxObjects: 5, minSize: size / 8, maxSize: size / 3 }));
+const data = new Float32Array(B * size * size * 3);
+imgs.forEach((im, b) => im.pixels.forEach((v, k) => (data[b * size * size * 3 + k] = (v - 127.5) / 64)));
+const gt = imgs.map((im) => {
+  const masks = im.objects.map((o) => rleToMask(rleFromPolygons([o.polygon], size, size)));
+  return {
+    boxes: Float32Array.from(im.objects.flatMap((o) => [o.bbox[0], o.bbox[1], o.bbox[0] + o.bbox[2], o.bbox[1] + o.bbox[3]])),
+    classes: Int32Array.from(im.objects.map((o) => o.categoryId)),
+    maskTarget: (i: number, box: Float32Array, M: number) => maskTarget({ data: masks[i], height: size, width: size }, box, M),
+  };
+});
+const sizes = imgs.map(() => [size, size] as [number, number]);
+const step = (it: number) => {
+  const images = tf.tensor4d(data, [B, size, size, 3]);
+  trainStep(model, optim, { images, sizes }, gt, 0.001, new Rng(it), 0);
+  images.dispose();
+};
+for (let it = 0; it < 2; it++) step(it);
+
+// Wrap every kernel of the backend with a timer (after warm-up, so setup has run).
+const totals = new Map<string, { ms: number; calls: number }>();
+let depth = 0;
+const originals: KernelConfig[] = [];
+for (const k of getKernelsForBackend(backend === 'tensorflow-gpu' ? 'tensorflow' : backend)) {
+  originals.push(k);
+  const inner = k.kernelFunc;
+  const timed: KernelFunc = (a) => {
+    const t0 = performance.now();
+    depth++;
+    try {
+      return inner(a);
+    } finally {
+      depth--;
+      // Nested kernels (ours call the backend's own) count once, in the outermost.
+      if (depth === 0) {
+        const e = totals.get(k.kernelName) ?? { ms: 0, calls: 0 };
+        e.ms += performance.now() - t0; e.calls++;
+        totals.set(k.kernelName, e);
+      }
+    }
+  };
+  unregisterKernel(k.kernelName, k.backendName);
+  registerKernel({ ...k, kernelFunc: timed });
+}
+const t0 = performance.now();
+for (let it = 0; it < steps; it++) step(100 + it);
+const stepMs = (performance.now() - t0) / steps;
+const rows = [...totals].map(([name, e]) => ({ name, ms: e.ms / steps, calls: e.calls / steps })).sort((a, b) => b.ms - a.ms);
+const inKernels = rows.reduce((s, r) => s + r.ms, 0);
+console.log(`${backend} ${c.preset} ${size}px ×${B}: ${stepMs.toFixed(0)} ms/step (${(B * 1000 / stepMs).toFixed(2)} img/s); kernels ${inKernels.toFixed(0)} ms, outside kernels ${(stepMs - inKernels).toFixed(0)} ms; load ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`);
+for (const r of rows.slice(0, Number(opt('--top', '25')))) console.log(`${r.name.padEnd(24)} ${r.ms.toFixed(1).padStart(7)} ms ${((100 * r.ms) / stepMs).toFixed(1).padStart(5)}%  ${r.calls.toFixed(0).padStart(5)} calls`);
