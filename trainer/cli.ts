@@ -2,17 +2,19 @@
 //   fieldwork-train train <run-dir> [--json]
 //   fieldwork-train resume <run-dir> [--json]
 //   fieldwork-train predict <run-dir> --images <snapshot.json|coco.json|dir> --out <coco-results.json> [--json]
+//   fieldwork-train estimate <run-dir> [--iterations N] [--json]   (measured warm-up; writes nothing)
 // With --json, the protocol events go to stdout as JSON lines; otherwise one readable line each.
 // Exit codes: 0 ok, 1 failed (one-line reason on stderr), 2 usage, 3 cancelled (SIGINT/SIGTERM; resumable).
 import { resolve } from 'node:path';
-import { train } from './train.ts';
+import { estimate, train } from './train.ts';
 import { predict } from './predict.ts';
 import { EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type TrainerEvent } from './protocol.ts';
 
 const USAGE = `usage:
   fieldwork-train train <run-dir> [--json]
   fieldwork-train resume <run-dir> [--json]
-  fieldwork-train predict <run-dir> --images <snapshot.json|coco.json|dir> --out <coco-results.json> [--json]`;
+  fieldwork-train predict <run-dir> --images <snapshot.json|coco.json|dir> --out <coco-results.json> [--json]
+  fieldwork-train estimate <run-dir> [--iterations N] [--json]`;
 
 function fmt(e: TrainerEvent): string {
   switch (e.type) {
@@ -21,7 +23,7 @@ function fmt(e: TrainerEvent): string {
     case 'metric': return `${e.name} = ${e.value.toFixed(4)} @${e.iteration}`;
     case 'checkpoint': return `checkpoint ${e.kind} @${e.iteration}: ${e.path}`;
     case 'evaluation': return `${e.split} @${e.iteration}: box AP ${e.bbox[0]?.toFixed(3)} AP50 ${e.bbox[1]?.toFixed(3)} | mask AP ${e.segm[0]?.toFixed(3)} AP50 ${e.segm[1]?.toFixed(3)}`;
-    case 'done': return `done (${e.reason}) at iteration ${e.iteration}${e.bbox.length ? `: box AP ${e.bbox[0].toFixed(3)}, mask AP ${e.segm[0].toFixed(3)}` : ''}`;
+    case 'done': return `done (${e.reason}${e.stoppedEarly ? `, stopped early; best @${e.bestIteration}` : ''}) at iteration ${e.iteration}${e.bbox.length ? `: box AP ${e.bbox[0].toFixed(3)}, mask AP ${e.segm[0].toFixed(3)}` : ''}`;
     case 'failed': return `failed: ${e.reason}`;
   }
 }
@@ -58,6 +60,26 @@ export async function main(argv: string[]): Promise<number> {
       });
       if (json) process.stdout.write(JSON.stringify({ type: 'predictions', path: resolve(flag('--out')!), count: n }) + '\n');
       else process.stdout.write(`\nwrote ${n} detections to ${flag('--out')}\n`);
+      return EXIT_OK;
+    } catch (e) {
+      process.stderr.write(`fieldwork-train: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
+      return EXIT_FAILED;
+    }
+  }
+  if (command === 'estimate' && runDir && args.length === (flag('--iterations') !== undefined ? 4 : 2)) {
+    const iterations = flag('--iterations') !== undefined ? Number(flag('--iterations')) : undefined;
+    if (iterations !== undefined && !(Number.isInteger(iterations) && iterations >= 1)) {
+      process.stderr.write(`fieldwork-train: --iterations must be a positive integer\n${USAGE}\n`);
+      return EXIT_USAGE;
+    }
+    try {
+      const r = await estimate(resolve(runDir), { iterations });
+      if (json) process.stdout.write(JSON.stringify(r) + '\n');
+      else {
+        const mins = (s: number) => (s >= 120 ? `${(s / 60).toFixed(0)} min` : `${s.toFixed(0)} s`);
+        process.stdout.write(`${r.backend}: ${r.imagesPerSecond.toFixed(2)} img/s, ${r.secondsPerIteration.toFixed(3)} s/iteration (median of ${r.timedIterations}); ` +
+          `${r.totalIterations} iterations ≈ ${mins(r.estimatedSeconds)} (evaluation ${mins(r.evaluationSeconds)})\n`);
+      }
       return EXIT_OK;
     } catch (e) {
       process.stderr.write(`fieldwork-train: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);

@@ -69,3 +69,19 @@ describe('run report', () => {
     assert.equal(onDisk.version, 1);
   });
 });
+
+describe('run report: early stop', () => {
+  test('an early-stopped run records where it stopped, its best iteration and the train-sample size', () => {
+    const evs = events(0.4, 0.3, 0.9)
+      .filter((e) => !('iteration' in e) || (e.iteration ?? 0) <= 700)
+      .map((e) => (e.type === 'evaluation' && e.split === 'train' ? { ...e, images: 24 } : e));
+    evs.push({ type: 'done', time: t, iteration: 700, bbox: [0.3], segm: [0.2], reason: 'completed', stoppedEarly: true, bestIteration: 400, bestBoxAp: 0.4 });
+    const r = buildRunReport(snapshot(24), evs);
+    assert.deepEqual(r.earlyStop, { stopped: true, atIteration: 700, bestIteration: 400 });
+    assert.equal(r.trainSampleImages, 24);
+    assert.equal(r.state, 'completed');
+    const plain = buildRunReport(snapshot(24), events(0.4, 0.3, 0.9));
+    assert.deepEqual(plain.earlyStop, { stopped: false, atIteration: null, bestIteration: null });
+    assert.equal(plain.trainSampleImages, null);
+  });
+});

@@ -20,6 +20,12 @@ export interface RunReport {
   final: { iteration: number | null; bbox: number[]; segm: number[] };
   /** Best val box AP and where it was reached. */
   best: { iteration: number | null; boxAP: number | null; maskAP: number | null };
+  /**
+   * Whether the run ended early because val box AP stopped improving (solver.earlyStopPatience), at
+   * which iteration, and the size of the fixed train sample behind the train-sample AP (null if none).
+   */
+  earlyStop: { stopped: boolean; atIteration: number | null; bestIteration: number | null };
+  trainSampleImages: number | null;
   /** Series for the report's plots: [iteration, value] pairs. */
   curves: {
     trainLoss: [number, number][];
@@ -83,6 +89,12 @@ export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEv
     verdict,
     final: { iteration: lastVal?.iteration ?? null, bbox: lastVal?.bbox ?? [], segm: lastVal?.segm ?? [] },
     best,
+    earlyStop: {
+      stopped: done?.stoppedEarly === true,
+      atIteration: done?.stoppedEarly ? done.iteration : null,
+      bestIteration: done?.stoppedEarly ? (done.bestIteration ?? best.iteration) : null,
+    },
+    trainSampleImages: [...events].reverse().find((e): e is Extract<TrainerEvent, { type: 'evaluation' }> => e.type === 'evaluation' && e.split === 'train')?.images ?? null,
     curves: {
       trainLoss,
       valBoxAP: series('val', 'bbox'),
