@@ -29,8 +29,8 @@ export interface TrainOptions {
   /** Stop after this many iterations of the schedule (tests: "train k, then resume"). */
   stopAfterIteration?: number;
   /**
-   * Hook called after each evaluation; return true to stop early (the early-stopping issue plugs in
-   * here). Not used by default.
+   * Extra hook called after each val evaluation; return true to stop early (besides the built-in
+   * solver.earlyStopPatience). Not used by default.
    */
   shouldStop?: (e: EvaluationEvent, history: EvaluationEvent[]) => boolean;
 }
