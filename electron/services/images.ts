@@ -140,20 +140,13 @@ export async function importImages(
 ): Promise<ImageImportReport> {
   const { files, problems } = expandImagePaths(paths);
   const report: ImageImportReport = { imported: [], alreadyPresent: [], failed: [...problems] };
-  const byHash = project.db.prepare('SELECT id FROM images WHERE hash = ? ORDER BY id LIMIT 1');
-  const seenThisRun = new Map<string, number>();
+  // Files are read and stored in parallel, but recorded in walk order, so which of two identical files
+  // becomes the image (and which is "already present") does not depend on timing.
+  const stored: (StoredImage | undefined)[] = new Array(files.length);
   let done = 0;
-  await mapLimit(files, 4, async (file) => {
+  await mapLimit(files, 4, async (file, index) => {
     try {
-      const stored = await ingestImage(project, file, options);
-      const existing = seenThisRun.get(stored.hash) ?? (byHash.get(stored.hash) as { id: number } | undefined)?.id;
-      if (existing !== undefined) {
-        report.alreadyPresent.push({ path: file, imageId: existing });
-      } else {
-        const id = project.db.transaction(() => insertImage(project, stored))();
-        seenThisRun.set(stored.hash, id);
-        report.imported.push(getImage(project, id));
-      }
+      stored[index] = await ingestImage(project, file, options);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       report.failed.push({ path: file, reason: err.message });
@@ -161,7 +154,22 @@ export async function importImages(
       options.onProgress?.(++done, files.length, file);
     }
   });
+  const byHash = project.db.prepare('SELECT id FROM images WHERE hash = ? ORDER BY id LIMIT 1');
+  const seenThisRun = new Map<string, number>();
+  files.forEach((file, index) => {
+    const image = stored[index];
+    if (!image) return;
+    const existing = seenThisRun.get(image.hash) ?? (byHash.get(image.hash) as { id: number } | undefined)?.id;
+    if (existing !== undefined) {
+      report.alreadyPresent.push({ path: file, imageId: existing });
+      return;
+    }
+    const id = project.db.transaction(() => insertImage(project, image))();
+    seenThisRun.set(image.hash, id);
+    report.imported.push(getImage(project, id));
+  });
   report.imported.sort((a, b) => a.id - b.id);
+  report.failed.sort((a, b) => files.indexOf(a.path) - files.indexOf(b.path));
   return report;
 }
 
