@@ -342,9 +342,20 @@ export interface LearningCurveRecord {
   error: string | null;
 }
 
+/** A measured estimate of a run's length: a few real train steps of the chosen config on this machine. */
+export interface RunEstimate {
+  backend: string;
+  imagesPerSecond: number;
+  secondsPerIteration: number;
+  totalIterations: number;
+  estimatedSeconds: number;
+}
+
 export interface RunsApi {
   /** The dataset check for the snapshot a run would freeze now (no compute spent). */
   check(options?: Partial<TrainOptions>): Promise<DatasetCheck>;
+  /** Times a short warm-up of `options` on this machine's backend (takes seconds to a minute). */
+  estimate(options: TrainOptions): Promise<RunEstimate>;
   /** Freezes a snapshot into runs/<id>/ and starts the trainer process. */
   start(options: TrainOptions): Promise<RunSummary>;
   list(): Promise<RunSummary[]>;
@@ -465,7 +476,7 @@ export const API_METHODS = {
   splits: ['get', 'assign', 'set', 'setFrozen'],
   coco: ['import', 'export'],
   stats: ['get'],
-  runs: ['check', 'start', 'list', 'get', 'cancel', 'resume', 'compare', 'startLearningCurve', 'learningCurves'],
+  runs: ['check', 'estimate', 'start', 'list', 'get', 'cancel', 'resume', 'compare', 'startLearningCurve', 'learningCurves'],
   review: ['predict', 'images', 'image', 'accept', 'reject', 'reset', 'corrections'],
 } as const satisfies { [D in keyof WorkbenchApi]: readonly (keyof WorkbenchApi[D])[] };
 

@@ -3,11 +3,11 @@
 // This module is the only side that writes the runs table; the run folder stays the source of truth.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { RunDetail, RunStatus, RunSummary, TrainOptions } from '../api.ts';
+import type { RunDetail, RunEstimate, RunStatus, RunSummary, TrainOptions } from '../api.ts';
 import type { CocoDataset, CocoImage } from '../coco.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { datasetCheck, type DatasetCheck } from '../../trainer/advice/dataset_check.ts';
@@ -193,18 +193,43 @@ export class RunSupervisor {
     return datasetCheck(buildSnapshot(this.#project, options.trainFraction ?? 1));
   }
 
-  /** Freezes the snapshot and config into a new run folder and starts the trainer on it. */
-  start(options: TrainOptions): RunSummary {
+  /** Writes the snapshot and config a run of `options` would use into `dir`. */
+  #freeze(options: TrainOptions, dir: string): { snapshot: CocoDataset; config: RunConfig; trainImages: number; trainFraction: number } {
     const trainFraction = options.trainFraction ?? 1;
     const snapshot = buildSnapshot(this.#project, trainFraction);
     const trainImages = snapshot.images.filter((i) => i.split === 'train').length;
     if (trainImages === 0) throw new UserError('No labelled images in the train split: label some images (or assign splits) first.');
     const config = runConfigFor(options, trainImages);
-    const id = `${new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '')}-${randomBytes(2).toString('hex')}`;
-    const dir = this.runDir(id);
     mkdirSync(dir, { recursive: true });
     writeJsonAtomic(join(dir, 'snapshot.json'), snapshot);
     writeJsonAtomic(join(dir, 'config.json'), config);
+    return { snapshot, config, trainImages, trainFraction };
+  }
+
+  /** Times a few train steps of `options` in a scratch folder that is removed afterwards. */
+  async estimate(options: TrainOptions): Promise<RunEstimate> {
+    const dir = this.#project.resolveInside(join('runs', '.estimates', randomBytes(4).toString('hex')));
+    try {
+      this.#freeze(options, dir);
+      const child = this.#launch(['estimate', dir, '--json']);
+      const lines: string[] = [];
+      createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
+      const stderr: string[] = [];
+      createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      const last = lines.filter((l) => l.trim().startsWith('{')).at(-1);
+      if (code !== 0 || !last) throw new UserError(`The time estimate failed: ${stderr.slice(-3).join(' ') || `exit code ${code}`}`);
+      return JSON.parse(last) as RunEstimate;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Freezes the snapshot and config into a new run folder and starts the trainer on it. */
+  start(options: TrainOptions): RunSummary {
+    const id = `${new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '')}-${randomBytes(2).toString('hex')}`;
+    const dir = this.runDir(id);
+    const { snapshot, config, trainImages, trainFraction } = this.#freeze(options, dir);
     this.#project.db.transaction(() => {
       this.#project.db
         .prepare('INSERT INTO runs (id, created_at, preset, status, train_images, val_images, annotations, snapshot_hash, train_fraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')

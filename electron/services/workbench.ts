@@ -234,6 +234,10 @@ export class Workbench {
         async check(options) {
           return wb.runs.check(options ?? {});
         },
+        async estimate(options) {
+          if (!options || typeof options !== 'object') throw new UserError('Choose a preset to estimate.');
+          return wb.runs.estimate(options);
+        },
         async start(options) {
           if (!options || typeof options !== 'object') throw new UserError('Choose a preset to train.');
           return changed('runs', wb.runs.start(options));
