@@ -125,3 +125,20 @@ test('a cancelled run writes the full report too', async () => {
   assert.ok(report.verdict && report.dataset);
   assert.equal(report.earlyStop.stopped, false);
 });
+
+test('early stop survives a resume: the patience count is recovered from the run log', async () => {
+  const config = { preset: 'tiny', backend: 'wasm', solver: { epochs: 8, warmupIterations: 2, evalEveryIterations: 2, trainEvalImages: 0, earlyStopPatience: 2 } };
+  const straight = join(root, 'es-straight'), split = join(root, 'es-split');
+  for (const d of [straight, split]) await writeSyntheticRun(d, { seed: 8, train: 4, val: 2, ...shapes, config });
+  const a = await train(straight);
+  assert.equal(a.type, 'done');
+  if (a.type !== 'done') return;
+  assert.equal(a.stoppedEarly, true, `ran to ${a.iteration} of 16`);
+  // Interrupt after the first evaluation that did not improve, then resume.
+  const partial = await train(split, { stopAfterIteration: a.iteration - 2 });
+  assert.equal(partial.type === 'done' && partial.reason, 'cancelled');
+  const b = await train(split, { resume: true });
+  assert.equal(b.type, 'done');
+  if (b.type !== 'done') return;
+  assert.deepEqual([b.iteration, b.stoppedEarly, b.bestIteration, b.bestBoxAp], [a.iteration, true, a.bestIteration, a.bestBoxAp]);
+});
