@@ -344,3 +344,12 @@ test('learningCurve: flat curve → not rising, no image estimate; too few point
   assert.equal(mixed.stillRising, false);
   assert.match(mixed.message, /Mixed signal/);
 });
+
+test('too_small by the gap alone while val AP still rises: the best checkpoint is the last one, said so', () => {
+  // The shape of bench/report.ts's 24-image run: val AP rising to the end, train-sample AP far above it.
+  const history = [240, 300, 360, 420].map((iteration, i) => ({ iteration, trainLoss: 0.7 - 0.1 * i, valBoxAP: 0.41 + 0.04 * i, trainBoxAP: 0.72 + 0.06 * i }));
+  const v = overfittingVerdict(history);
+  assert.equal(v.verdict, 'too_small');
+  assert.ok(!v.advice.some((a) => a.includes('not the last one')), v.advice.join(' | '));
+  assert.ok(v.advice.some((a) => a.includes('best checkpoint is the last one')), v.advice.join(' | '));
+});

@@ -271,7 +271,10 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
   // advice
   const bestTxt = `iteration ${result.bestIteration} (${apName} ${f2(result.bestValAP!)})`;
   if (result.verdict === 'too_small') {
-    advice.push(`Keep the best checkpoint, ${bestTxt}, not the last one.`);
+    // Seen on real runs (bench/report.ts, 24 images): val AP can still be rising at the end while the
+    // train-sample gap is huge; then the best checkpoint is the last one and "not the last one" is wrong.
+    if (result.bestIteration !== lastIt) advice.push(`Keep the best checkpoint, ${bestTxt}, not the last one.`);
+    else advice.push(`The best checkpoint is the last one (${bestTxt}), but training images are fitted far better than new ones.`);
     if (declineLevel === 'strong') advice.push(`Shorten the schedule to about ${result.bestIteration} iterations; longer training only memorises the training images.`);
     advice.push('Add scale augmentation (random short side, e.g. 640–800 as in the paper\'s train-aug setting); it fights overfitting but needs a longer schedule.');
     advice.push('Collect and label more target images — more data is what closes the gap; the paper saw scratch training hold up only from ~25k–70k labelled objects.');
