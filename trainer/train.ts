@@ -5,12 +5,11 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { CocoCategory, CocoResult } from '../electron/coco.ts';
+import type { CocoCategory, CocoDataset, CocoResult } from '../electron/coco.ts';
 import { initBackend } from './backend/index.ts';
 import { defaultPresetFor, learningRateAt, summarizeConfig, validateRunConfig, type RunConfig } from './config.ts';
 import type { CocoStats, DoneEvent, EstimateResult, EvaluationEvent, FailedEvent, TrainerEvent } from './protocol.ts';
 import { readSnapshot, splitDataset, type ImageRecord, type Snapshot, type Split } from './data/snapshot.ts';
-import type { CocoDataset } from '../electron/coco.ts';
 import { ImageCache, makeBatch, prepareImage, type PreparedImage } from './data/loader.ts';
 import { Rng } from './data/rng.ts';
 import { MaskRcnn, buildMaskRcnnOptions, type ImageBatch, type GtInstances } from './model/mask_rcnn.ts';
@@ -189,7 +188,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     const lastPath = join(runDir, 'checkpoints', 'last'), bestPath = join(runDir, 'checkpoints', 'best');
     const resumeCk = opts.resume ? readCheckpoint(lastPath) : null;
     const backend = await initBackend(resumeCk?.state.config.backend ?? rawConfig.backend ?? 'auto');
-    const c = resumeCk ? resumeCk.state.config : validateRunConfig(rawConfig, defaultPresetFor(backend));
+    const c = resumeCk ? withNewSolverKeys(resumeCk.state.config) : validateRunConfig(rawConfig, defaultPresetFor(backend));
     const snap = readSnapshot(runDir);
     const train = snap.images.filter((r) => r.split === 'train' || r.split === undefined);
     const val = snap.images.filter((r) => r.split === 'val');
@@ -337,6 +336,14 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     optimizer?.dispose();
     model?.dispose();
   }
+}
+
+/**
+ * A checkpoint written before solver.trainEvalImages / earlyStopPatience existed resumes with the
+ * train sample at its preset default and without early stop (the run did not ask for it).
+ */
+function withNewSolverKeys(c: RunConfig): RunConfig {
+  return { ...c, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0 } };
 }
 
 /** Val evaluations logged in metrics.jsonl after `bestIteration` and up to `iteration` (for early stop on resume). */
