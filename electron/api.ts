@@ -348,6 +348,9 @@ export interface RunEstimate {
   imagesPerSecond: number;
   secondsPerIteration: number;
   totalIterations: number;
+  /** Time the run's evaluations will take (val, train sample), from a timed evaluation pass. */
+  evaluationSeconds: number;
+  /** totalIterations × secondsPerIteration + evaluationSeconds. */
   estimatedSeconds: number;
 }
 

@@ -2,7 +2,7 @@
 // loop's tests): snapshot freezing, event recording, cancel, crash reporting, interrupted runs.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { CocoDataset } from '../../electron/coco.ts';
@@ -10,7 +10,7 @@ import { importCoco } from '../../electron/services/coco_import.ts';
 import { applyOps } from '../../electron/services/annotations.ts';
 import { importImages, listImages, setImageStatus } from '../../electron/services/images.ts';
 import { Project } from '../../electron/services/project.ts';
-import { buildSnapshot, RunSupervisor, snapshotHash, type TrainerLauncher } from '../../electron/services/runs.ts';
+import { buildSnapshot, nodeTrainerLauncher, RunSupervisor, snapshotHash, type TrainerLauncher } from '../../electron/services/runs.ts';
 import { FIXTURES, tempDir, writeImage } from '../helpers/tmp.ts';
 
 /** A stand-in trainer: a Node process running `body` with the CLI args in `args`; like the real one, it
@@ -203,6 +203,21 @@ describe('comparing runs', () => {
     assert.equal(cmp.diff.annotationsAdded, 1);
     assert.deepEqual(cmp.diff.examples.map((e) => e.change).sort(), ['moved', 'relabelled']);
     assert.ok(cmp.diff.examples.some((e) => e.fileName === train.fileName), 'examples name the user\'s files, not stored hashes');
+    project.close();
+  });
+});
+
+describe('estimate (real trainer, tiny preset)', () => {
+  test('times a short warm-up of the chosen config and leaves no folder behind', async () => {
+    const project = await labelledProject();
+    const runs = new RunSupervisor(project, nodeTrainerLauncher, () => {});
+    const e = await runs.estimate({ preset: 'tiny', iterations: 30 });
+    assert.ok(e.imagesPerSecond > 0 && Number.isFinite(e.imagesPerSecond));
+    assert.equal(e.totalIterations, 30);
+    assert.ok(Math.abs(e.estimatedSeconds - (e.secondsPerIteration * 30 + e.evaluationSeconds)) < 1e-6 * e.estimatedSeconds, JSON.stringify(e));
+    assert.ok(['wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'].includes(e.backend));
+    assert.deepEqual(readdirSync(join(project.dir, 'runs', '.estimates')), []);
+    assert.equal(runs.list().length, 0, 'an estimate is not a run');
     project.close();
   });
 });
