@@ -58,6 +58,11 @@ describe('the loop: train, report, review (browser mode, real trainer)', { skip 
 
   test('start a short tiny run, watch it to the end, open its report', async () => {
     await page.getByTestId('epochs').fill('4');
+    // The time estimate is measured (a few real steps), not guessed: 4 epochs of 4 images at 2 per step = 8 iterations.
+    await page.getByTestId('measure-estimate').click();
+    const estimate = await page.getByTestId('estimate').textContent({ timeout: 60_000 });
+    assert.match(estimate ?? '', /≈ \d+ (s|min) on (wasm|cpu|tensorflow)/);
+    assert.match(estimate ?? '', /img\/s × 8 iterations/);
     await page.getByTestId('start-training').click();
     await page.getByTestId('live-run').waitFor();
     await waitForStatus(page, 'done');

@@ -7,6 +7,7 @@ import type {
   PresetName,
   RunComparison,
   RunDetail,
+  RunEstimate,
   RunSummary,
   TrainerEvent,
   TrainOptions,
@@ -44,6 +45,9 @@ export class RunsState {
   comparison = $state.raw<RunComparison | null>(null);
   compareIds = $state.raw<string[]>([]);
   starting = $state(false);
+  /** A measured estimate for the current options (cleared when they change), and whether one is being measured. */
+  estimate = $state.raw<{ key: string; value: RunEstimate } | null>(null);
+  estimating = $state(false);
 
   readonly overrides = $derived(overridesFrom(this.edits));
   readonly presetConfig = $derived(PRESETS[this.preset]);
@@ -108,6 +112,21 @@ export class RunsState {
     if (value === undefined) delete edits[path];
     else edits[path] = value;
     this.edits = edits;
+  }
+
+  /** Times a few real train steps of the current options on this machine (seconds to a minute). */
+  async measureEstimate(): Promise<void> {
+    if (this.estimating) return;
+    this.estimating = true;
+    const key = JSON.stringify(this.options);
+    try {
+      const value = await this.client.runs.estimate(this.options);
+      this.estimate = { key, value };
+    } catch (err) {
+      this.notices.show(`Could not estimate the training time: ${errorMessage(err)}`, 'error');
+    } finally {
+      this.estimating = false;
+    }
   }
 
   // ---------- runs ----------
