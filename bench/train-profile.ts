@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getKernelsForBackend, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { syntheticTrainBatch } from './synthetic-batch.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -19,9 +20,6 @@ const { validateRunConfig } = await import('../trainer/config.ts');
 const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
 const { SgdMomentum } = await import('../trainer/optim.ts');
 const { trainStep } = await import('../trainer/train.ts');
-const { syntheticImage } = await import('../trainer/data/synthetic.ts');
-const { maskTarget } = await import('../trainer/data/mask_targets.ts');
-const { rleFromPolygons, rleToMask } = await import('../trainer/eval/rle.ts');
 const { Rng } = await import('../trainer/data/rng.ts');
 
 const backend = await initBackend(opt('--backend', 'wasm') as 'wasm');
@@ -29,18 +27,7 @@ const size = Number(opt('--size', '160')), B = Number(opt('--ims', '4')), steps 
 const c = validateRunConfig({ preset: opt('--preset', 'cpu'), solver: { imsPerBatch: B }, input: { trainShortSides: [size], testShortSide: size } });
 const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
 const optim = new SgdMomentum(model.store, 0.9, 1e-4);
-const imgs = Array.from({ length: B }, (_, i) => syntheticImage(1, i, { width: size, height: size, minObjects: 2, maxObjects: 5, minSize: size / 8, maxSize: size / 3 }));
-const data = new Float32Array(B * size * size * 3);
-imgs.forEach((im, b) => im.pixels.forEach((v, k) => (data[b * size * size * 3 + k] = (v - 127.5) / 64)));
-const gt = imgs.map((im) => {
-  const masks = im.objects.map((o) => rleToMask(rleFromPolygons([o.polygon], size, size)));
-  return {
-    boxes: Float32Array.from(im.objects.flatMap((o) => [o.bbox[0], o.bbox[1], o.bbox[0] + o.bbox[2], o.bbox[1] + o.bbox[3]])),
-    classes: Int32Array.from(im.objects.map((o) => o.categoryId)),
-    maskTarget: (i: number, box: Float32Array, M: number) => maskTarget({ data: masks[i], height: size, width: size }, box, M),
-  };
-});
-const sizes = imgs.map(() => [size, size] as [number, number]);
+const { data, gt, sizes } = await syntheticTrainBatch(size, B);
 const step = (it: number) => {
   const images = tf.tensor4d(data, [B, size, size, 3]);
   trainStep(model, optim, { images, sizes }, gt, 0.001, new Rng(it), 0);

@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { syntheticTrainBatch } from './synthetic-batch.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -21,9 +22,6 @@ async function runOne(preset: string, backendChoice: string, iterations: number,
   const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
   const { SgdMomentum } = await import('../trainer/optim.ts');
   const { trainStep } = await import('../trainer/train.ts');
-  const { syntheticImage } = await import('../trainer/data/synthetic.ts');
-  const { maskTarget } = await import('../trainer/data/mask_targets.ts');
-  const { rleFromPolygons, rleToMask } = await import('../trainer/eval/rle.ts');
   const { Rng } = await import('../trainer/data/rng.ts');
   const backend = await initBackend(backendChoice as 'auto');
   const [name, side] = preset.split('@');
@@ -36,22 +34,12 @@ async function runOne(preset: string, backendChoice: string, iterations: number,
   const B = c.solver.imsPerBatch;
   const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
   const opt = new SgdMomentum(model.store, 0.9, 1e-4);
-  const imgs = Array.from({ length: B }, (_, i) => syntheticImage(1, i, { width: size, height: size, minObjects: 2, maxObjects: 5, minSize: size / 8, maxSize: size / 3 }));
-  const data = new Float32Array(B * size * size * 3);
-  imgs.forEach((im, b) => im.pixels.forEach((v, k) => (data[b * size * size * 3 + k] = (v - 127.5) / 64)));
-  const gt = imgs.map((im) => {
-    const masks = im.objects.map((o) => rleToMask(rleFromPolygons([o.polygon], size, size)));
-    return {
-      boxes: Float32Array.from(im.objects.flatMap((o) => [o.bbox[0], o.bbox[1], o.bbox[0] + o.bbox[2], o.bbox[1] + o.bbox[3]])),
-      classes: Int32Array.from(im.objects.map((o) => o.categoryId)),
-      maskTarget: (i: number, box: Float32Array, M: number) => maskTarget({ data: masks[i], height: size, width: size }, box, M),
-    };
-  });
+  const { data, gt, sizes } = await syntheticTrainBatch(size, B);
   const times: number[] = [];
   for (let it = 0; it < iterations + 1; it++) {
     const t0 = performance.now();
     const images = tf.tensor4d(data, [B, size, size, 3]);
-    trainStep(model, opt, { images, sizes: imgs.map(() => [size, size] as [number, number]) }, gt, 0.001, new Rng(it), 0);
+    trainStep(model, opt, { images, sizes }, gt, 0.001, new Rng(it), 0);
     images.dispose();
     if (it > 0) times.push(performance.now() - t0); // first iteration warms up kernels
   }

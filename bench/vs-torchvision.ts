@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { syntheticTrainBatch } from './synthetic-batch.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -37,18 +38,8 @@ async function benchConfig(s: BenchSetup) {
 
 /** The synthetic batch both sides train on: normalised images, boxes, classes and full-image masks. */
 async function makeBatch(s: BenchSetup) {
-  const { syntheticImage } = await import('../trainer/data/synthetic.ts');
-  const { rleFromPolygons, rleToMask } = await import('../trainer/eval/rle.ts');
-  const { size, ims: B } = s;
-  const imgs = Array.from({ length: B }, (_, i) => syntheticImage(1, i, { width: size, height: size, minObjects: 2, maxObjects: 5, minSize: size / 8, maxSize: size / 3 }));
-  const data = new Float32Array(B * size * size * 3);
-  imgs.forEach((im, b) => im.pixels.forEach((v, k) => (data[b * size * size * 3 + k] = (v - 127.5) / 64)));
-  const gt = imgs.map((im) => ({
-    boxes: im.objects.flatMap((o) => [o.bbox[0], o.bbox[1], o.bbox[0] + o.bbox[2], o.bbox[1] + o.bbox[3]]),
-    classes: im.objects.map((o) => o.categoryId),
-    masks: im.objects.map((o) => rleToMask(rleFromPolygons([o.polygon], size, size))),
-  }));
-  return { data, gt };
+  const { data, raw } = await syntheticTrainBatch(s.size, s.ims);
+  return { data, gt: raw };
 }
 
 // ---------------------------------------------------------------- ours: worker process

@@ -8,44 +8,10 @@ import type { Page } from 'playwright-core';
 import type { Annotation } from '../../electron/api.ts';
 import { rleArea } from '../../trainer/eval/rle.ts';
 import { tempDir, writeImage } from '../helpers/tmp.ts';
+import { clickAt, dragImage, saved, toScreen, view } from './canvas-gestures.ts';
 import { e2eSkipReason, startE2e, type E2eSession } from './harness.ts';
 
 const skip = e2eSkipReason();
-
-async function view(page: Page): Promise<{ scale: number; x: number; y: number; left: number; top: number }> {
-  return page.getByTestId('canvas').evaluate((el) => {
-    const [scale, x, y] = (el as HTMLElement).dataset.view!.split(',').map(Number);
-    const r = el.getBoundingClientRect();
-    return { scale, x, y, left: r.left, top: r.top };
-  });
-}
-
-async function toScreen(page: Page, x: number, y: number) {
-  const v = await view(page);
-  return { x: v.left + v.x + x * v.scale, y: v.top + v.y + y * v.scale };
-}
-
-async function moveTo(page: Page, x: number, y: number, steps = 1) {
-  const p = await toScreen(page, x, y);
-  await page.mouse.move(p.x, p.y, { steps });
-}
-
-async function clickAt(page: Page, x: number, y: number) {
-  await moveTo(page, x, y);
-  await page.mouse.down();
-  await page.mouse.up();
-}
-
-async function dragImage(page: Page, from: [number, number], to: [number, number]) {
-  await moveTo(page, ...from);
-  await page.mouse.down();
-  await moveTo(page, ...to, 8);
-  await page.mouse.up();
-}
-
-async function saved(page: Page) {
-  await page.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.getAttribute('data-state') === 'saved');
-}
 
 describe('canvas editing end to end (browser mode, headless Chromium)', { skip }, () => {
   let s: E2eSession;

@@ -9,43 +9,11 @@ import type { Page } from 'playwright-core';
 import type { CocoDataset } from '../../electron/coco.ts';
 import { rleArea } from '../../trainer/eval/rle.ts';
 import { tempDir, writeImage } from '../helpers/tmp.ts';
+import { clickAt, dragImage, saved } from './canvas-gestures.ts';
 import { e2eSkipReason, startE2e, type E2eSession } from './harness.ts';
 
 const skip = e2eSkipReason();
 const W = 400, H = 300;
-
-/** Screen position of image pixel (x, y), from the view transform the canvas publishes. */
-async function toScreen(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  return page.getByTestId('canvas').evaluate((el, [ix, iy]) => {
-    const [scale, tx, ty] = (el as HTMLElement).dataset.view!.split(',').map(Number);
-    const r = el.getBoundingClientRect();
-    return { x: r.left + tx + ix * scale, y: r.top + ty + iy * scale };
-  }, [x, y]);
-}
-
-async function moveTo(page: Page, x: number, y: number, steps = 1) {
-  const p = await toScreen(page, x, y);
-  await page.mouse.move(p.x, p.y, { steps });
-}
-
-async function clickAt(page: Page, x: number, y: number, modifiers: { alt?: boolean } = {}) {
-  await moveTo(page, x, y);
-  if (modifiers.alt) await page.keyboard.down('Alt');
-  await page.mouse.down();
-  await page.mouse.up();
-  if (modifiers.alt) await page.keyboard.up('Alt');
-}
-
-async function dragImage(page: Page, from: [number, number], to: [number, number]) {
-  await moveTo(page, ...from);
-  await page.mouse.down();
-  await moveTo(page, ...to, 8);
-  await page.mouse.up();
-}
-
-async function saved(page: Page) {
-  await page.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.getAttribute('data-state') === 'saved');
-}
 
 async function instances(page: Page): Promise<{ kind: string; cls: string }[]> {
   return page.getByTestId('instance').evaluateAll((els) => els.map((e) => ({ kind: e.getAttribute('data-kind')!, cls: e.getAttribute('data-class')! })));

@@ -1,3 +1,5 @@
+import { errorMessage } from '../api/errors.ts';
+
 export interface Notice {
   id: number;
   text: string;
@@ -17,5 +19,15 @@ export class Notices {
 
   dismiss(id: number): void {
     this.list = this.list.filter((n) => n.id !== id);
+  }
+
+  /** Runs an api call; a failure becomes an error notice and the result null. */
+  async guard<T>(call: () => Promise<T>): Promise<T | null> {
+    try {
+      return await call();
+    } catch (err) {
+      this.show(errorMessage(err), 'error');
+      return null;
+    }
   }
 }

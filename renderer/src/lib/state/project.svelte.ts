@@ -85,7 +85,7 @@ export class ProjectState {
     if (this.filter.split) query.split = this.filter.split;
     if (this.filter.status) query.status = this.filter.status;
     if (this.filter.classId !== undefined) query.classId = this.filter.classId;
-    const images = await this.#guard(() => this.client.images.list(query));
+    const images = await this.notices.guard(() => this.client.images.list(query));
     if (images && request === this.#imagesRequest) {
       this.images = images;
       this.imagesLoaded = true;
@@ -93,17 +93,17 @@ export class ProjectState {
   }
 
   async refreshClasses(): Promise<void> {
-    const classes = await this.#guard(() => this.client.classes.list());
+    const classes = await this.notices.guard(() => this.client.classes.list());
     if (classes) this.classes = classes.slice().sort((a, b) => a.order - b.order);
   }
 
   async refreshStats(): Promise<void> {
-    const stats = await this.#guard(() => this.client.stats.get());
+    const stats = await this.notices.guard(() => this.client.stats.get());
     if (stats) this.stats = stats;
   }
 
   async refreshSplits(): Promise<void> {
-    const splits = await this.#guard(() => this.client.splits.get());
+    const splits = await this.notices.guard(() => this.client.splits.get());
     if (splits) this.splits = splits;
   }
 
@@ -118,7 +118,7 @@ export class ProjectState {
   }
 
   async setStatus(imageId: number, status: ImageStatus): Promise<void> {
-    const image = await this.#guard(() => this.client.images.setStatus(imageId, status));
+    const image = await this.notices.guard(() => this.client.images.setStatus(imageId, status));
     if (image) this.updateImage(image);
   }
 
@@ -157,7 +157,7 @@ export class ProjectState {
   }
 
   async setFrozen(frozen: boolean): Promise<void> {
-    const splits = await this.#guard(() => this.client.splits.setFrozen(frozen));
+    const splits = await this.notices.guard(() => this.client.splits.setFrozen(frozen));
     if (splits) this.splits = splits;
   }
 
@@ -169,23 +169,23 @@ export class ProjectState {
       this.notices.show('A class needs a name.', 'warning');
       return null;
     }
-    const created = await this.#guard(() => this.client.classes.create(trimmed, color));
+    const created = await this.notices.guard(() => this.client.classes.create(trimmed, color));
     await this.refreshClasses();
     return created;
   }
 
   async updateClass(id: number, patch: { name?: string; color?: string }): Promise<void> {
-    await this.#guard(() => this.client.classes.update(id, patch));
+    await this.notices.guard(() => this.client.classes.update(id, patch));
     await this.refreshClasses();
   }
 
   async mergeClass(fromId: number, intoId: number): Promise<void> {
-    await this.#guard(() => this.client.classes.merge(fromId, intoId));
+    await this.notices.guard(() => this.client.classes.merge(fromId, intoId));
     await Promise.all([this.refreshClasses(), this.refreshStats()]);
   }
 
   async deleteClass(id: number, reassignTo: number | null): Promise<void> {
-    await this.#guard(() => this.client.classes.delete(id, reassignTo));
+    await this.notices.guard(() => this.client.classes.delete(id, reassignTo));
     await Promise.all([this.refreshClasses(), this.refreshStats(), this.refreshImages()]);
   }
 
@@ -202,14 +202,5 @@ export class ProjectState {
       this.progress = null;
     }
     await this.refreshAll();
-  }
-
-  async #guard<T>(call: () => Promise<T>): Promise<T | null> {
-    try {
-      return await call();
-    } catch (err) {
-      this.notices.show(errorMessage(err), 'error');
-      return null;
-    }
   }
 }

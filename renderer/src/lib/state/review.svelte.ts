@@ -107,8 +107,8 @@ export class ReviewState {
       return;
     }
     const [images, corrections] = await Promise.all([
-      this.#guard(() => this.client.review.images(runId, { split: this.split, classId: this.classId, minScore: this.minScore, sort: 'errors' })),
-      this.#guard(() => this.client.review.corrections(runId)),
+      this.app.notices.guard(() => this.client.review.images(runId, { split: this.split, classId: this.classId, minScore: this.minScore, sort: 'errors' })),
+      this.app.notices.guard(() => this.client.review.corrections(runId)),
     ]);
     if (runId !== this.runId) return;
     if (images) this.images = images;
@@ -138,8 +138,8 @@ export class ReviewState {
     if (!runId) return;
     const request = ++this.#imageRequest;
     const [result, labels] = await Promise.all([
-      this.#guard(() => this.client.review.image(runId, imageId, this.minScore)),
-      this.#guard(() => this.client.annotations.list(imageId)),
+      this.app.notices.guard(() => this.client.review.image(runId, imageId, this.minScore)),
+      this.app.notices.guard(() => this.client.annotations.list(imageId)),
     ]);
     if (request !== this.#imageRequest || !result) return;
     const classId = this.classId;
@@ -175,20 +175,20 @@ export class ReviewState {
   async accept(): Promise<void> {
     const p = this.#pendingSelected('accept');
     if (!p) return;
-    if (await this.#guard(() => this.client.review.accept(p.id))) await this.#decided(p.id);
+    if (await this.app.notices.guard(() => this.client.review.accept(p.id))) await this.#decided(p.id);
   }
 
   async reject(): Promise<void> {
     const p = this.#pendingSelected('reject');
     if (!p) return;
-    if ((await this.#guard(async () => (await this.client.review.reject(p.id), true))) === true) await this.#decided(p.id);
+    if ((await this.app.notices.guard(async () => (await this.client.review.reject(p.id), true))) === true) await this.#decided(p.id);
   }
 
   /** Accepts the prediction's shape as a label and opens it in the annotator to fix its outline. */
   async edit(): Promise<void> {
     const p = this.#pendingSelected('edit');
     if (!p) return;
-    const annotation = await this.#guard(() => this.client.review.accept(p.id));
+    const annotation = await this.app.notices.guard(() => this.client.review.accept(p.id));
     if (!annotation) return;
     this.#decisions.push(p.id);
     await this.app.annotate?.openFresh(annotation.imageId, annotation.id);
@@ -197,7 +197,7 @@ export class ReviewState {
   async undo(): Promise<void> {
     const id = this.#decisions.pop();
     if (id === undefined) return this.app.notices.show('No decision to undo.');
-    if ((await this.#guard(async () => (await this.client.review.reset(id), true))) !== true) return;
+    if ((await this.app.notices.guard(async () => (await this.client.review.reset(id), true))) !== true) return;
     await this.refresh();
     if (this.predictions.some((p) => p.id === id)) this.selectedId = id;
   }
@@ -230,14 +230,5 @@ export class ReviewState {
     const nextImage = this.images.find((i) => i.pending > 0 && i.imageId !== this.imageId);
     if (nextImage) await this.open(nextImage.imageId);
     else this.selectedId = null;
-  }
-
-  async #guard<T>(call: () => Promise<T>): Promise<T | null> {
-    try {
-      return await call();
-    } catch (err) {
-      this.app.notices.show(errorMessage(err), 'error');
-      return null;
-    }
   }
 }

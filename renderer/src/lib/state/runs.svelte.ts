@@ -83,7 +83,7 @@ export class RunsState {
   }
 
   async refresh(): Promise<void> {
-    const [runs, curves] = await Promise.all([this.#guard(() => this.client.runs.list()), this.#guard(() => this.client.runs.learningCurves())]);
+    const [runs, curves] = await Promise.all([this.notices.guard(() => this.client.runs.list()), this.notices.guard(() => this.client.runs.learningCurves())]);
     if (runs) this.runs = runs;
     if (curves) this.curves = curves;
   }
@@ -148,12 +148,12 @@ export class RunsState {
   }
 
   async cancel(id: string): Promise<void> {
-    const run = await this.#guard(() => this.client.runs.cancel(id));
+    const run = await this.notices.guard(() => this.client.runs.cancel(id));
     if (run) this.notices.show('Stopping the run at the next step; it keeps a checkpoint to resume from.');
   }
 
   async resume(id: string): Promise<void> {
-    const run = await this.#guard(() => this.client.runs.resume(id));
+    const run = await this.notices.guard(() => this.client.runs.resume(id));
     if (!run) return;
     this.#upsert(run);
     await this.watch(id);
@@ -163,7 +163,7 @@ export class RunsState {
   async watch(id: string): Promise<void> {
     const request = ++this.#watchRequest;
     if (!this.check) void this.refreshCheck();
-    const detail = await this.#guard(() => this.client.runs.get(id));
+    const detail = await this.notices.guard(() => this.client.runs.get(id));
     if (!detail || request !== this.#watchRequest) return;
     this.watched = detail;
     this.watchedEvents = detail.events;
@@ -174,7 +174,7 @@ export class RunsState {
     // Older run first, so the diff reads as what changed since then.
     const [a, b] = [...this.compareIds].sort((x, y) => (this.run(x)?.createdAt ?? x).localeCompare(this.run(y)?.createdAt ?? y));
     if (!a || !b) return this.notices.show('Tick two runs to compare.', 'warning');
-    const comparison = await this.#guard(() => this.client.runs.compare(a, b));
+    const comparison = await this.notices.guard(() => this.client.runs.compare(a, b));
     if (comparison) this.comparison = comparison;
   }
 
@@ -184,7 +184,7 @@ export class RunsState {
 
   async startLearningCurve(fractions?: number[]): Promise<void> {
     const { preset, epochs, overrides } = this.options;
-    const record = await this.#guard(() => this.client.runs.startLearningCurve({ preset, epochs, overrides, fractions }));
+    const record = await this.notices.guard(() => this.client.runs.startLearningCurve({ preset, epochs, overrides, fractions }));
     if (record) {
       this.#upsertCurve(record);
       this.notices.show(`Learning curve started: ${record.fractions.map((f) => `${Math.round(f * 100)} %`).join(', ')} of the train split, one run after another.`);
@@ -212,14 +212,5 @@ export class RunsState {
   #upsertCurve(record: LearningCurveRecord): void {
     const at = this.curves.findIndex((c) => c.id === record.id);
     this.curves = at >= 0 ? this.curves.map((c, i) => (i === at ? record : c)) : [record, ...this.curves];
-  }
-
-  async #guard<T>(call: () => Promise<T>): Promise<T | null> {
-    try {
-      return await call();
-    } catch (err) {
-      this.notices.show(errorMessage(err), 'error');
-      return null;
-    }
   }
 }
