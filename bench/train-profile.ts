@@ -1,6 +1,6 @@
 // Where a training step's time goes: wraps every kernel of the active backend with a timer and
 // prints the per-kernel totals (ms per step, share of the step) after warm-up steps.
-//   npx tsx bench/train-profile.ts [--backend wasm] [--preset cpu] [--size 160] [--ims 4] [--steps 4]
+//   npx tsx bench/train-profile.ts [--backend wasm] [--preset cpu] [--size 160] [--ims 4] [--steps 4] [--mode train|predict]
 // Kernel time is wall time inside the kernel function (the WASM backend is synchronous, so this is
 // exact); "outside kernels" is everything else (JS planning: RPN targets/proposals, RoIAlign
 // plans, losses bookkeeping, autodiff bookkeeping).
@@ -28,9 +28,11 @@ const c = validateRunConfig({ preset: opt('--preset', 'cpu'), solver: { imsPerBa
 const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
 const optim = new SgdMomentum(model.store, 0.9, 1e-4);
 const { data, gt, sizes } = await syntheticTrainBatch(size, B);
+const predict = opt('--mode', 'train') === 'predict';
 const step = (it: number) => {
   const images = tf.tensor4d(data, [B, size, size, 3]);
-  trainStep(model, optim, { images, sizes }, gt, 0.001, new Rng(it), 0);
+  if (predict) model.detect({ images, sizes });
+  else trainStep(model, optim, { images, sizes }, gt, 0.001, new Rng(it), 0);
   images.dispose();
 };
 for (let it = 0; it < 2; it++) step(it);

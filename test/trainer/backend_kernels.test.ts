@@ -71,6 +71,12 @@ test('conv2dTranspose (mask-head deconv) forward and gradients on WASM equal CPU
   const got = await gradsOn('wasm', inputs, f);
   assertClose(got[0], want[0], 'dx');
   assertClose(got[1], want[1], 'dw');
+  // The forward value itself (Conv2DBackpropInput; stride = kernel takes the matmul route).
+  const forward = async (backend: 'cpu' | 'wasm') => {
+    await useBackendForTest(backend);
+    return tf.tidy(() => tf.conv2dTranspose(tf.tensor4d(inputs[0].data, [2, 5, 5, 6]), tf.tensor4d(inputs[1].data, [2, 2, 4, 6]), [2, 10, 10, 4], 2, 'valid').dataSync() as Float32Array);
+  };
+  assertClose(await forward('wasm'), await forward('cpu'), 'y');
 });
 
 test('matMul with transposes (fc gradients) on WASM equals CPU', async () => {

@@ -117,13 +117,16 @@ test('RoIAlign matches the direct definition across levels and images', () => {
   const f0 = tf.tensor4d(Array.from({ length: 2 * 8 * 8 * 3 }, () => rng.normal()), [2, 8, 8, 3]);
   const f1 = tf.tensor4d(Array.from({ length: 2 * 4 * 4 * 3 }, () => rng.normal()), [2, 4, 4, 3]);
   const { table, levels } = flattenLevels([f0, f1], [4, 8]);
-  const boxes = Float32Array.from([2, 3, 20, 17, 0, 0, 32, 32, 25, 1, 40, 9]);
-  const batch = [1, 0, 1], level = [0, 1, 1];
-  const out = roiAlign(table, planRoiAlign(boxes, batch, level, levels, { outputSize: 3, samplingRatio: 2 }));
-  assert.deepEqual(out.shape, [3, 3, 3, 3]);
+  // The last two boxes are small for their level (bins of 0.1–0.4 px): their taps merge heavily.
+  const boxes = Float32Array.from([2, 3, 20, 17, 0, 0, 32, 32, 25, 1, 40, 9, 9, 10, 12, 14, 13, 5, 14.5, 6]);
+  const batch = [1, 0, 1, 0, 1], level = [0, 1, 1, 0, 1];
+  const plan = planRoiAlign(boxes, batch, level, levels, { outputSize: 3, samplingRatio: 2 });
+  const out = roiAlign(table, plan);
+  assert.deepEqual(out.shape, [5, 3, 3, 3]);
+  assert.ok(plan.offsets[5 * 9] < 5 * 9 * 16, `merged taps: ${plan.offsets[5 * 9]} of ${5 * 9 * 16}`);
   const got = out.dataSync();
   const maps = [f0.arraySync(), f1.arraySync()];
-  for (let r = 0; r < 3; r++) {
+  for (let r = 0; r < 5; r++) {
     const ref = roiAlignReference(maps[level[r]][batch[r]], Array.from(boxes.subarray(4 * r, 4 * r + 4)), [4, 8][level[r]], 3, 2);
     close(got.subarray(r * 27, (r + 1) * 27), ref, 1e-4);
   }

@@ -20,14 +20,19 @@ export interface RoiAlignOptions {
   samplingRatio: number;
 }
 
-/** Gather plan: output row r·P² + bin takes Σ_k weights[·, k] · table[indices[·, k]], k < 4·s². */
+/**
+ * Gather plan (CSR): output row q = r·P² + bin takes Σ weights[k] · table[indices[k]] over
+ * k ∈ [offsets[q], offsets[q + 1]). Each bin's 4·s² bilinear taps are merged by table row (a small
+ * RoI's sample points share feature pixels: at the cpu preset's sizes a 14×14 mask bin holds ~4–6
+ * distinct taps of 16), and zero-weight taps are dropped, so the gather does only the distinct work.
+ */
 export interface RoiAlignPlan {
   indices: Int32Array;
   weights: Float32Array;
+  /** [R·P² + 1] start of each output row's taps. */
+  offsets: Int32Array;
   numRois: number;
   outputSize: number;
-  /** Taps per output bin: 4 · samplingRatio². */
-  taps: number;
 }
 
 /**
@@ -55,8 +60,15 @@ export function planRoiAlign(boxes: Float32Array, batchIndex: ArrayLike<number>,
   const taps = 4 * S * S;
   const indices = new Int32Array(R * P * P * taps);
   const weights = new Float32Array(R * P * P * taps);
+  const offsets = new Int32Array(R * P * P + 1);
   const norm = 1 / (S * S);
-  let o = 0;
+  let o = 0, q = 0;
+  // Adds weight w for table row i to the current bin, merging with an earlier tap of the same row.
+  const add = (i: number, w: number) => {
+    if (w === 0) return;
+    for (let k = offsets[q]; k < o; k++) if (indices[k] === i) { weights[k] += w; return; }
+    indices[o] = i; weights[o++] = w;
+  };
   for (let r = 0; r < R; r++) {
     const L = levels[level[r]];
     if (!L) throw new Error(`Error in planRoiAlign: box ${r} has level ${level[r]} of ${levels.length}`);
@@ -65,29 +77,28 @@ export function planRoiAlign(boxes: Float32Array, batchIndex: ArrayLike<number>,
     const x1 = boxes[4 * r] * scale - 0.5, y1 = boxes[4 * r + 1] * scale - 0.5;
     const x2 = boxes[4 * r + 2] * scale - 0.5, y2 = boxes[4 * r + 3] * scale - 0.5;
     const binW = (x2 - x1) / P, binH = (y2 - y1) / P;
-    for (let py = 0; py < P; py++) for (let px = 0; px < P; px++) {
+    for (let py = 0; py < P; py++) for (let px = 0; px < P; px++, q++) {
+      offsets[q] = o;
       for (let sy = 0; sy < S; sy++) {
         let y = y1 + py * binH + ((sy + 0.5) * binH) / S;
         for (let sx = 0; sx < S; sx++) {
           let x = x1 + px * binW + ((sx + 0.5) * binW) / S;
-          if (y < -1 || y > H || x < -1 || x > W) {
-            for (let k = 0; k < 4; k++) { indices[o] = base; weights[o] = 0; o++; }
-            continue;
-          }
+          if (y < -1 || y > H || x < -1 || x > W) continue; // outside: contributes zero
           const yy = Math.max(y, 0), xx = Math.max(x, 0);
           let yl = Math.floor(yy), xl = Math.floor(xx), yh: number, xh: number;
           if (yl >= H - 1) { yl = yh = H - 1; y = yl; } else { yh = yl + 1; y = yy; }
           if (xl >= W - 1) { xl = xh = W - 1; x = xl; } else { xh = xl + 1; x = xx; }
           const ly = y - yl, lx = x - xl, hy = 1 - ly, hx = 1 - lx;
-          indices[o] = base + yl * W + xl; weights[o++] = hy * hx * norm;
-          indices[o] = base + yl * W + xh; weights[o++] = hy * lx * norm;
-          indices[o] = base + yh * W + xl; weights[o++] = ly * hx * norm;
-          indices[o] = base + yh * W + xh; weights[o++] = ly * lx * norm;
+          add(base + yl * W + xl, hy * hx * norm);
+          add(base + yl * W + xh, hy * lx * norm);
+          add(base + yh * W + xl, ly * hx * norm);
+          add(base + yh * W + xh, ly * lx * norm);
         }
       }
     }
   }
-  return { indices, weights, numRois: R, outputSize: P, taps };
+  offsets[q] = o;
+  return { indices: indices.subarray(0, o), weights: weights.subarray(0, o), offsets, numRois: R, outputSize: P };
 }
 
 /**
@@ -110,7 +121,7 @@ export function flattenLevels(features: tf.Tensor4D[], strides: number[]): { tab
 /** Applies a plan to a feature table [T, C] → [R, P, P, C]. Differentiable w.r.t. the table. */
 export function roiAlign(table: tf.Tensor2D, plan: RoiAlignPlan): tf.Tensor4D {
   const [T, C] = table.shape;
-  const { numRois: R, outputSize: P, taps, indices, weights } = plan;
+  const { numRois: R, outputSize: P, offsets, indices, weights } = plan;
   if (R === 0) return tf.zeros([0, P, P, C]);
   const rows = R * P * P;
   const op = tf.customGrad((...args: unknown[]) => {
@@ -119,9 +130,8 @@ export function roiAlign(table: tf.Tensor2D, plan: RoiAlignPlan): tf.Tensor4D {
     const out = new Float32Array(rows * C);
     for (let r = 0; r < rows; r++) {
       const o = r * C;
-      for (let k = r * taps, end = k + taps; k < end; k++) {
+      for (let k = offsets[r], end = offsets[r + 1]; k < end; k++) {
         const w = weights[k];
-        if (w === 0) continue;
         const s = indices[k] * C;
         for (let c = 0; c < C; c++) out[o + c] += w * src[s + c];
       }
@@ -133,9 +143,8 @@ export function roiAlign(table: tf.Tensor2D, plan: RoiAlignPlan): tf.Tensor4D {
         const dx = new Float32Array(T * C);
         for (let r = 0; r < rows; r++) {
           const o = r * C;
-          for (let k = r * taps, end = k + taps; k < end; k++) {
+          for (let k = offsets[r], end = offsets[r + 1]; k < end; k++) {
             const w = weights[k];
-            if (w === 0) continue;
             const d = indices[k] * C;
             for (let c = 0; c < C; c++) dx[d + c] += w * g[o + c];
           }
