@@ -194,7 +194,7 @@ def main():
                             "interopThreads": torch.get_num_interop_threads(), "params": sum(p.numel() for p in model.parameters()), **blas_info()}})
             continue
         n = int(cmd[1])
-        times = []
+        times, detections = [], 0
         if cmd[0] == "train":
             model.train()
             for _ in range(n):
@@ -210,9 +210,10 @@ def main():
             with torch.no_grad():
                 for _ in range(n):
                     t = time.perf_counter()
-                    model(images)
+                    out = model(images)
                     times.append(time.perf_counter() - t)
-        reply({"times": times, "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+                    detections += sum(len(o["boxes"]) for o in out)
+        reply({"times": times, "detections": detections, "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
 if __name__ == "__main__":

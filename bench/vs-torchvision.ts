@@ -1,6 +1,8 @@
 // Fieldwork's trainer vs torchvision at the identical config, measured in one run.
 //   npx tsx bench/vs-torchvision.ts [--preset cpu] [--size 160] [--ims 4] [--rounds 4] [--steps 3]
-//                                   [--backend wasm] [--threads 2] [--wait-idle 180] [--python PATH]
+//                                   [--backend wasm] [--threads 2] [--workers 0] [--wait-idle 180] [--python PATH]
+// --threads: torch.set_num_threads for torchvision; --workers: our data-parallel threads (0 = one
+// per core, as the trainer does; 1 = a single thread).
 // Both sides are long-lived worker processes (ours: this file with --child; theirs:
 // bench/torchvision_ref.py) given the same RunConfig (the preset, at one fixed input size) and the
 // same synthetic batch. The parent alternates them — ours train, theirs train, ours predict, theirs
@@ -43,41 +45,37 @@ async function makeBatch(s: BenchSetup) {
 }
 
 // ---------------------------------------------------------------- ours: worker process
-async function child(setup: BenchSetup, backendChoice: string): Promise<void> {
+async function child(setup: BenchSetup, backendChoice: string, workers: number): Promise<void> {
   const { initBackend } = await import('../trainer/backend/index.ts');
   const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
   const { SgdMomentum } = await import('../trainer/optim.ts');
-  const { trainStep } = await import('../trainer/train.ts');
-  const { maskTarget } = await import('../trainer/data/mask_targets.ts');
-  const { Rng } = await import('../trainer/data/rng.ts');
+  const { DataParallel, resolveWorkers } = await import('../trainer/parallel/data_parallel.ts');
   const backend = await initBackend(backendChoice as 'auto');
   const c = await benchConfig(setup);
-  const { size, ims: B } = setup;
-  const model = new MaskRcnn(buildMaskRcnnOptions(c, NUM_CLASSES));
+  // The trainer's own path: the batch split over one thread per core (pool.trainStep / pool.detect).
+  const shards = resolveWorkers(workers, backend, setup.ims);
+  const options = buildMaskRcnnOptions(c, NUM_CLASSES);
+  const model = new MaskRcnn(options);
   const optim = new SgdMomentum(model.store, c.solver.momentum, c.solver.weightDecay);
-  const { data, gt: rawGt } = await makeBatch(setup);
-  const gt = rawGt.map((g) => ({
-    boxes: Float32Array.from(g.boxes), classes: Int32Array.from(g.classes),
-    maskTarget: (i: number, box: Float32Array, M: number) => maskTarget({ data: g.masks[i], height: size, width: size }, box, M),
-  }));
-  const sizes = Array.from({ length: B }, () => [size, size] as [number, number]);
+  const pool = await DataParallel.start(shards, backend, options);
+  const { samples } = await syntheticTrainBatch(setup.size, setup.ims);
   const reply = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
   let it = 0;
   for await (const line of createInterface({ input: process.stdin })) {
     const [cmd, nStr] = line.trim().split(/\s+/);
     if (cmd === 'quit') break;
-    if (cmd === 'info') { reply({ info: { backend, params: model.store.count, threads: 1 } }); continue; }
+    if (cmd === 'info') { reply({ info: { backend, params: model.store.count, threads: pool.shards } }); continue; }
     const times: number[] = [];
+    let detections = 0;
     for (let k = 0; k < Number(nStr); k++) {
       const t0 = performance.now();
-      const images = tf.tensor4d(data, [B, size, size, 3]);
-      if (cmd === 'train') trainStep(model, optim, { images, sizes }, gt, 0.001, new Rng(++it), 0);
-      else model.detect({ images, sizes });
-      images.dispose();
+      if (cmd === 'train') await pool.trainStep(model, optim, samples, c.input.sizeDivisibility, 0.001, ++it, 0);
+      else detections += (await pool.detect(model, samples, c.input.sizeDivisibility)).reduce((s, d) => s + d.scores.length, 0);
       times.push((performance.now() - t0) / 1000);
     }
-    reply({ times, peakRssMb: process.resourceUsage().maxRSS / 1024, tensors: tf.memory().numTensors });
+    reply({ times, detections, peakRssMb: process.resourceUsage().maxRSS / 1024, tensors: tf.memory().numTensors });
   }
+  await pool.close();
   process.exit(0);
 }
 
@@ -159,23 +157,24 @@ async function parent(): Promise<void> {
     (loaded ? ` — LOADED: other processes were using the ${'2'} cores; figures are lower than on an idle machine` : ' (idle)'));
 
   const self = fileURLToPath(import.meta.url);
-  const ours = new Worker('ours', process.execPath, ['--import', 'tsx', self, '--child', setup.preset, String(setup.size), String(setup.ims), backend]);
+  const ours = new Worker('ours', process.execPath, ['--import', 'tsx', self, '--child', setup.preset, String(setup.size), String(setup.ims), backend, opt('--workers', '0')]);
   const theirs = new Worker('torchvision', python, [join(here, 'torchvision_ref.py'), '--config', join(dir, 'config.json'), '--batch', join(dir, 'batch.json'), '--threads', String(threads)]);
   try {
     const oi = (await ours.ask('info')).info as Record<string, unknown>;
     const ti = (await theirs.ask('info')).info as Record<string, unknown>;
-    console.log(`ours: tfjs ${tf.version_core} backend ${oi.backend}, ${((oi.params as number) / 1e6).toFixed(2)} M params`);
+    console.log(`ours: tfjs ${tf.version_core} backend ${oi.backend}, ${((oi.params as number) / 1e6).toFixed(2)} M params, batch split over ${oi.threads} thread(s) (data parallel)`);
     console.log(`torchvision ${ti.torchvision} / torch ${ti.torch} (${python}): torch.get_num_threads() = ${ti.threads}, ${((ti.params as number) / 1e6).toFixed(2)} M params, ` +
       `BLAS ${ti.blas} (${(ti.blasLibraries as string[]).join(', ') || 'none mapped'}; libblas.so.3 alternative ${ti.blasAlternative || '?'}), matmul 1024² ${ti.matmul1024Gflops} GFLOP/s`);
     // Warm-up: first steps compile kernels / allocate; not timed.
     for (const w of [ours, theirs]) { await w.ask('train 2'); await w.ask('predict 1'); }
-    const t = { ours: { train: [] as number[], predict: [] as number[], rss: 0 }, theirs: { train: [] as number[], predict: [] as number[], rss: 0 } };
+    const t = { ours: { train: [] as number[], predict: [] as number[], rss: 0, dets: 0 }, theirs: { train: [] as number[], predict: [] as number[], rss: 0, dets: 0 } };
     for (let k = 0; k < rounds; k++) {
       for (const mode of ['train', 'predict'] as const) {
         for (const [key, w] of [['ours', ours], ['theirs', theirs]] as const) {
           const res = await w.ask(`${mode} ${steps}`);
           t[key][mode].push(...(res.times as number[]));
           t[key].rss = Math.max(t[key].rss, res.peakRssMb as number);
+          if (mode === 'predict') t[key].dets += res.detections as number;
         }
       }
       process.stdout.write(`round ${k + 1}/${rounds}: ours ${t.ours.train.slice(-steps).map((s) => s.toFixed(2)).join('/')} s/train-step, torchvision ${t.theirs.train.slice(-steps).map((s) => s.toFixed(2)).join('/')} s/train-step\n`);
@@ -183,7 +182,8 @@ async function parent(): Promise<void> {
     const ips = (xs: number[]) => setup.ims / median(xs);
     const oT = ips(t.ours.train), tT = ips(t.theirs.train), oP = ips(t.ours.predict), tP = ips(t.theirs.predict);
     console.log(`train   img/s (median of ${t.ours.train.length} steps each): ours ${oT.toFixed(2)}  torchvision ${tT.toFixed(2)}`);
-    console.log(`predict img/s (median of ${t.ours.predict.length} steps each): ours ${oP.toFixed(2)}  torchvision ${tP.toFixed(2)}`);
+    console.log(`predict img/s (median of ${t.ours.predict.length} steps each): ours ${oP.toFixed(2)}  torchvision ${tP.toFixed(2)}` +
+      ` (detections per image, mean: ours ${(t.ours.dets / (t.ours.predict.length * setup.ims)).toFixed(1)}, torchvision ${(t.theirs.dets / (t.theirs.predict.length * setup.ims)).toFixed(1)})`);
     console.log(`peak RSS: ours ${Math.round(t.ours.rss)} MB  torchvision ${Math.round(t.theirs.rss)} MB`);
     console.log(`load after: ${loadavg().join(' ')}`);
     console.log(`ratio train ${(oT / tT).toFixed(2)} predict ${(oP / tP).toFixed(2)}`);
@@ -195,7 +195,7 @@ async function parent(): Promise<void> {
 }
 
 if (args[0] === '--child') {
-  await child({ preset: args[1], size: Number(args[2]), ims: Number(args[3]) }, args[4]);
+  await child({ preset: args[1], size: Number(args[2]), ims: Number(args[3]) }, args[4], Number(args[5] ?? 0));
 } else {
   await parent();
 }

@@ -98,6 +98,7 @@ export function restoreCheckpoint(ck: LoadedCheckpoint, store: ParamStore, optim
     if (v.shape.join() !== p.variable.shape.join()) throw new Error(`Error in restoreCheckpoint: ${name} has shape ${v.shape}, model wants ${p.variable.shape}`);
     tf.tidy(() => p.variable.assign(tf.tensor(v.data, v.shape)));
   }
+  store.version++;
   if (optimizer) {
     for (const [name, b] of optimizer.buffers) {
       const v = ck.momentum.get(name);

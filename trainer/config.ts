@@ -142,6 +142,14 @@ export interface RunConfig {
   backend: BackendChoice;
   /** Seed for weights init, data order and augmentation. Same seed + same snapshot = same run. */
   seed: number;
+  /**
+   * Threads that share each batch (data parallel, trainer/parallel): 0 = one per CPU core, capped at
+   * imsPerBatch. Only the WASM and pure-JS backends use it (native TensorFlow is multi-threaded
+   * itself). Shards normalise their losses separately and their gradients are averaged, as
+   * multi-GPU training does, so a run's numbers depend (slightly) on the count; the count used is
+   * logged and kept in the checkpoint.
+   */
+  workers: number;
   backbone: BackboneConfig;
   norm: NormConfig;
   /** FPN channels (256). */
@@ -162,6 +170,7 @@ const PAPER: RunConfig = {
   preset: 'paper',
   backend: 'auto',
   seed: 1,
+  workers: 0,
   backbone: { depth: 50, blocks: [3, 4, 6, 3], stemChannels: 64, stageChannels: [256, 512, 1024, 2048] },
   norm: { groups: 32, eps: 1e-5 },
   fpnChannels: 256,
@@ -296,6 +305,7 @@ export function validateRunConfig(input: unknown = {}, fallbackPreset: PresetNam
 
   check(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'].includes(c.backend), 'backend must be auto | tfjs-node-gpu | tfjs-node | wasm | cpu', c.backend);
   check(isInt(c.seed), 'seed must be an integer', c.seed);
+  check(isInt(c.workers) && c.workers >= 0 && c.workers <= 256, 'workers must be an integer in [0, 256] (0 = one per CPU core)', c.workers);
   check([18, 34, 50, 101].includes(c.backbone.depth), 'backbone.depth must be 18, 34, 50 or 101', c.backbone.depth);
   check(c.backbone.blocks.length === 4 && c.backbone.blocks.every((b) => isInt(b) && b >= 1 && b <= 64), 'backbone.blocks must be 4 integers in [1, 64]', c.backbone.blocks);
   check(isInt(c.backbone.stemChannels) && c.backbone.stemChannels >= 1, 'backbone.stemChannels must be a positive integer', c.backbone.stemChannels);
@@ -375,5 +385,6 @@ export function summarizeConfig(c: RunConfig, totalIterations: number): string {
   const b = c.backbone;
   const bb = b.stemChannels === 64 && b.blocks.join() === (BLOCKS_BY_DEPTH[b.depth] ?? []).join() ? `R${b.depth}` : `R${b.depth}-style ${b.blocks.join('/')} blocks, ${b.stageChannels.join('/')} ch`;
   return `${c.preset} preset: ${bb}-FPN(${c.fpnChannels}) GN, short side ${c.input.trainShortSides.join('/')}, ` +
-    `${c.solver.imsPerBatch} img/iter, lr ${(c.solver.baseLr * c.solver.imsPerBatch) / 16}, ${c.solver.epochs} epochs = ${totalIterations} iterations`;
+    `${c.solver.imsPerBatch} img/iter, lr ${(c.solver.baseLr * c.solver.imsPerBatch) / 16}, ${c.solver.epochs} epochs = ${totalIterations} iterations` +
+    (c.workers > 1 ? `, batch split over ${c.workers} threads` : '');
 }

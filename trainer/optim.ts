@@ -30,6 +30,7 @@ export class SgdMomentum {
         p.variable.assign(tf.sub(p.variable, tf.mul(nb, lr)));
       }
     });
+    this.store.version++;
     return norm;
   }
 

@@ -11,6 +11,7 @@ import { pasteMask } from './model/mask_head.ts';
 import { MaskRcnn, buildMaskRcnnOptions, type ImageDetections } from './model/mask_rcnn.ts';
 import { readCheckpoint, restoreCheckpoint } from './checkpoint.ts';
 import { initBackend } from './backend/index.ts';
+import type { DataParallel } from './parallel/data_parallel.ts';
 
 /**
  * One image's detections as COCO results. det is in the resized frame of size (h, w); the image's
@@ -37,15 +38,23 @@ export function detectionsToCoco(det: ImageDetections, rec: { id: number; width:
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 
-/** Runs the model over records (test-time scale, no flip) in batches of `batchSize`. */
-export async function predictRecords(model: MaskRcnn, config: RunConfig, categories: CocoCategory[], records: ImageRecord[], cache: ImageCache, batchSize: number, onBatch?: (done: number) => void): Promise<CocoResult[]> {
+/** Runs the model over records (test-time scale, no flip) in batches of `batchSize`, split over `pool`'s threads when given. */
+export async function predictRecords(model: MaskRcnn, config: RunConfig, categories: CocoCategory[], records: ImageRecord[], cache: ImageCache, batchSize: number, onBatch?: (done: number) => void, pool?: DataParallel): Promise<CocoResult[]> {
   const results: CocoResult[] = [];
   for (let i = 0; i < records.length; i += batchSize) {
     const recs = records.slice(i, i + batchSize);
     const prepared = await Promise.all(recs.map((r) => prepareImage(r, cache, config.input.testShortSide, config.input.maxSize, false, false)));
-    const batch = makeBatch(prepared, config.input.sizeDivisibility);
-    const dets = model.detect(batch);
-    batch.images.dispose();
+    let dets: ImageDetections[];
+    if (pool) {
+      dets = await pool.detect(model, prepared, config.input.sizeDivisibility);
+    } else {
+      const batch = makeBatch(prepared, config.input.sizeDivisibility);
+      try {
+        dets = model.detect(batch);
+      } finally {
+        batch.images.dispose();
+      }
+    }
     dets.forEach((d, k) => results.push(...detectionsToCoco(d, recs[k], [prepared[k].height, prepared[k].width], categories, config.mask.threshold)));
     onBatch?.(i + recs.length);
   }

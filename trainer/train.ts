@@ -12,10 +12,11 @@ import type { CocoStats, DoneEvent, EstimateResult, EvaluationEvent, FailedEvent
 import { readSnapshot, splitDataset, type ImageRecord, type Snapshot, type Split } from './data/snapshot.ts';
 import { ImageCache, makeBatch, prepareImage, type PreparedImage } from './data/loader.ts';
 import { Rng } from './data/rng.ts';
-import { MaskRcnn, buildMaskRcnnOptions, type ImageBatch, type GtInstances } from './model/mask_rcnn.ts';
+import { MaskRcnn, buildMaskRcnnOptions } from './model/mask_rcnn.ts';
 import { SgdMomentum } from './optim.ts';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { predictRecords } from './predict.ts';
+import { DataParallel, resolveWorkers } from './parallel/data_parallel.ts';
 import { evaluateCoco } from './eval/coco_eval.ts';
 import { writeRunReport } from './advice/report.ts';
 
@@ -65,8 +66,8 @@ function hash(a: number, b: number, c: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
-/** Loads and augments the batch of iteration `it` (scale jitter + flip from an iteration-seeded RNG). */
-async function loadBatch(c: RunConfig, train: ImageRecord[], cache: ImageCache, it: number): Promise<{ batch: ImageBatch; gt: GtInstances[]; prepared: PreparedImage[] }> {
+/** Loads and augments the images of iteration `it` (scale jitter + flip from an iteration-seeded RNG). */
+async function loadBatch(c: RunConfig, train: ImageRecord[], cache: ImageCache, it: number): Promise<PreparedImage[]> {
   const rng = new Rng(hash(c.seed, it, 0xa06));
   const idx = batchIndices(c.seed, it, c.solver.imsPerBatch, train.length);
   const prepared = await Promise.all(idx.map((i) => {
@@ -74,28 +75,11 @@ async function loadBatch(c: RunConfig, train: ImageRecord[], cache: ImageCache, 
     const flip = c.input.hflip && rng.next() < 0.5;
     return prepareImage(train[i], cache, side, c.input.maxSize, flip, true);
   }));
-  return { batch: makeBatch(prepared, c.input.sizeDivisibility), gt: prepared.map((p) => p.gt), prepared };
+  return prepared;
 }
 
-/** One SGD step; returns the loss values. Exported for tests (leak / determinism). */
-export function trainStep(model: MaskRcnn, optimizer: SgdMomentum, batch: ImageBatch, gt: GtInstances[], lr: number, rng: Rng, clipNorm: number): Record<string, number> {
-  const vars = [...model.store.params.values()].map((p) => p.variable);
-  let parts: Record<string, number> = {};
-  const { value, grads } = tf.variableGrads(() => {
-    const l = model.losses(batch, gt, rng);
-    const total = tf.addN(Object.values(l)) as tf.Scalar;
-    parts = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
-    return total;
-  }, vars);
-  parts.total = value.dataSync()[0];
-  if (!Number.isFinite(parts.total)) {
-    tf.dispose([value, ...Object.values(grads)]);
-    throw new Error(`Error in trainStep: loss is ${parts.total} (${JSON.stringify(parts)}); lower solver.baseLr`);
-  }
-  optimizer.step(grads, lr, clipNorm);
-  tf.dispose([value, ...Object.values(grads)]);
-  return parts;
-}
+/** One SGD step in this thread (see ./step.ts). Exported for tests (leak / determinism). */
+export { trainStep } from './step.ts';
 
 export interface SplitEvaluation { bbox: CocoStats; segm: CocoStats; results: CocoResult[]; perCategory: Record<string, unknown> }
 
@@ -129,9 +113,9 @@ export async function heldOutLosses(model: MaskRcnn, c: RunConfig, recs: ImageRe
 }
 
 /** Evaluates the model on one split with the COCO evaluator. */
-export async function evaluateSplit(model: MaskRcnn, c: RunConfig, snap: Snapshot, split: Split, cache: ImageCache): Promise<SplitEvaluation> {
+export async function evaluateSplit(model: MaskRcnn, c: RunConfig, snap: Snapshot, split: Split, cache: ImageCache, pool?: DataParallel): Promise<SplitEvaluation> {
   const recs = snap.images.filter((r) => r.split === split);
-  return evaluateRecords(model, c, snap, recs, splitDataset(snap.dataset, split), cache);
+  return evaluateRecords(model, c, snap, recs, splitDataset(snap.dataset, split), cache, pool);
 }
 
 /**
@@ -152,8 +136,8 @@ function subsetDataset(ds: CocoDataset, recs: ImageRecord[]): CocoDataset {
 }
 
 /** Evaluates the model on `recs` (test-time scale, no flip) against `gt` with the COCO evaluator. */
-async function evaluateRecords(model: MaskRcnn, c: RunConfig, snap: Snapshot, recs: ImageRecord[], gt: CocoDataset, cache: ImageCache): Promise<SplitEvaluation> {
-  const results = await predictRecords(model, c, snap.classes.categories, recs, cache, c.solver.imsPerBatch);
+async function evaluateRecords(model: MaskRcnn, c: RunConfig, snap: Snapshot, recs: ImageRecord[], gt: CocoDataset, cache: ImageCache, pool?: DataParallel): Promise<SplitEvaluation> {
+  const results = await predictRecords(model, c, snap.classes.categories, recs, cache, c.solver.imsPerBatch, undefined, pool);
   const bbox = evaluateCoco(gt, results, 'bbox');
   const segm = evaluateCoco(gt, results, 'segm');
   const perCategory: Record<string, unknown> = {};
@@ -183,12 +167,15 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
   let iteration = 0;
   let model: MaskRcnn | null = null;
   let optimizer: SgdMomentum | null = null;
+  let pool: DataParallel | null = null;
   try {
     const rawConfig = existsSync(join(runDir, 'config.json')) ? JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) : {};
     const lastPath = join(runDir, 'checkpoints', 'last'), bestPath = join(runDir, 'checkpoints', 'best');
     const resumeCk = opts.resume ? readCheckpoint(lastPath) : null;
     const backend = await initBackend(resumeCk?.state.config.backend ?? rawConfig.backend ?? 'auto');
     const c = resumeCk ? withNewSolverKeys(resumeCk.state.config) : validateRunConfig(rawConfig, defaultPresetFor(backend));
+    // The thread count is fixed for the run (kept in its checkpoints): a resume uses the same.
+    c.workers = resolveWorkers(c.workers, backend, c.solver.imsPerBatch);
     const snap = readSnapshot(runDir);
     const train = snap.images.filter((r) => r.split === 'train' || r.split === undefined);
     const val = snap.images.filter((r) => r.split === 'val');
@@ -209,6 +196,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       bestBoxAp = resumeCk.state.bestBoxAp;
       bestIteration = resumeCk.state.bestIteration;
     }
+    pool = await DataParallel.start(c.workers, backend, buildMaskRcnnOptions(c, categories.length));
     const summary = summarizeConfig(c, total);
     log(`started on ${backend}: ${summary}; ${train.length} train / ${val.length} val images; ${model.store.count} parameters; from iteration ${iteration}`);
     emit({ type: 'started', time: now(), backend, configSummary: summary, totalIterations: total, trainImages: train.length, valImages: val.length, startIteration: iteration });
@@ -231,7 +219,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     /** One evaluation round: val AP, train-sample AP, val loss. Returns true to stop early. */
     const evaluate = async (): Promise<boolean> => {
       if (trainSample.length) {
-        const r = await evaluateRecords(model!, c, snap, trainSample, trainSampleGt, cache);
+        const r = await evaluateRecords(model!, c, snap, trainSample, trainSampleGt, cache, pool!);
         emit({ type: 'evaluation', time: now(), split: 'train', iteration, bbox: r.bbox, segm: r.segm, perCategory: r.perCategory, images: trainSample.length });
         metric('train/bbox/AP', r.bbox[0]);
         metric('train/segm/AP', r.segm[0]);
@@ -240,7 +228,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       if (!val.length) return false;
       const vl = await heldOutLosses(model!, c, val, cache);
       metric('val/loss', vl.total);
-      const r = await evaluateSplit(model!, c, snap, 'val', cache);
+      const r = await evaluateSplit(model!, c, snap, 'val', cache, pool!);
       const ev: EvaluationEvent = { type: 'evaluation', time: now(), split: 'val', iteration, bbox: r.bbox, segm: r.segm, perCategory: r.perCategory, images: val.length };
       emit(ev);
       lastEval = ev;
@@ -269,16 +257,11 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     let next = iteration < stopAt ? loadBatch(c, train, cache, iteration) : null;
     let cancelled = false, earlyStopped = false;
     while (iteration < stopAt) {
-      const { batch, gt } = await next!;
+      const prepared = await next!;
       // Prefetch the next batch while this one trains (sharp decodes on its own threads).
       next = iteration + 1 < stopAt ? loadBatch(c, train, cache, iteration + 1) : null;
       const lr = learningRateAt(c.solver, iteration, total);
-      let losses: Record<string, number>;
-      try {
-        losses = trainStep(model, optimizer, batch, gt, lr, new Rng(hash(c.seed, iteration, 0x5a3)), c.solver.clipGradNorm);
-      } finally {
-        batch.images.dispose();
-      }
+      const losses = await pool.trainStep(model, optimizer, prepared, c.input.sizeDivisibility, lr, hash(c.seed, iteration, 0x5a3), c.solver.clipGradNorm);
       iteration++;
       const t = Date.now();
       window.push({ t, it: iteration });
@@ -297,7 +280,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
         if (await evaluate()) { earlyStopped = true; break; }
       }
     }
-    if (next) { const pending = await next; pending.batch.images.dispose(); }
+    if (next) await next;
     checkpoint(lastPath, 'last');
     const finished = iteration >= total || earlyStopped;
     if (finished && !cancelled && (!lastEval || (lastEval as EvaluationEvent).iteration !== iteration)) await evaluate();
@@ -306,7 +289,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     if (finished && !cancelled && val.length) {
       // Predictions of the best model on val, for review in the app.
       if (existsSync(bestPath) && bestIteration !== iteration) restoreCheckpoint(readCheckpoint(bestPath), model.store);
-      const r = await predictRecords(model, c, categories, val, cache, c.solver.imsPerBatch);
+      const r = await predictRecords(model, c, categories, val, cache, c.solver.imsPerBatch, undefined, pool);
       predictionsPath = join(runDir, 'predictions.json');
       writeAtomic(predictionsPath, JSON.stringify(r));
     }
@@ -333,6 +316,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     } catch { /* the run folder itself is unwritable; the caller still gets the event */ }
     return failed;
   } finally {
+    await pool?.close();
     optimizer?.dispose();
     model?.dispose();
   }
@@ -343,7 +327,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
  * train sample at its preset default and without early stop (the run did not ask for it).
  */
 function withNewSolverKeys(c: RunConfig): RunConfig {
-  return { ...c, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0 } };
+  return { ...c, workers: c.workers ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0 } };
 }
 
 /** Val evaluations logged in metrics.jsonl after `bestIteration` and up to `iteration` (for early stop on resume). */
@@ -385,6 +369,7 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
   const rawConfig = existsSync(join(runDir, 'config.json')) ? JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) : {};
   const backend = await initBackend(rawConfig.backend ?? 'auto');
   const c = validateRunConfig(rawConfig, defaultPresetFor(backend));
+  c.workers = resolveWorkers(c.workers, backend, c.solver.imsPerBatch);
   const snap = readSnapshot(runDir);
   const train = snap.images.filter((r) => r.split === 'train' || r.split === undefined);
   const val = snap.images.filter((r) => r.split === 'val');
@@ -393,16 +378,14 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
   const model = new MaskRcnn(buildMaskRcnnOptions(c, snap.classes.categories.length));
   const optimizer = new SgdMomentum(model.store, c.solver.momentum, c.solver.weightDecay);
   const cache = new ImageCache();
+  let pool: DataParallel | null = null;
   try {
+    pool = await DataParallel.start(c.workers, backend, buildMaskRcnnOptions(c, snap.classes.categories.length));
     const times: number[] = [];
     for (let it = 0; it <= n; it++) {
       const t0 = performance.now();
-      const { batch, gt } = await loadBatch(c, train, cache, it);
-      try {
-        trainStep(model, optimizer, batch, gt, learningRateAt(c.solver, it, total), new Rng(hash(c.seed, it, 0x5a3)), c.solver.clipGradNorm);
-      } finally {
-        batch.images.dispose();
-      }
+      const prepared = await loadBatch(c, train, cache, it);
+      await pool.trainStep(model, optimizer, prepared, c.input.sizeDivisibility, learningRateAt(c.solver, it, total), hash(c.seed, it, 0x5a3), c.solver.clipGradNorm);
       if (it > 0) times.push((performance.now() - t0) / 1000);
     }
     const secondsPerIteration = median(times);
@@ -412,7 +395,7 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
     const sample = trainEvalSample(c.seed, train, c.solver.trainEvalImages);
     const probe = (val.length ? val : train).slice(0, c.solver.imsPerBatch);
     let t0 = performance.now();
-    await predictRecords(model, c, snap.classes.categories, probe, cache, c.solver.imsPerBatch);
+    await predictRecords(model, c, snap.classes.categories, probe, cache, c.solver.imsPerBatch, undefined, pool);
     const detectPerImage = (performance.now() - t0) / 1000 / probe.length;
     let lossPerImage = 0;
     if (val.length) {
@@ -431,6 +414,7 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
       timedIterations: n,
     };
   } finally {
+    await pool?.close();
     optimizer.dispose();
     model.dispose();
   }

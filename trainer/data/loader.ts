@@ -2,7 +2,7 @@
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { segmentationToRle, rleToMask } from '../eval/rle.ts';
-import { maskTarget, type BinaryMask } from './mask_targets.ts';
+import { cropMask, maskTarget, type BinaryMask } from './mask_targets.ts';
 import type { ImageRecord } from './snapshot.ts';
 import type { GtInstances, ImageBatch } from '../model/mask_rcnn.ts';
 
@@ -31,15 +31,64 @@ export function resizeScale(height: number, width: number, shortSide: number, ma
   return Math.min(shortSide / Math.min(height, width), maxSize / Math.max(height, width));
 }
 
-/** A prepared sample in its own (resized, maybe flipped) frame. */
-export interface PreparedImage {
+/**
+ * One image ready for the model, in plain data (it can cross to a worker thread): RGB pixels in its
+ * own (resized, maybe flipped) frame and, for training, its ground truth.
+ */
+export interface Sample {
   /** [h, w, 3] RGB 0–255 */
   pixels: Uint8Array;
   height: number;
   width: number;
+  truth?: GtSource;
+}
+
+/** Ground truth of a sample in plain data; gtInstances() turns it into the model's GtInstances. */
+export interface GtSource {
+  /** [G, 4] x1, y1, x2, y2 in the sample's frame. */
+  boxes: Float32Array;
+  /** [G] 1..K */
+  classes: Int32Array;
+  /** The sample's frame (width × height) and whether it was flipped left-right. */
+  width: number;
+  height: number;
+  flip: boolean;
+  /** Instance masks at the resolution of the annotations (unflipped); lazily rasterised in the main thread. */
+  masks: BinaryMask[] | (() => BinaryMask[]);
+}
+
+/** A prepared sample plus how it was made and its GtInstances. */
+export interface PreparedImage extends Sample {
   scale: number;
   flip: boolean;
   gt: GtInstances;
+}
+
+/**
+ * The model's view of a sample's ground truth: boxes, classes and M×M mask targets sampled from the
+ * full-resolution masks (so targets do not lose detail to the training resize).
+ */
+export function gtInstances(src: GtSource): GtInstances {
+  const { width: w, height: h, flip } = src;
+  const masks = () => (typeof src.masks === 'function' ? src.masks() : src.masks);
+  return {
+    boxes: src.boxes,
+    classes: src.classes,
+    maskTarget: (index, box, size) => {
+      const all = masks();
+      const m = all[index];
+      if (!m) throw new Error(`Error in gtInstances: instance ${index} has no mask (${all.length} masks for ${src.classes.length} instances)`);
+      const mx = m.width / w, my = m.height / h;
+      const bx1 = flip ? w - box[2] : box[0], bx2 = flip ? w - box[0] : box[2];
+      return maskTarget(m, [bx1 * mx, box[1] * my, bx2 * mx, box[3] * my], size, flip);
+    },
+  };
+}
+
+/** A GtSource with its masks resolved and cropped to their content, ready to post to a worker. */
+export function portableTruth(src: GtSource): GtSource {
+  const masks = typeof src.masks === 'function' ? src.masks() : src.masks;
+  return { ...src, masks: masks.map(cropMask) };
 }
 
 /**
@@ -102,23 +151,15 @@ export async function prepareImage(rec: ImageRecord, cache: ImageCache, shortSid
     boxes.set(flip ? [w - x2, y * sy, w - x1, (y + bh) * sy] : [x1, y * sy, x2, (y + bh) * sy], 4 * g);
     classes[g] = rec.instances[g].classIndex;
   }
-  const gt: GtInstances = {
-    boxes, classes,
-    maskTarget: (index, box, size) => {
-      const m = cache.masks(rec)[index];
-      const mx = m.width / w, my = m.height / h;
-      const bx1 = flip ? w - box[2] : box[0], bx2 = flip ? w - box[0] : box[2];
-      return maskTarget(m, [bx1 * mx, box[1] * my, bx2 * mx, box[3] * my], size, flip);
-    },
-  };
-  return { pixels, height: h, width: w, scale, flip, gt };
+  const truth: GtSource = { boxes, classes, width: w, height: h, flip, masks: () => cache.masks(rec) };
+  return { pixels, height: h, width: w, scale, flip, truth, gt: gtInstances(truth) };
 }
 
 /** Normalisation: a fixed affine map of 0–255 to roughly zero-mean, unit-scale inputs (no dataset stats). */
 const PIXEL_MEAN = 127.5, PIXEL_SCALE = 1 / 64;
 
 /** Pads prepared images (bottom/right, zeros after normalisation) to a common multiple of `divisibility`. */
-export function makeBatch(images: PreparedImage[], divisibility: number): ImageBatch {
+export function makeBatch(images: Sample[], divisibility: number): ImageBatch {
   const H = Math.ceil(Math.max(...images.map((i) => i.height)) / divisibility) * divisibility;
   const W = Math.ceil(Math.max(...images.map((i) => i.width)) / divisibility) * divisibility;
   const data = new Float32Array(images.length * H * W * 3);

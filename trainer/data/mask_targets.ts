@@ -5,6 +5,38 @@ export interface BinaryMask {
   data: Uint8Array;
   height: number;
   width: number;
+  /**
+   * Set when `data` holds only a window of the height × width frame (every pixel outside it is 0):
+   * `rows` × `cols` pixels whose top-left is (x0, y0). See cropMask.
+   */
+  window?: { x0: number; y0: number; rows: number; cols: number };
+}
+
+/**
+ * The same mask as a window around its non-zero pixels (all of it when it is already one): what
+ * crosses to a worker thread instead of a full-resolution frame. maskTarget gives identical results
+ * for both (it reads 0 outside the window, as the full mask holds there).
+ */
+export function cropMask(mask: BinaryMask): BinaryMask {
+  if (mask.window) return mask;
+  const { data, height: H, width: W } = mask;
+  let x0 = W, y0 = H, x1 = -1, y1 = -1;
+  for (let y = 0; y < H; y++) {
+    const row = y * W;
+    for (let x = 0; x < W; x++) {
+      if (data[row + x]) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        y1 = y;
+        if (y < y0) y0 = y;
+      }
+    }
+  }
+  if (x1 < 0) return { data: new Uint8Array(0), height: H, width: W, window: { x0: 0, y0: 0, rows: 0, cols: 0 } };
+  const rows = y1 - y0 + 1, cols = x1 - x0 + 1;
+  const out = new Uint8Array(rows * cols);
+  for (let y = 0; y < rows; y++) out.set(data.subarray((y0 + y) * W + x0, (y0 + y) * W + x0 + cols), y * cols);
+  return { data: out, height: H, width: W, window: { x0, y0, rows, cols } };
 }
 
 /**
@@ -17,7 +49,13 @@ export function maskTarget(mask: BinaryMask, box: ArrayLike<number>, size: numbe
   const out = new Float32Array(size * size);
   const x1 = box[0], y1 = box[1];
   const bw = (box[2] - box[0]) / size, bh = (box[3] - box[1]) / size;
-  const at = (y: number, x: number) => (y < 0 || y >= H || x < 0 || x >= W ? 0 : data[y * W + x]);
+  const win = mask.window;
+  const at = win
+    ? (y: number, x: number) => {
+      const yy = y - win.y0, xx = x - win.x0;
+      return yy < 0 || yy >= win.rows || xx < 0 || xx >= win.cols ? 0 : data[yy * win.cols + xx];
+    }
+    : (y: number, x: number) => (y < 0 || y >= H || x < 0 || x >= W ? 0 : data[y * W + x]);
   for (let i = 0; i < size; i++) {
     const y = y1 + (i + 0.5) * bh - 0.5;
     const y0 = Math.floor(y), ly = y - y0;

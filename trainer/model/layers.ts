@@ -63,6 +63,36 @@ export class ParamStore {
     return p.variable;
   }
 
+  /**
+   * Bumped by whatever assigns new values to the parameters (optimizer step, checkpoint restore,
+   * setPacked), so copies elsewhere (worker threads) know when they are stale.
+   */
+  version = 0;
+
+  /** Every parameter's values concatenated in store order (a worker thread's copy of the weights). */
+  packed(): Float32Array {
+    const out = new Float32Array(this.count);
+    let o = 0;
+    for (const p of this.params.values()) {
+      const v = p.variable.dataSync() as Float32Array;
+      out.set(v, o);
+      o += v.length;
+    }
+    return out;
+  }
+
+  /** Loads values made by packed() on a store of the same architecture. */
+  setPacked(values: Float32Array): void {
+    if (values.length !== this.count) throw new Error(`Error in ParamStore.setPacked: ${values.length} values for ${this.count} parameters`);
+    let o = 0;
+    for (const p of this.params.values()) {
+      const n = p.variable.size;
+      tf.tidy(() => p.variable.assign(tf.tensor(values.subarray(o, o + n), p.variable.shape)));
+      o += n;
+    }
+    this.version++;
+  }
+
   get count(): number {
     let n = 0;
     for (const p of this.params.values()) n += p.variable.size;

@@ -1,0 +1,188 @@
+// Data parallelism over worker threads (trainer/parallel): the averaged gradients equal the
+// image-weighted mean of each shard's gradients computed in this thread, detections equal the
+// in-thread ones, workers follow the weights after every step, nothing leaks in either thread, a
+// worker's error fails the step with its reason, and windowed masks give the same mask targets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../trainer/backend/index.ts';
+import { validateRunConfig } from '../../trainer/config.ts';
+import { gtInstances, makeBatch, type Sample } from '../../trainer/data/loader.ts';
+import { cropMask, maskTarget } from '../../trainer/data/mask_targets.ts';
+import { Rng } from '../../trainer/data/rng.ts';
+import { syntheticImage } from '../../trainer/data/synthetic.ts';
+import { rleFromPolygons, rleToMask } from '../../trainer/eval/rle.ts';
+import { MaskRcnn, buildMaskRcnnOptions } from '../../trainer/model/mask_rcnn.ts';
+import { SgdMomentum } from '../../trainer/optim.ts';
+import { DataParallel, resolveWorkers, shardSeed, shardSizes } from '../../trainer/parallel/data_parallel.ts';
+import { computeGrads } from '../../trainer/step.ts';
+
+const backend = await initBackend('wasm');
+const SIZE = 64;
+
+function samples(n: number, seed: number): Sample[] {
+  return Array.from({ length: n }, (_, i) => {
+    const im = syntheticImage(seed, i, { width: SIZE, height: SIZE, minObjects: 1, maxObjects: 3, minSize: 12, maxSize: 28 });
+    return {
+      pixels: Uint8Array.from(im.pixels), height: SIZE, width: SIZE,
+      truth: {
+        boxes: Float32Array.from(im.objects.flatMap((o) => [o.bbox[0], o.bbox[1], o.bbox[0] + o.bbox[2], o.bbox[1] + o.bbox[3]])),
+        classes: Int32Array.from(im.objects.map((o) => o.categoryId)),
+        width: SIZE, height: SIZE, flip: i % 2 === 1,
+        masks: im.objects.map((o) => ({ data: rleToMask(rleFromPolygons([o.polygon], SIZE, SIZE)), height: SIZE, width: SIZE })),
+      },
+    };
+  });
+}
+
+function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / (1e-3 + Math.abs(b[i])));
+  return m;
+}
+
+const config = validateRunConfig({ preset: 'tiny' });
+const options = buildMaskRcnnOptions(config, 3);
+
+/** In-thread reference: each shard's gradients, weighted by its images. */
+function referenceGrads(model: MaskRcnn, all: Sample[], shards: number, seed: number): Map<string, Float32Array> {
+  const sizes = shardSizes(all.length, shards);
+  const out = new Map<string, Float32Array>();
+  let start = 0;
+  sizes.forEach((n, k) => {
+    const part = all.slice(start, start + n);
+    start += n;
+    const batch = makeBatch(part, 32);
+    const { grads } = computeGrads(model, batch, part.map((s) => gtInstances(s.truth!)), new Rng(shardSeed(seed, k)));
+    for (const p of model.store.params.values()) {
+      const g = grads[p.variable.name] ? (grads[p.variable.name].dataSync() as Float32Array) : new Float32Array(p.variable.size);
+      const acc = out.get(p.variable.name) ?? new Float32Array(p.variable.size);
+      for (let i = 0; i < acc.length; i++) acc[i] += (g[i] * n) / all.length;
+      out.set(p.variable.name, acc);
+    }
+    tf.dispose([batch.images, ...Object.values(grads)]);
+  });
+  return out;
+}
+
+test('shards: sizes differ by at most one, seeds differ per shard, thread count follows cores and backend', () => {
+  assert.deepEqual(shardSizes(4, 2), [2, 2]);
+  assert.deepEqual(shardSizes(3, 2), [2, 1]);
+  assert.deepEqual(shardSizes(5, 3), [2, 2, 1]);
+  assert.equal(shardSeed(77, 0), 77);
+  assert.notEqual(shardSeed(77, 1), shardSeed(77, 2));
+  assert.equal(resolveWorkers(0, 'wasm', 4, 2), 2);
+  assert.equal(resolveWorkers(0, 'wasm', 4, 8), 4, 'never more threads than images in a batch');
+  assert.equal(resolveWorkers(3, 'cpu', 4, 2), 3, 'an explicit count wins over the core count');
+  assert.equal(resolveWorkers(0, 'tensorflow', 4, 8), 1, 'native TensorFlow is multi-threaded itself');
+});
+
+test('a mask cropped to its content gives the same mask targets as the full mask', () => {
+  const rng = new Rng(4);
+  const H = 40, W = 50;
+  const data = new Uint8Array(H * W);
+  for (let y = 12; y < 30; y++) for (let x = 7 + (y % 5); x < 33; x++) data[y * W + x] = rng.next() < 0.9 ? 1 : 0;
+  const full = { data, height: H, width: W };
+  const crop = cropMask(full);
+  assert.ok(crop.data.length < data.length / 2, `cropped ${crop.data.length} of ${data.length}`);
+  for (let k = 0; k < 50; k++) {
+    const x1 = rng.next() * 60 - 10, y1 = rng.next() * 50 - 10;
+    const box = [x1, y1, x1 + 1 + rng.next() * 40, y1 + 1 + rng.next() * 40];
+    for (const flip of [false, true]) assert.deepEqual(maskTarget(crop, box, 14, flip), maskTarget(full, box, 14, flip));
+  }
+  assert.equal(cropMask({ data: new Uint8Array(H * W), height: H, width: W }).data.length, 0);
+});
+
+test('two threads: averaged gradients equal the in-thread reference, before and after an optimiser step', async () => {
+  const model = new MaskRcnn(options);
+  const optim = new SgdMomentum(model.store, 0.9, 1e-4);
+  const pool = await DataParallel.start(2, backend, options);
+  try {
+    assert.equal(pool.shards, 2);
+    const all = samples(3, 11); // uneven: 2 + 1
+    for (const round of [0, 1]) {
+      const want = referenceGrads(model, all, 2, 900 + round);
+      const { grads, parts } = await pool.gradients(model, all, 32, 900 + round);
+      assert.ok(Number.isFinite(parts.total) && parts.total > 0, `total loss ${parts.total}`);
+      for (const [name, w] of want) {
+        const d = maxRelDiff(grads[name].dataSync() as Float32Array, w);
+        assert.ok(d < 1e-4, `round ${round}: ${name} differs by ${d}`);
+      }
+      tf.dispose(Object.values(grads));
+      // A step changes the weights; the worker must compute the next round with the new ones.
+      await pool.trainStep(model, optim, all, 32, 0.02, 950 + round, 0);
+    }
+  } finally {
+    await pool.close();
+    optim.dispose();
+    model.dispose();
+  }
+});
+
+test('two threads: detections equal in-thread detections, in input order', async () => {
+  const model = new MaskRcnn(options);
+  const pool = await DataParallel.start(2, backend, options);
+  try {
+    const all = samples(4, 12).map(({ pixels, height, width }) => ({ pixels, height, width }));
+    const got = await pool.detect(model, all, 32);
+    assert.equal(got.length, 4);
+    for (const [start, n] of [[0, 2], [2, 2]]) {
+      const batch = makeBatch(all.slice(start, start + n), 32);
+      const want = model.detect(batch);
+      batch.images.dispose();
+      want.forEach((w, i) => {
+        const g = got[start + i];
+        assert.equal(g.scores.length, w.scores.length, `image ${start + i}`);
+        assert.ok(maxRelDiff(g.boxes, w.boxes) < 1e-4 && maxRelDiff(g.scores, w.scores) < 1e-4 && maxRelDiff(g.masks, w.masks) < 1e-4, `image ${start + i}`);
+        assert.deepEqual([...g.classes], [...w.classes]);
+      });
+    }
+  } finally {
+    await pool.close();
+    model.dispose();
+  }
+});
+
+test('two threads: no tensors leak in either thread across steps and predictions', async () => {
+  const model = new MaskRcnn(options);
+  const optim = new SgdMomentum(model.store, 0.9, 1e-4);
+  const pool = await DataParallel.start(2, backend, options);
+  try {
+    const all = samples(4, 13);
+    const round = async (k: number) => {
+      await pool.trainStep(model, optim, all, 32, 0.01, k, 5);
+      await pool.detect(model, all, 32);
+    };
+    await round(1);
+    const main0 = tf.memory().numTensors, [worker0] = await pool.workerTensors();
+    for (let k = 2; k < 5; k++) await round(k);
+    assert.equal(tf.memory().numTensors, main0, 'this thread');
+    assert.deepEqual(await pool.workerTensors(), [worker0], 'the worker');
+  } finally {
+    await pool.close();
+    optim.dispose();
+    model.dispose();
+  }
+});
+
+test("a worker's error fails the step with its reason, and the pool keeps working", async () => {
+  const model = new MaskRcnn(options);
+  const pool = await DataParallel.start(2, backend, options);
+  try {
+    const all = samples(2, 14);
+    // The second image claims a mask its truth does not have: the worker cannot build its targets.
+    all[1].truth!.classes = Int32Array.from([...all[1].truth!.classes, 1]);
+    all[1].truth!.boxes = Float32Array.from([...all[1].truth!.boxes, 10, 10, 40, 40]);
+    const before = tf.memory().numTensors;
+    await assert.rejects(pool.gradients(model, all, 32, 1), /Error in gtInstances: instance \d has no mask/);
+    assert.equal(tf.memory().numTensors, before, 'the failed step left no tensors here');
+    const ok = samples(2, 15);
+    const { grads } = await pool.gradients(model, ok, 32, 2);
+    assert.ok(Object.keys(grads).length > 0);
+    tf.dispose(Object.values(grads));
+  } finally {
+    await pool.close();
+    model.dispose();
+  }
+});
