@@ -1,6 +1,6 @@
 // Where a training step's time goes: wraps every kernel of the active backend with a timer and
 // prints the per-kernel totals (ms per step, share of the step) after warm-up steps.
-//   npx tsx bench/train-profile.ts [--backend wasm] [--preset cpu] [--size 160] [--ims 4] [--steps 4] [--mode train|predict]
+//   npx tsx bench/train-profile.ts [--backend wasm] [--preset cpu] [--size 160] [--ims 4] [--steps 4] [--mode train|predict] [--by-shape]
 // Kernel time is wall time inside the kernel function (the WASM backend is synchronous, so this is
 // exact); "outside kernels" is everything else (JS planning: RPN targets/proposals, RoIAlign
 // plans, losses bookkeeping, autodiff bookkeeping).
@@ -37,7 +37,9 @@ const step = (it: number) => {
 };
 for (let it = 0; it < 2; it++) step(it);
 
-// Wrap every kernel of the backend with a timer (after warm-up, so setup has run).
+// Wrap every kernel of the backend with a timer (after warm-up, so setup has run). --by-shape
+// splits each kernel's total by its input shapes.
+const byShape = args.includes('--by-shape');
 const totals = new Map<string, { ms: number; calls: number }>();
 let depth = 0;
 const originals: KernelConfig[] = [];
@@ -53,9 +55,10 @@ for (const k of getKernelsForBackend(backend === 'tensorflow-gpu' ? 'tensorflow'
       depth--;
       // Nested kernels (ours call the backend's own) count once, in the outermost.
       if (depth === 0) {
-        const e = totals.get(k.kernelName) ?? { ms: 0, calls: 0 };
+        const key = byShape ? `${k.kernelName} ${Object.values(a.inputs).map((t) => (t as { shape: number[] }).shape.join('×')).join(' ')}` : k.kernelName;
+        const e = totals.get(key) ?? { ms: 0, calls: 0 };
         e.ms += performance.now() - t0; e.calls++;
-        totals.set(k.kernelName, e);
+        totals.set(key, e);
       }
     }
   };

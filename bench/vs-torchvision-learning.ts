@@ -9,6 +9,9 @@
 // the same files by this script, with the same SGD / warm-up / LR schedule / clip / weight decay,
 // and writes val results JSON at each evaluation pause. Both sides' box AP50 on the val images come
 // from trainer/eval/coco_eval.ts evaluateCoco. The two run one after the other (ours first).
+// Torchvision runs with OPENBLAS_NUM_THREADS=1 (unless set): torch's own 2 threads plus OpenBLAS'
+// pthread pool oversubscribe 2 cores and make its steps 1–4× slower (bench/vs-torchvision.ts
+// measures both). Ours trains as the app does: the batch split over one thread per core.
 // Training clocks exclude evaluation time; both are reported. Last line:
 //   minutes to AP50 0.8: ours X torchvision Y        (">cap" when not reached within --minutes)
 import { spawn, spawnSync } from 'node:child_process';
@@ -124,7 +127,7 @@ async function runOurs(runDir: string, config: Record<string, unknown>): Promise
 }
 
 async function runTorch(python: string, cfgPath: string, dataPath: string, out: string, valGt: CocoDataset): Promise<{ rows: Row[]; peakRssMb: number; info: Record<string, unknown>; iterations: number; evalTotal: number }> {
-  const proc = spawn(python, [join(here, 'torchvision_learn.py'), '--config', cfgPath, '--data', dataPath, '--out', out, '--threads', String(threads), '--eval-every', String(evalEvery)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(python, [join(here, 'torchvision_learn.py'), '--config', cfgPath, '--data', dataPath, '--out', out, '--threads', String(threads), '--eval-every', String(evalEvery)], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? '1' } });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   const rows: Row[] = [];
@@ -135,7 +138,7 @@ async function runTorch(python: string, cfgPath: string, dataPath: string, out: 
     const m = JSON.parse(line);
     if (m.info) {
       info = m.info;
-      console.log(`torchvision ${info.torchvision} / torch ${info.torch} (${python}): torch.get_num_threads() = ${info.threads}, ${((info.params as number) / 1e6).toFixed(2)} M params`);
+      console.log(`torchvision ${info.torchvision} / torch ${info.torch} (${python}): torch.get_num_threads() = ${info.threads}, ${((info.params as number) / 1e6).toFixed(2)} M params, OPENBLAS_NUM_THREADS=${process.env.OPENBLAS_NUM_THREADS ?? 1}`);
     } else if (m.eval) {
       // Scored here, while the Python side waits (outside both of its clocks).
       const results = JSON.parse(readFileSync(m.file, 'utf8')) as CocoResult[];
