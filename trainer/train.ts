@@ -185,7 +185,6 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       throw new Error(`Error in train: checkpoint classes ${categories.map((k) => k.id)} differ from the snapshot's ${snap.classes.categories.map((k) => k.id)}`);
     }
     const total = resumeCk ? resumeCk.state.totalIterations : totalIterationsFor(c, train.length);
-    writeFileSync(join(runDir, 'config.resolved.json'), JSON.stringify(c, null, 2));
 
     model = new MaskRcnn(buildMaskRcnnOptions(c, categories.length));
     optimizer = new SgdMomentum(model.store, c.solver.momentum, c.solver.weightDecay);
@@ -196,7 +195,11 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       bestBoxAp = resumeCk.state.bestBoxAp;
       bestIteration = resumeCk.state.bestIteration;
     }
-    pool = await DataParallel.start(c.workers, backend, buildMaskRcnnOptions(c, categories.length));
+    pool = await DataParallel.startOrSingle(c.workers, backend, buildMaskRcnnOptions(c, categories.length), (why) => {
+      log(`worker threads did not start, training on one thread: ${why}`);
+    });
+    c.workers = pool.shards;
+    writeFileSync(join(runDir, 'config.resolved.json'), JSON.stringify(c, null, 2));
     const summary = summarizeConfig(c, total);
     log(`started on ${backend}: ${summary}; ${train.length} train / ${val.length} val images; ${model.store.count} parameters; from iteration ${iteration}`);
     emit({ type: 'started', time: now(), backend, configSummary: summary, totalIterations: total, trainImages: train.length, valImages: val.length, startIteration: iteration });
@@ -380,7 +383,7 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
   const cache = new ImageCache();
   let pool: DataParallel | null = null;
   try {
-    pool = await DataParallel.start(c.workers, backend, buildMaskRcnnOptions(c, snap.classes.categories.length));
+    pool = await DataParallel.startOrSingle(c.workers, backend, buildMaskRcnnOptions(c, snap.classes.categories.length), () => {});
     const times: number[] = [];
     for (let it = 0; it <= n; it++) {
       const t0 = performance.now();

@@ -186,3 +186,17 @@ test("a worker's error fails the step with its reason, and the pool keeps workin
     model.dispose();
   }
 });
+
+test('workers that cannot start: start() fails with their reason, startOrSingle() falls back to one thread', async () => {
+  const broken = { ...options, numClasses: 0 }; // the worker's model constructor throws
+  await assert.rejects(DataParallel.start(2, backend, broken), /worker 1 could not start: Error in MaskRcnn: numClasses must be ≥ 1/);
+  const reasons: string[] = [];
+  const pool = await DataParallel.startOrSingle(2, backend, broken, (why) => reasons.push(why));
+  try {
+    assert.equal(pool.shards, 1);
+    assert.equal(reasons.length, 1);
+    assert.match(reasons[0], /numClasses must be ≥ 1/);
+  } finally {
+    await pool.close();
+  }
+});

@@ -124,6 +124,20 @@ export class DataParallel {
     return new DataParallel(workers);
   }
 
+  /**
+   * start(), but a pool that cannot start its workers (a missing or broken install, no threads)
+   * falls back to this thread alone instead of failing the run: `onFallback` gets the reason.
+   */
+  static async startOrSingle(shards: number, backend: BackendName, options: MaskRcnnOptions, onFallback: (reason: string) => void): Promise<DataParallel> {
+    try {
+      return await DataParallel.start(shards, backend, options);
+    } catch (e) {
+      if (shards <= 1) throw e;
+      onFallback((e as Error)?.message ?? String(e));
+      return DataParallel.start(1, backend, options);
+    }
+  }
+
   /** Shards per batch: this thread plus the workers. */
   get shards(): number {
     return this.#workers.length + 1;
