@@ -3,7 +3,8 @@
 // stand-in Electron (build/fake-electron.mjs; electronDist = a folder), then opens the result:
 //   - app.asar holds package.json, the main bundle, the preload and the whole renderer build;
 //   - the trainer and its runtime packages are unpacked, and the unpacked trainer, run under plain Node from a
-//     folder outside the repo, resolves @tensorflow/tfjs-backend-wasm there and finds its .wasm files (wasmDir());
+//     folder outside the repo, resolves @tensorflow/tfjs-backend-wasm there and finds its .wasm files (wasmDir()),
+//     and starts a data-parallel worker thread from there;
 //   - no dev-only dependency, test file, fixture, source map or source folder is packed;
 //   - the configured Electron fuses were flipped in the executable;
 //   - sizes.
@@ -152,7 +153,18 @@ try {
     const { createRequire } = await import('node:module');
     const req = createRequire(${JSON.stringify(pathToFileURL(join(unpacked, 'trainer/backend/index.ts')).href)});
     const name = await backend.initBackend('wasm');
-    console.log(JSON.stringify({ wasmDir: backend.wasmDir(), resolved: req.resolve('@tensorflow/tfjs-core'), backend: name }));
+    // The data-parallel worker threads start from the unpacked trainer too (their own tsx + WASM).
+    const at = (f) => import(${JSON.stringify(pathToFileURL(join(unpacked, 'trainer')).href)} + '/' + f);
+    const { DataParallel } = await at('parallel/data_parallel.ts');
+    const { validateRunConfig } = await at('config.ts');
+    const { MaskRcnn, buildMaskRcnnOptions } = await at('model/mask_rcnn.ts');
+    const options = buildMaskRcnnOptions(validateRunConfig({ preset: 'tiny' }), 2);
+    const model = new MaskRcnn(options);
+    const pool = await DataParallel.start(2, name, options);
+    const image = { pixels: new Uint8Array(64 * 64 * 3).fill(90), height: 64, width: 64 };
+    const dets = await pool.detect(model, [image, image], 32);
+    await pool.close();
+    console.log(JSON.stringify({ wasmDir: backend.wasmDir(), resolved: req.resolve('@tensorflow/tfjs-core'), backend: name, shards: pool.shards, detected: dets.length }));
   `);
   const env = { ...process.env };
   delete env.FIELDWORK_WASM_DIR;
@@ -170,6 +182,7 @@ try {
     `unpacked trainer's wasmDir() → ${seen ? relative(appOut, seen.wasmDir) : '(probe failed)'}, holding the .wasm files`);
   check(seen !== null && realpathSync(seen.resolved).startsWith(realUnpacked), `unpacked trainer resolves @tensorflow/tfjs-core inside app.asar.unpacked${seen ? ` (${relative(appOut, seen.resolved)})` : ''}`);
   check(seen !== null && seen.backend === 'wasm', `unpacked trainer starts the WASM backend from there (initBackend('wasm') → ${seen?.backend ?? 'failed'})`);
+  check(seen !== null && seen.shards === 2 && seen.detected === 2, `unpacked trainer starts a data-parallel worker thread and splits a batch over it (${seen ? `${seen.shards} threads, ${seen.detected} images detected` : 'failed'})`);
   // What electron/main/paths.ts sets as FIELDWORK_WASM_DIR in a packaged app: resources/app.asar.unpacked/<WASM_DIR_IN_APP>.
   const mainBundle = asar.extractFile(asarPath, 'dist/electron/main/index.js').toString('utf8');
   const wasmInApp = /WASM_DIR_IN_APP = "([^"]+)"/.exec(mainBundle)?.[1];
