@@ -275,7 +275,8 @@ test('meanDefined: -1 entries excluded, all -1 → -1', () => {
   close(meanDefined(many), many.reduce((a, b) => a + b, 0) / many.length);
 });
 
-test('speed: 300 images × 100 detections × 3 classes (bbox) in well under a few seconds', () => {
+// Its speed is measured by bench/eval.ts, not here.
+test('scale: 300 images × 100 detections × 3 classes (bbox) evaluates, each image capped at maxDets 100', () => {
   let seed = 1;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   const anns: { img: number; cat: number; box: Box }[] = [];
@@ -285,11 +286,11 @@ test('speed: 300 images × 100 detections × 3 classes (bbox) in well under a fe
     for (let j = 0; j < 100; j++) dts.push(det([rnd() * 500, rnd() * 500, 10 + rnd() * 200, 10 + rnd() * 200], rnd(), img, 1 + (j % 3)));
   }
   const gt = dataset(anns, { images: Array.from({ length: 300 }, (_, i) => i + 1), cats: [1, 2, 3], size: [800, 800] });
-  const t0 = performance.now();
   const r = evaluateCoco(gt, dts, 'bbox');
-  const ms = performance.now() - t0;
   assert.equal(r.stats.length, 12);
-  assert.ok(ms < 5000, `took ${ms} ms`);
+  // Random boxes: some matches at IoU .5, few at .95; recall with 100 detections ≥ recall with 10.
+  assert.ok(r.stats[1] > 0 && r.stats[1] < 1 && r.stats[0] < r.stats[1], `AP ${r.stats[0]} AP50 ${r.stats[1]}`);
+  assert.ok(r.stats[8] >= r.stats[7] && r.stats[7] >= r.stats[6], `AR@1/10/100 ${r.stats.slice(6, 9)}`);
 });
 
 test('cli: prints the 12 lines and a per-class table; --json; bad input → 2 with one line on stderr', async () => {
