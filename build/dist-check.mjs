@@ -4,7 +4,8 @@
 //   - app.asar holds package.json, the main bundle, the preload and the whole renderer build;
 //   - the trainer and its runtime packages are unpacked, and the unpacked trainer, run under plain Node from a
 //     folder outside the repo, resolves @tensorflow/tfjs-backend-wasm there and finds its .wasm files (wasmDir()),
-//     and starts a data-parallel worker thread from there;
+//     and starts a data-parallel worker thread from there; the trainer CLI, started as the app starts it,
+//     trains a tiny synthetic run to the end;
 //   - no dev-only dependency, test file, fixture, source map or source folder is packed;
 //   - the configured Electron fuses were flipped in the executable;
 //   - sizes.
@@ -155,6 +156,9 @@ try {
     const name = await backend.initBackend('wasm');
     // The data-parallel worker threads start from the unpacked trainer too (their own tsx + WASM).
     const at = (f) => import(${JSON.stringify(pathToFileURL(join(unpacked, 'trainer')).href)} + '/' + f);
+    // Every module the trainer loads (image decoding with sharp included) resolves from there.
+    await at('train.ts');
+    await at('predict.ts');
     const { DataParallel } = await at('parallel/data_parallel.ts');
     const { validateRunConfig } = await at('config.ts');
     const { MaskRcnn, buildMaskRcnnOptions } = await at('model/mask_rcnn.ts');
@@ -183,6 +187,26 @@ try {
   check(seen !== null && realpathSync(seen.resolved).startsWith(realUnpacked), `unpacked trainer resolves @tensorflow/tfjs-core inside app.asar.unpacked${seen ? ` (${relative(appOut, seen.resolved)})` : ''}`);
   check(seen !== null && seen.backend === 'wasm', `unpacked trainer starts the WASM backend from there (initBackend('wasm') → ${seen?.backend ?? 'failed'})`);
   check(seen !== null && seen.shards === 2 && seen.detected === 2, `unpacked trainer starts a data-parallel worker thread and splits a batch over it (${seen ? `${seen.shards} threads, ${seen.detected} images detected` : 'failed'})`);
+
+  // The trainer as the packaged app starts it (electron/main/trainer-launcher.ts: tsx's ESM loader from
+  // app.asar.unpacked, then trainer/cli.ts), on a tiny synthetic run: it must train to the end. The
+  // unpacked folder has no package.json of the app's (that one is in the asar), so trainer/package.json
+  // makes its .ts files ES modules there.
+  const runDir = join(work, 'probe-run');
+  rmSync(runDir, { recursive: true, force: true });
+  const makeRun = join(work, 'make-run.mjs');
+  writeFileSync(makeRun, `
+    const { writeSyntheticRun } = await import(${JSON.stringify(pathToFileURL(join(unpacked, 'trainer/data/synthetic.ts')).href)});
+    await writeSyntheticRun(${JSON.stringify(runDir)}, { seed: 3, train: 2, val: 1, width: 64, height: 64, config: { preset: 'tiny', backend: 'wasm', solver: { epochs: 1 } } });
+  `);
+  const made = spawnSync(process.execPath, ['--import', tsxLoader, makeRun], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
+  const esmLoader = pathToFileURL(join(unpacked, 'node_modules/tsx/dist/esm/index.mjs')).href;
+  const trained = made.status === 0
+    ? spawnSync(process.execPath, ['--import', esmLoader, join(unpacked, 'trainer/cli.ts'), 'train', runDir, '--json'], { cwd: work, env, encoding: 'utf8', timeout: 300_000 })
+    : made;
+  const last = (trained.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean).at(-1);
+  if (trained.status !== 0 || last?.type !== 'done') console.log(trained.stdout, trained.stderr);
+  check(trained.status === 0 && last?.type === 'done', `the unpacked trainer CLI, started as the app starts it, trains a tiny run to the end (exit ${trained.status}, last event ${last?.type ?? 'none'})`);
   // What electron/main/paths.ts sets as FIELDWORK_WASM_DIR in a packaged app: resources/app.asar.unpacked/<WASM_DIR_IN_APP>.
   const mainBundle = asar.extractFile(asarPath, 'dist/electron/main/index.js').toString('utf8');
   const wasmInApp = /WASM_DIR_IN_APP = "([^"]+)"/.exec(mainBundle)?.[1];

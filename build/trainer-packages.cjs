@@ -8,7 +8,8 @@ const { join } = require('node:path');
 const root = join(__dirname, '..');
 
 /** Roots; optional ones (tfjs-node-gpu, tfjs-node) count only where they installed. */
-const TRAINER_ROOTS = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'tsx'];
+// sharp: the trainer decodes and resizes images (trainer/data/loader.ts).
+const TRAINER_ROOTS = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'tsx', 'sharp'];
 
 /** Installed top-level packages reachable from `roots` through dependencies + optionalDependencies. */
 function dependencyClosure(roots = TRAINER_ROOTS, nodeModules = join(root, 'node_modules')) {
