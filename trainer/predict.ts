@@ -4,10 +4,10 @@ import { dirname, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { CocoCategory, CocoResult } from '../electron/coco.ts';
 import type { RunConfig } from './config.ts';
-import { rleFromMask } from './eval/rle.ts';
+import { rleFromWindow } from './eval/rle.ts';
 import { ImageCache, makeBatch, prepareImage } from './data/loader.ts';
 import { imageRecords, readCoco, type ClassMap, type ImageRecord } from './data/snapshot.ts';
-import { pasteMask } from './model/mask_head.ts';
+import { pasteMaskWindow } from './model/mask_head.ts';
 import { MaskRcnn, buildMaskRcnnOptions, type ImageDetections } from './model/mask_rcnn.ts';
 import { readCheckpoint, restoreCheckpoint } from './checkpoint.ts';
 import { initBackend } from './backend/index.ts';
@@ -23,8 +23,10 @@ export function detectionsToCoco(det: ImageDetections, rec: { id: number; width:
   const out: CocoResult[] = [];
   for (let d = 0; d < det.scores.length; d++) {
     const x1 = det.boxes[4 * d] / sx, y1 = det.boxes[4 * d + 1] / sy, x2 = det.boxes[4 * d + 2] / sx, y2 = det.boxes[4 * d + 3] / sy;
-    const mask = pasteMask(det.masks.subarray(d * M * M, (d + 1) * M * M), M, [x1, y1, x2, y2], rec.height, rec.width, maskThreshold);
-    const rle = rleFromMask(mask, rec.height, rec.width);
+    // Only the box's window is pasted and encoded (a full-image mask per detection took 2.7 s per
+    // 100 detections on a 12 MP photo).
+    const win = pasteMaskWindow(det.masks.subarray(d * M * M, (d + 1) * M * M), M, [x1, y1, x2, y2], rec.height, rec.width, maskThreshold);
+    const rle = rleFromWindow(win.data, win.x0, win.y0, win.rows, win.cols, rec.height, rec.width);
     out.push({
       image_id: rec.id,
       category_id: categories[det.classes[d] - 1].id,

@@ -181,3 +181,29 @@ test('pasting a mask fills its box at the threshold', () => {
   const rows = Array.from({ length: 5 }, (_, y) => Array.from(out.subarray(y * 8, y * 8 + 8)).join(''));
   assert.deepEqual(rows, ['00000000', '00111100', '00111100', '00000000', '00000000']);
 });
+
+test('pasting equals the per-pixel definition (bilinear on the M×M map, edge-clamped) for random boxes', () => {
+  const rng = new Rng(21);
+  const M = 6, H = 23, W = 31;
+  const reference = (probs: Float32Array, box: number[], t: number) => {
+    const out = new Uint8Array(H * W);
+    const [x1, y1, x2, y2] = box;
+    const bw = Math.max(x2 - x1, 1e-3), bh = Math.max(y2 - y1, 1e-3);
+    const at = (i: number, j: number) => probs[Math.min(Math.max(i, 0), M - 1) * M + Math.min(Math.max(j, 0), M - 1)];
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      if (x < Math.floor(x1) || x >= Math.ceil(x2) || y < Math.floor(y1) || y >= Math.ceil(y2)) continue;
+      const v = ((y + 0.5 - y1) / bh) * M - 0.5, u = ((x + 0.5 - x1) / bw) * M - 0.5;
+      if (v < -0.5 || v > M - 0.5 || u < -0.5 || u > M - 0.5) continue;
+      const i0 = Math.floor(v), ly = v - i0, j0 = Math.floor(u), lx = u - j0;
+      const p = (1 - ly) * ((1 - lx) * at(i0, j0) + lx * at(i0, j0 + 1)) + ly * ((1 - lx) * at(i0 + 1, j0) + lx * at(i0 + 1, j0 + 1));
+      if (p >= t) out[y * W + x] = 1;
+    }
+    return out;
+  };
+  for (let k = 0; k < 40; k++) {
+    const probs = Float32Array.from({ length: M * M }, () => rng.next());
+    const x1 = rng.next() * 40 - 5, y1 = rng.next() * 30 - 5;
+    const box = [x1, y1, x1 + rng.next() * 25, y1 + rng.next() * 20];
+    assert.deepEqual(pasteMask(probs, M, box, H, W, 0.5), reference(probs, box, 0.5), `box ${box.map((v) => v.toFixed(2))}`);
+  }
+});

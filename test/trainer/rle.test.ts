@@ -12,6 +12,7 @@ import {
   rleFromMask,
   rleFromPolygons,
   rleFromUncompressed,
+  rleFromWindow,
   rleIou,
   rleMerge,
   rleToBbox,
@@ -223,4 +224,27 @@ test('segmentationToRle: polygons, uncompressed and compressed RLE, box quirk', 
   assert.deepEqual(segmentationToRle({ size: [3, 4], counts: '32112' }, 99, 99), unc);
   // frPyObjects treats a list whose first entry has 4 numbers as boxes
   assert.equal(rleArea(segmentationToRle([[0, 0, 2, 2]], 5, 5)), 4);
+});
+
+test('rleFromWindow equals rleFromMask of the whole mask: random windows, edges, empty and full', () => {
+  let seed = 3;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const cases: [number, number, number, number, number, number][] = [
+    // h, w, x0, y0, cols, rows
+    [7, 9, 0, 0, 9, 7], [7, 9, 0, 0, 0, 0], [7, 9, 8, 6, 1, 1], [7, 9, 3, 2, 4, 0], [1, 1, 0, 0, 1, 1],
+  ];
+  for (let k = 0; k < 60; k++) {
+    const h = 1 + Math.floor(rnd() * 30), w = 1 + Math.floor(rnd() * 30);
+    const x0 = Math.floor(rnd() * w), y0 = Math.floor(rnd() * h);
+    cases.push([h, w, x0, y0, Math.floor(rnd() * (w - x0 + 1)), Math.floor(rnd() * (h - y0 + 1))]);
+  }
+  for (const [h, w, x0, y0, cols, rows] of cases) {
+    for (const density of [0, 0.5, 1]) {
+      const data = Uint8Array.from({ length: rows * cols }, () => (rnd() < density ? 1 : 0));
+      const full = new Uint8Array(h * w);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) full[(y0 + r) * w + x0 + c] = data[r * cols + c];
+      assert.deepEqual(rleFromWindow(data, x0, y0, rows, cols, h, w), rleFromMask(full, h, w), `${w}×${h} window ${cols}×${rows} at ${x0},${y0} density ${density}`);
+    }
+  }
+  assert.throws(() => rleFromWindow(new Uint8Array(4), 8, 0, 2, 2, 7, 9), /does not fit/);
 });

@@ -110,6 +110,38 @@ export function rleFromMask(mask: Uint8Array | ArrayLike<number>, h: number, w: 
   return { size: [h, w], counts: compressCounts(counts) };
 }
 
+/**
+ * rleFromMask of an h×w mask that is 0 except inside a window: `data` holds its rows × cols values
+ * (row-major) with top-left (x0, y0). Same output, in O(window + w) instead of O(h·w): what pasting
+ * detections into large photos needs.
+ */
+export function rleFromWindow(data: Uint8Array, x0: number, y0: number, rows: number, cols: number, h: number, w: number): Rle {
+  if (x0 < 0 || y0 < 0 || x0 + cols > w || y0 + rows > h || data.length !== rows * cols) {
+    throw new Error(`window ${cols}×${rows} at (${x0}, ${y0}) does not fit a ${w}×${h} mask with ${data.length} values`);
+  }
+  const counts: number[] = [];
+  let prev = 0;
+  let run = 0;
+  const add = (v: number, n: number) => {
+    if (n <= 0) return;
+    if (v !== prev) {
+      counts.push(run);
+      run = 0;
+      prev = v;
+    }
+    run += n;
+  };
+  add(0, x0 * h);
+  for (let x = 0; x < cols; x++) {
+    add(0, y0);
+    for (let y = 0; y < rows; y++) add(data[y * cols + x] ? 1 : 0, 1);
+    add(0, h - y0 - rows);
+  }
+  add(0, (w - x0 - cols) * h);
+  counts.push(run);
+  return { size: [h, w], counts: compressCounts(counts) };
+}
+
 /** Decode to a row-major h×w mask of 0/1. */
 export function rleToMask(rle: Rle | RleCounts): Uint8Array {
   const r = 'size' in rle ? decodeRle(rle) : rle;

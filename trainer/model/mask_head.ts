@@ -69,28 +69,58 @@ export function maskRcnnLoss(logits: tf.Tensor4D, classes: ArrayLike<number>, ta
   });
 }
 
+/** A pasted mask as the window around its box: rows × cols 0/1 values whose top-left is (x0, y0). */
+export interface MaskWindow {
+  data: Uint8Array;
+  x0: number;
+  y0: number;
+  rows: number;
+  cols: number;
+}
+
 /**
- * Pastes an M×M probability map for `box` (x1, y1, x2, y2 in output pixels) into a row-major
- * height×width 0/1 mask (bilinear, threshold). Pixels outside the box stay 0.
+ * Pastes an M×M probability map for `box` (x1, y1, x2, y2 in output pixels) into a height×width image
+ * (bilinear, threshold), returning only the window the box covers (clipped to the image): every pixel
+ * outside it is 0. O(box area), whatever the image size.
  */
-export function pasteMask(probs: ArrayLike<number>, M: number, box: ArrayLike<number>, height: number, width: number, threshold: number, into?: Uint8Array): Uint8Array {
-  const out = into ?? new Uint8Array(height * width);
+export function pasteMaskWindow(probs: ArrayLike<number>, M: number, box: ArrayLike<number>, height: number, width: number, threshold: number): MaskWindow {
   const [x1, y1, x2, y2] = [box[0], box[1], box[2], box[3]];
   const bw = Math.max(x2 - x1, 1e-3), bh = Math.max(y2 - y1, 1e-3);
   const xs = Math.max(0, Math.floor(x1)), xe = Math.min(width, Math.ceil(x2));
   const ys = Math.max(0, Math.floor(y1)), ye = Math.min(height, Math.ceil(y2));
-  const at = (i: number, j: number) => probs[Math.min(Math.max(i, 0), M - 1) * M + Math.min(Math.max(j, 0), M - 1)];
+  const cols = Math.max(0, xe - xs), rows = Math.max(0, ye - ys);
+  const out = new Uint8Array(rows * cols);
+  // Column taps once per window (clamped source columns and weights; -1 marks outside the map).
+  const cj0 = new Int32Array(cols), cj1 = new Int32Array(cols), clx = new Float64Array(cols);
+  const clamp = (i: number) => Math.min(Math.max(i, 0), M - 1);
+  for (let c = 0; c < cols; c++) {
+    const u = ((xs + c + 0.5 - x1) / bw) * M - 0.5;
+    if (u < -0.5 || u > M - 0.5) { cj0[c] = -1; continue; }
+    const j0 = Math.floor(u);
+    cj0[c] = clamp(j0); cj1[c] = clamp(j0 + 1); clx[c] = u - j0;
+  }
   for (let y = ys; y < ye; y++) {
     const v = ((y + 0.5 - y1) / bh) * M - 0.5;
     if (v < -0.5 || v > M - 0.5) continue;
     const i0 = Math.floor(v), ly = v - i0;
-    for (let x = xs; x < xe; x++) {
-      const u = ((x + 0.5 - x1) / bw) * M - 0.5;
-      if (u < -0.5 || u > M - 0.5) continue;
-      const j0 = Math.floor(u), lx = u - j0;
-      const p = (1 - ly) * ((1 - lx) * at(i0, j0) + lx * at(i0, j0 + 1)) + ly * ((1 - lx) * at(i0 + 1, j0) + lx * at(i0 + 1, j0 + 1));
-      if (p >= threshold) out[y * width + x] = 1;
+    const r0 = clamp(i0) * M, r1 = clamp(i0 + 1) * M, o = (y - ys) * cols;
+    for (let c = 0; c < cols; c++) {
+      const j0 = cj0[c];
+      if (j0 < 0) continue;
+      const j1 = cj1[c], lx = clx[c];
+      const p = (1 - ly) * ((1 - lx) * probs[r0 + j0] + lx * probs[r0 + j1]) + ly * ((1 - lx) * probs[r1 + j0] + lx * probs[r1 + j1]);
+      if (p >= threshold) out[o + c] = 1;
     }
+  }
+  return { data: out, x0: xs, y0: ys, rows, cols };
+}
+
+/** pasteMaskWindow into a whole row-major height×width 0/1 mask (`into`, or a new one). */
+export function pasteMask(probs: ArrayLike<number>, M: number, box: ArrayLike<number>, height: number, width: number, threshold: number, into?: Uint8Array): Uint8Array {
+  const out = into ?? new Uint8Array(height * width);
+  const win = pasteMaskWindow(probs, M, box, height, width, threshold);
+  for (let r = 0; r < win.rows; r++) {
+    for (let c = 0; c < win.cols; c++) if (win.data[r * win.cols + c]) out[(win.y0 + r) * width + win.x0 + c] = 1;
   }
   return out;
 }
