@@ -10,13 +10,15 @@ export function nms(boxes: Float32Array, scores: ArrayLike<number>, iouThreshold
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
   const keep: number[] = [];
   const suppressed = new Uint8Array(n);
+  const areas = new Float64Array(n);
+  for (let i = 0; i < n; i++) areas[i] = Math.max(0, boxes[4 * i + 2] - boxes[4 * i]) * Math.max(0, boxes[4 * i + 3] - boxes[4 * i + 1]);
   for (let p = 0; p < n; p++) {
     const i = order[p];
     if (suppressed[i]) continue;
     keep.push(i);
     if (keep.length >= maxOutput) break;
     const x1 = boxes[4 * i], y1 = boxes[4 * i + 1], x2 = boxes[4 * i + 2], y2 = boxes[4 * i + 3];
-    const area = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+    const area = areas[i];
     for (let q = p + 1; q < n; q++) {
       const j = order[q];
       if (suppressed[j]) continue;
@@ -24,8 +26,7 @@ export function nms(boxes: Float32Array, scores: ArrayLike<number>, iouThreshold
       const ih = Math.min(y2, boxes[4 * j + 3]) - Math.max(y1, boxes[4 * j + 1]);
       if (iw <= 0 || ih <= 0) continue;
       const inter = iw * ih;
-      const areaJ = Math.max(0, boxes[4 * j + 2] - boxes[4 * j]) * Math.max(0, boxes[4 * j + 3] - boxes[4 * j + 1]);
-      if (inter / (area + areaJ - inter) > iouThreshold) suppressed[j] = 1;
+      if (inter / (area + areas[j] - inter) > iouThreshold) suppressed[j] = 1;
     }
   }
   return keep;
@@ -43,7 +44,8 @@ export function batchedNms(boxes: Float32Array, scores: ArrayLike<number>, group
   for (const idx of byGroup.values()) {
     const sub = new Float32Array(idx.length * 4);
     idx.forEach((k, i) => sub.set(boxes.subarray(4 * k, 4 * k + 4), 4 * i));
-    for (const k of nms(sub, idx.map((k) => scores[k]), iouThreshold)) keep.push(idx[k]);
+    // A group never contributes more than maxOutput to the overall top maxOutput: it can stop there.
+    for (const k of nms(sub, idx.map((k) => scores[k]), iouThreshold, maxOutput)) keep.push(idx[k]);
   }
   keep.sort((a, b) => scores[b] - scores[a] || a - b);
   return keep.slice(0, Math.min(keep.length, maxOutput));
