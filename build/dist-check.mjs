@@ -164,11 +164,13 @@ try {
     const { MaskRcnn, buildMaskRcnnOptions } = await at('model/mask_rcnn.ts');
     const options = buildMaskRcnnOptions(validateRunConfig({ preset: 'tiny' }), 2);
     const model = new MaskRcnn(options);
-    const pool = await DataParallel.start(2, name, options);
+    // …its worker on tfjs' threaded WASM build (2 XNNPACK threads), as many-core machines run it.
+    const pool = await DataParallel.start(2, name, options, 2);
     const image = { pixels: new Uint8Array(64 * 64 * 3).fill(90), height: 64, width: 64 };
     const dets = await pool.detect(model, [image, image], 32);
+    const workerThreads = await pool.workerWasmThreads();
     await pool.close();
-    console.log(JSON.stringify({ wasmDir: backend.wasmDir(), resolved: req.resolve('@tensorflow/tfjs-core'), backend: name, shards: pool.shards, detected: dets.length }));
+    console.log(JSON.stringify({ wasmDir: backend.wasmDir(), resolved: req.resolve('@tensorflow/tfjs-core'), backend: name, shards: pool.shards, detected: dets.length, workerThreads }));
   `);
   const env = { ...process.env };
   delete env.FIELDWORK_WASM_DIR;
@@ -187,6 +189,7 @@ try {
   check(seen !== null && realpathSync(seen.resolved).startsWith(realUnpacked), `unpacked trainer resolves @tensorflow/tfjs-core inside app.asar.unpacked${seen ? ` (${relative(appOut, seen.resolved)})` : ''}`);
   check(seen !== null && seen.backend === 'wasm', `unpacked trainer starts the WASM backend from there (initBackend('wasm') → ${seen?.backend ?? 'failed'})`);
   check(seen !== null && seen.shards === 2 && seen.detected === 2, `unpacked trainer starts a data-parallel worker thread and splits a batch over it (${seen ? `${seen.shards} threads, ${seen.detected} images detected` : 'failed'})`);
+  check(seen !== null && seen.workerThreads?.[0] === 2, `…whose WASM backend runs tfjs' threaded build from there (XNNPACK threads ${seen?.workerThreads ?? 'unknown'})`);
 
   // The trainer as the packaged app starts it (electron/main/trainer-launcher.ts: tsx's ESM loader from
   // app.asar.unpacked, then trainer/cli.ts), on a tiny synthetic run: it must train to the end. The

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync, renameSync } f
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CocoCategory, CocoDataset, CocoResult } from '../electron/coco.ts';
-import { initBackend } from './backend/index.ts';
+import { initBackend, wasmThreadsInUse, type BackendName } from './backend/index.ts';
 import { defaultPresetFor, learningRateAt, summarizeConfig, validateRunConfig, type RunConfig } from './config.ts';
 import type { CocoStats, DoneEvent, EstimateResult, EvaluationEvent, FailedEvent, TrainerEvent } from './protocol.ts';
 import { readSnapshot, splitDataset, type ImageRecord, type Snapshot, type Split } from './data/snapshot.ts';
@@ -16,7 +16,7 @@ import { MaskRcnn, buildMaskRcnnOptions } from './model/mask_rcnn.ts';
 import { SgdMomentum } from './optim.ts';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { predictRecords } from './predict.ts';
-import { DataParallel, resolveWorkers } from './parallel/data_parallel.ts';
+import { DataParallel, resolveWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
 import { evaluateCoco } from './eval/coco_eval.ts';
 import { writeRunReport } from './advice/report.ts';
 
@@ -64,6 +64,18 @@ function hash(a: number, b: number, c: number): number {
   h = Math.imul(h ^ b, 16777619);
   h = Math.imul(h ^ c, 16777619);
   return (h ^ (h >>> 13)) >>> 0;
+}
+
+/**
+ * Starts the backend (once per process) with the XNNPACK threads the run's plan leaves to each WASM
+ * instance: shards first (one per core, up to the images per batch), then the cores left over.
+ * `planned` is the run's config as a CPU run resolves it (only its thread settings and batch size
+ * are read). Returns the planned thread count, which the data-parallel workers start with too.
+ */
+async function startBackend(choice: RunConfig['backend'], planned: RunConfig): Promise<{ backend: BackendName; wasmThreads: number }> {
+  const shards = resolveWorkers(planned.workers, 'wasm', planned.solver.imsPerBatch);
+  const wasmThreads = resolveWasmThreads(planned.wasmThreads, shards);
+  return { backend: await initBackend(choice, { wasmThreads }), wasmThreads };
 }
 
 /** Loads and augments the images of iteration `it` (scale jitter + flip from an iteration-seeded RNG). */
@@ -172,10 +184,11 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     const rawConfig = existsSync(join(runDir, 'config.json')) ? JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) : {};
     const lastPath = join(runDir, 'checkpoints', 'last'), bestPath = join(runDir, 'checkpoints', 'best');
     const resumeCk = opts.resume ? readCheckpoint(lastPath) : null;
-    const backend = await initBackend(resumeCk?.state.config.backend ?? rawConfig.backend ?? 'auto');
+    const { backend, wasmThreads } = await startBackend(resumeCk?.state.config.backend ?? rawConfig.backend ?? 'auto', resumeCk ? withNewSolverKeys(resumeCk.state.config) : validateRunConfig(rawConfig, 'cpu'));
     const c = resumeCk ? withNewSolverKeys(resumeCk.state.config) : validateRunConfig(rawConfig, defaultPresetFor(backend));
-    // The thread count is fixed for the run (kept in its checkpoints): a resume uses the same.
+    // Thread counts are fixed for the run (kept in its checkpoints): a resume uses the same.
     c.workers = resolveWorkers(c.workers, backend, c.solver.imsPerBatch);
+    c.wasmThreads = wasmThreadsInUse();
     const snap = readSnapshot(runDir);
     const train = snap.images.filter((r) => r.split === 'train' || r.split === undefined);
     const val = snap.images.filter((r) => r.split === 'val');
@@ -197,7 +210,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     }
     pool = await DataParallel.startOrSingle(c.workers, backend, buildMaskRcnnOptions(c, categories.length), (why) => {
       log(`worker threads did not start, training on one thread: ${why}`);
-    });
+    }, wasmThreads);
     c.workers = pool.shards;
     writeFileSync(join(runDir, 'config.resolved.json'), JSON.stringify(c, null, 2));
     const summary = summarizeConfig(c, total);
@@ -330,7 +343,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
  * train sample at its preset default and without early stop (the run did not ask for it).
  */
 function withNewSolverKeys(c: RunConfig): RunConfig {
-  return { ...c, workers: c.workers ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0 } };
+  return { ...c, workers: c.workers ?? 0, wasmThreads: c.wasmThreads ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0 } };
 }
 
 /** Val evaluations logged in metrics.jsonl after `bestIteration` and up to `iteration` (for early stop on resume). */
@@ -370,7 +383,7 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`Error in estimate: iterations must be an integer in [1, 1000], got ${n}`);
   if (!existsSync(runDir)) throw new Error(`Error in estimate: run folder ${runDir} does not exist`);
   const rawConfig = existsSync(join(runDir, 'config.json')) ? JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) : {};
-  const backend = await initBackend(rawConfig.backend ?? 'auto');
+  const { backend, wasmThreads } = await startBackend(rawConfig.backend ?? 'auto', validateRunConfig(rawConfig, 'cpu'));
   const c = validateRunConfig(rawConfig, defaultPresetFor(backend));
   c.workers = resolveWorkers(c.workers, backend, c.solver.imsPerBatch);
   const snap = readSnapshot(runDir);
@@ -383,7 +396,7 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
   const cache = new ImageCache();
   let pool: DataParallel | null = null;
   try {
-    pool = await DataParallel.startOrSingle(c.workers, backend, buildMaskRcnnOptions(c, snap.classes.categories.length), () => {});
+    pool = await DataParallel.startOrSingle(c.workers, backend, buildMaskRcnnOptions(c, snap.classes.categories.length), () => {}, wasmThreads);
     const times: number[] = [];
     for (let it = 0; it <= n; it++) {
       const t0 = performance.now();

@@ -14,7 +14,7 @@ import { syntheticImage } from '../../trainer/data/synthetic.ts';
 import { rleFromPolygons, rleToMask } from '../../trainer/eval/rle.ts';
 import { MaskRcnn, buildMaskRcnnOptions } from '../../trainer/model/mask_rcnn.ts';
 import { SgdMomentum } from '../../trainer/optim.ts';
-import { DataParallel, resolveWorkers, shardSeed, shardSizes } from '../../trainer/parallel/data_parallel.ts';
+import { DataParallel, resolveWasmThreads, resolveWorkers, shardSeed, shardSizes } from '../../trainer/parallel/data_parallel.ts';
 import { computeGrads } from '../../trainer/step.ts';
 
 const backend = await initBackend('wasm');
@@ -76,6 +76,10 @@ test('shards: sizes differ by at most one, seeds differ per shard, thread count 
   assert.equal(resolveWorkers(0, 'wasm', 4, 8), 4, 'never more threads than images in a batch');
   assert.equal(resolveWorkers(3, 'cpu', 4, 2), 3, 'an explicit count wins over the core count');
   assert.equal(resolveWorkers(0, 'tensorflow', 4, 8), 1, 'native TensorFlow is multi-threaded itself');
+  assert.equal(resolveWasmThreads(0, 2, 2), 1, 'two shards on two cores: no cores left over');
+  assert.equal(resolveWasmThreads(0, 1, 2), 2, 'one shard (one image per batch) gets both cores');
+  assert.equal(resolveWasmThreads(0, 4, 8), 2);
+  assert.equal(resolveWasmThreads(3, 2, 2), 3, 'an explicit count wins');
 });
 
 test('a mask cropped to its content gives the same mask targets as the full mask', () => {
@@ -198,5 +202,33 @@ test('workers that cannot start: start() fails with their reason, startOrSingle(
     assert.match(reasons[0], /numClasses must be ≥ 1/);
   } finally {
     await pool.close();
+  }
+});
+
+test("a worker on tfjs' threaded WASM build (2 XNNPACK threads) computes the same gradients and detections", async () => {
+  const model = new MaskRcnn(options);
+  const pool = await DataParallel.start(2, backend, options, 2);
+  try {
+    assert.deepEqual(await pool.workerWasmThreads(), [2], 'the worker runs the threaded build with a 2-thread pool');
+    const all = samples(4, 16);
+    const want = referenceGrads(model, all, 2, 77);
+    const { grads } = await pool.gradients(model, all, 32, 77);
+    for (const [name, w] of want) {
+      const d = maxRelDiff(grads[name].dataSync() as Float32Array, w);
+      assert.ok(d < 1e-4, `${name} differs by ${d}`);
+    }
+    tf.dispose(Object.values(grads));
+    const images = all.map(({ pixels, height, width }) => ({ pixels, height, width }));
+    const got = await pool.detect(model, images, 32);
+    const batch = makeBatch(images.slice(2), 32);
+    const wantDets = model.detect(batch);
+    batch.images.dispose();
+    wantDets.forEach((w, i) => {
+      assert.equal(got[2 + i].scores.length, w.scores.length);
+      assert.ok(maxRelDiff(got[2 + i].masks, w.masks) < 1e-4 && maxRelDiff(got[2 + i].boxes, w.boxes) < 1e-4);
+    });
+  } finally {
+    await pool.close();
+    model.dispose();
   }
 });

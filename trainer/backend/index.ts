@@ -4,11 +4,12 @@
 // code is identical on every backend.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire, register } from 'node:module';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { registerWasmTrainingKernels } from './wasm_kernels.ts';
+import { startThreadedWasm } from './wasm_threads.ts';
 
 import type { BackendChoice } from '../config.ts';
 
@@ -53,12 +54,26 @@ export async function registerGradients(): Promise<void> {
 }
 
 let initialised: BackendName | null = null;
+let wasmThreads = 1;
+
+/** Threads of the WASM backend's XNNPACK pool in this thread's tfjs (1 unless the threaded build runs). */
+export function wasmThreadsInUse(): number {
+  return initialised === 'wasm' ? wasmThreads : 1;
+}
+
+export interface BackendOptions {
+  /**
+   * XNNPACK threads for the WASM backend (>1 starts tfjs' threaded build, ./wasm_threads.ts; if it
+   * cannot start, the plain build runs with 1). Ignored by the other backends.
+   */
+  wasmThreads?: number;
+}
 
 /**
- * Picks and initialises the backend once per process. A second call returns the first choice
- * (and throws if a different explicit backend is asked for).
+ * Picks and initialises the backend once per process (per worker thread). A second call returns
+ * the first choice (and throws if a different explicit backend is asked for).
  */
-export async function initBackend(choice: BackendChoice = 'auto'): Promise<BackendName> {
+export async function initBackend(choice: BackendChoice = 'auto', options: BackendOptions = {}): Promise<BackendName> {
   if (initialised) {
     const want: Record<BackendChoice, BackendName | null> = {
       auto: null, 'tfjs-node-gpu': 'tensorflow-gpu', 'tfjs-node': 'tensorflow', wasm: 'wasm', cpu: 'cpu',
@@ -74,7 +89,7 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       initialised = 'tensorflow-gpu';
     } else if (c === 'tfjs-node' && (await tryImport('@tensorflow/tfjs-node')) && (await tf.setBackend('tensorflow'))) {
       initialised = 'tensorflow';
-    } else if (c === 'wasm' && (await initWasm())) {
+    } else if (c === 'wasm' && (await initWasm(options.wasmThreads ?? 1))) {
       initialised = 'wasm';
     } else if (c === 'cpu' && (await tf.setBackend('cpu'))) {
       initialised = 'cpu';
@@ -89,12 +104,24 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
 
 let wasmPathsSet = false;
 
-async function initWasm(): Promise<boolean> {
+async function initWasm(threads = 1): Promise<boolean> {
   const dir = wasmDir();
   if (!existsSync(join(dir, 'tfjs-backend-wasm-simd.wasm')) && !existsSync(join(dir, 'tfjs-backend-wasm.wasm'))) return false;
   await import('@tensorflow/tfjs-backend-wasm');
   if (!wasmPathsSet) setWasmPaths(dir);
   wasmPathsSet = true;
+  if (threads > 1 && existsSync(join(dir, 'tfjs-backend-wasm-threaded-simd.wasm'))) {
+    try {
+      wasmThreads = await startThreadedWasm(threads, setThreadsCount, getThreadsCount);
+      registerWasmTrainingKernels();
+      return true;
+    } catch (e) {
+      process.emitWarning(`Fieldwork: tfjs' threaded WASM build did not start (${(e as Error)?.message ?? e}); using the single-threaded build`);
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      setThreadsCount(1);
+    }
+  }
+  wasmThreads = 1;
   try {
     if (!(await tf.setBackend('wasm'))) return false;
   } catch {

@@ -31,6 +31,12 @@ export function resolveWorkers(requested: number, backend: BackendName, imsPerBa
   return Math.max(1, Math.min(n, imsPerBatch));
 }
 
+/** XNNPACK threads per WASM instance: `requested`, or 0 = the cores the shards leave over. */
+export function resolveWasmThreads(requested: number, shards: number, cores = availableParallelism()): number {
+  if (requested > 0) return requested;
+  return Math.max(1, Math.floor(cores / Math.max(1, shards)));
+}
+
 /** Splits n items into `parts` contiguous shards whose sizes differ by at most one (larger first). */
 export function shardSizes(n: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, k) => Math.floor(n / parts) + (k < n % parts ? 1 : 0));
@@ -112,9 +118,9 @@ export class DataParallel {
    * Starts `shards − 1` worker threads, each building the model from `options` on `backend`, and
    * waits until they are ready. shards ≤ 1 gives a pool that runs everything in this thread.
    */
-  static async start(shards: number, backend: BackendName, options: MaskRcnnOptions): Promise<DataParallel> {
+  static async start(shards: number, backend: BackendName, options: MaskRcnnOptions, wasmThreads = 1): Promise<DataParallel> {
     if (shards > 1 && backend !== 'wasm' && backend !== 'cpu') throw new Error(`Error in DataParallel.start: worker threads need the wasm or cpu backend, not ${backend}`);
-    const workers = Array.from({ length: Math.max(0, shards - 1) }, (_, k) => new WorkerHandle(k + 1, { backend: backend as 'wasm' | 'cpu', options }));
+    const workers = Array.from({ length: Math.max(0, shards - 1) }, (_, k) => new WorkerHandle(k + 1, { backend: backend as 'wasm' | 'cpu', options, wasmThreads }));
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
@@ -128,9 +134,9 @@ export class DataParallel {
    * start(), but a pool that cannot start its workers (a missing or broken install, no threads)
    * falls back to this thread alone instead of failing the run: `onFallback` gets the reason.
    */
-  static async startOrSingle(shards: number, backend: BackendName, options: MaskRcnnOptions, onFallback: (reason: string) => void): Promise<DataParallel> {
+  static async startOrSingle(shards: number, backend: BackendName, options: MaskRcnnOptions, onFallback: (reason: string) => void, wasmThreads = 1): Promise<DataParallel> {
     try {
-      return await DataParallel.start(shards, backend, options);
+      return await DataParallel.start(shards, backend, options, wasmThreads);
     } catch (e) {
       if (shards <= 1) throw e;
       onFallback((e as Error)?.message ?? String(e));
@@ -255,8 +261,17 @@ export class DataParallel {
 
   /** Live tensors in each worker (for leak tests). */
   async workerTensors(): Promise<number[]> {
+    return (await this.#workerMemory()).map((r) => r.numTensors);
+  }
+
+  /** XNNPACK threads of each worker's WASM backend (1 for the plain build or another backend). */
+  async workerWasmThreads(): Promise<number[]> {
+    return (await this.#workerMemory()).map((r) => r.wasmThreads);
+  }
+
+  async #workerMemory(): Promise<{ numTensors: number; wasmThreads: number }[]> {
     const replies = await Promise.all(this.#workers.map((w) => w.ask({ type: 'memory' })));
-    return replies.map((r) => (r.type === 'memory' ? r.numTensors : -1));
+    return replies.map((r) => (r.type === 'memory' ? { numTensors: r.numTensors, wasmThreads: r.wasmThreads } : { numTensors: -1, wasmThreads: -1 }));
   }
 
   /** Stops the workers (idempotent). */

@@ -6,6 +6,8 @@ import type { ImageDetections, MaskRcnnOptions } from '../model/mask_rcnn.ts';
 export interface WorkerInit {
   backend: 'wasm' | 'cpu';
   options: MaskRcnnOptions;
+  /** XNNPACK threads for a WASM backend (1 = the plain build). */
+  wasmThreads: number;
 }
 
 /** `weights`: the model's packed parameters, sent only when the worker's copy is stale. */
@@ -19,5 +21,5 @@ export type FromWorker =
   | { type: 'failed'; message: string }
   | { type: 'grads'; id: number; grads: Float32Array; parts: Record<string, number> }
   | { type: 'detections'; id: number; detections: ImageDetections[] }
-  | { type: 'memory'; id: number; numTensors: number }
+  | { type: 'memory'; id: number; numTensors: number; wasmThreads: number }
   | { type: 'error'; id: number; message: string };

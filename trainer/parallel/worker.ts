@@ -2,7 +2,7 @@
 // computes the gradients or detections of the shard it is sent, with the weights it is sent.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/index.ts';
+import { initBackend, wasmThreadsInUse } from '../backend/index.ts';
 import { gtInstances, makeBatch } from '../data/loader.ts';
 import { Rng } from '../data/rng.ts';
 import { MaskRcnn } from '../model/mask_rcnn.ts';
@@ -15,7 +15,7 @@ const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m
 
 let model: MaskRcnn;
 try {
-  await initBackend(init.backend);
+  await initBackend(init.backend, { wasmThreads: init.wasmThreads });
   model = new MaskRcnn(init.options);
 } catch (e) {
   post({ type: 'failed', message: (e as Error)?.message ?? String(e) });
@@ -23,7 +23,7 @@ try {
 }
 
 function handle(m: ToWorker & { id: number }): void {
-  if (m.type === 'memory') { post({ type: 'memory', id: m.id, numTensors: tf.memory().numTensors }); return; }
+  if (m.type === 'memory') { post({ type: 'memory', id: m.id, numTensors: tf.memory().numTensors, wasmThreads: wasmThreadsInUse() }); return; }
   if (m.weights) model.store.setPacked(m.weights);
   const batch = makeBatch(m.samples, m.divisibility);
   try {
