@@ -183,7 +183,10 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
   try {
     const rawConfig = existsSync(join(runDir, 'config.json')) ? JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) : {};
     const lastPath = join(runDir, 'checkpoints', 'last'), bestPath = join(runDir, 'checkpoints', 'best');
-    const resumeCk = opts.resume ? readCheckpoint(lastPath) : null;
+    // A run stopped before its first checkpoint (cancelled while starting, killed early) has nothing
+    // to continue from: resuming it starts it from the beginning, and says so.
+    const resumeCk = opts.resume && existsSync(lastPath) ? readCheckpoint(lastPath) : null;
+    if (opts.resume && !resumeCk) log('resume: no checkpoint yet (the run stopped before its first one); starting from the beginning');
     const { backend, wasmThreads } = await startBackend(resumeCk?.state.config.backend ?? rawConfig.backend ?? 'auto', resumeCk ? withNewSolverKeys(resumeCk.state.config) : validateRunConfig(rawConfig, 'cpu'));
     const c = resumeCk ? withNewSolverKeys(resumeCk.state.config) : validateRunConfig(rawConfig, defaultPresetFor(backend));
     // Thread counts are fixed for the run (kept in its checkpoints): a resume uses the same.

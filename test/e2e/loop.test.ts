@@ -139,11 +139,16 @@ describe('the loop: train, report, review (browser mode, real trainer)', { skip 
     await page.goto(`${s.server.url.split('?')[0].split('#')[0]}#/train`);
     await page.getByTestId('preset-tiny').check();
     await page.getByTestId('epochs').fill('60');
+    const earlier = new Set((await s.workbench.api.runs.list()).map((r) => r.id));
     await page.getByTestId('start-training').click();
-    await page.waitForFunction(() => {
-      const text = document.querySelector('[data-testid="live-run"] [data-testid="progress-text"]')?.textContent ?? '';
-      return Number(text.split(' ')[0]) >= 3;
-    }, undefined, { timeout: 60_000 });
+    // The new run's own progress (the panel may still show the first run's last numbers for a moment).
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const fresh = (await s.workbench.api.runs.list()).find((r) => !earlier.has(r.id));
+      if (fresh && fresh.status === 'running' && fresh.iteration >= 3) break;
+      assert.ok(Date.now() < deadline, `the second run did not reach iteration 3 (${JSON.stringify(fresh)})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await page.locator('[data-testid="live-run"] [data-testid="cancel-run"]').click();
     await waitForStatus(page, 'cancelled', 45_000);
     const stoppedAt = Number((await page.locator('[data-testid="live-run"] [data-testid="progress-text"]').textContent())!.split(' ')[0]);

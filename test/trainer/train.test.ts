@@ -109,6 +109,19 @@ test('train k steps + resume = train N steps (same weights, same momentum)', asy
   for (const [name, p] of ca.momentum) assert.deepEqual(cb.momentum.get(name)!.data, p.data, `momentum ${name}`);
 });
 
+test('resuming a run that stopped before its first checkpoint trains it from the beginning, like a fresh run', async () => {
+  const fresh = join(root, 'fresh'), early = join(root, 'early');
+  for (const d of [fresh, early]) await writeSyntheticRun(d, { seed: 2, train: 4, val: 0, width: SIZE, height: SIZE, minSize: 12, maxSize: 26, config: tinyRunConfig });
+  const a = await train(fresh);
+  const b = await train(early, { resume: true });
+  assert.equal(b.type, 'done', b.type === 'failed' ? b.reason : '');
+  assert.equal(b.type === 'done' && b.reason, 'completed');
+  assert.match(readFileSync(join(early, 'log.txt'), 'utf8'), /resume: no checkpoint yet .* starting from the beginning/);
+  assert.equal(a.type === 'done' && a.iteration, 6);
+  const ca = readCheckpoint(join(fresh, 'checkpoints', 'last')), cb = readCheckpoint(join(early, 'checkpoints', 'last'));
+  for (const [name, p] of ca.params) assert.deepEqual(cb.params.get(name)!.data, p.data, `parameter ${name}`);
+});
+
 test('a run writes the contract files and events; a crash ends in a failed event', async () => {
   const dir = join(root, 'contract');
   await writeSyntheticRun(dir, { seed: 3, train: 4, val: 2, width: SIZE, height: SIZE, minSize: 12, maxSize: 26, config: { ...tinyRunConfig, solver: { epochs: 1 } } });
