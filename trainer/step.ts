@@ -33,9 +33,8 @@ export function assertFiniteLoss(parts: Record<string, number>): void {
   if (!Number.isFinite(parts.total)) throw new Error(`Error in trainStep: loss is ${parts.total} (${JSON.stringify(parts)}); lower solver.baseLr`);
 }
 
-/** One SGD step on one batch in this thread; returns the loss values. */
-export function trainStep(model: MaskRcnn, optimizer: SgdMomentum, batch: ImageBatch, gt: GtInstances[], lr: number, rng: Rng, clipNorm: number): Record<string, number> {
-  const { grads, parts } = computeGrads(model, batch, gt, rng);
+/** Applies computed gradients (unless the loss is not finite) and disposes them; returns the loss values. */
+export function applyGradients(optimizer: SgdMomentum, { grads, parts }: Gradients, lr: number, clipNorm: number): Record<string, number> {
   try {
     assertFiniteLoss(parts);
     optimizer.step(grads, lr, clipNorm);
@@ -43,4 +42,9 @@ export function trainStep(model: MaskRcnn, optimizer: SgdMomentum, batch: ImageB
     tf.dispose(Object.values(grads));
   }
   return parts;
+}
+
+/** One SGD step on one batch in this thread; returns the loss values. */
+export function trainStep(model: MaskRcnn, optimizer: SgdMomentum, batch: ImageBatch, gt: GtInstances[], lr: number, rng: Rng, clipNorm: number): Record<string, number> {
+  return applyGradients(optimizer, computeGrads(model, batch, gt, rng), lr, clipNorm);
 }

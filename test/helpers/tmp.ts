@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
-/** A fresh temp folder, removed when the test process exits. */
+const created: string[] = [];
+
+/** A fresh temp folder, removed when the test process exits (one exit listener for all of them). */
 export function tempDir(prefix = 'fieldwork-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  if (created.length === 0) process.on('exit', () => { for (const d of created) rmSync(d, { recursive: true, force: true }); });
+  created.push(dir);
   return dir;
 }
 

@@ -17,7 +17,7 @@ import { gtInstances, makeBatch, portableTruth, type Sample } from '../data/load
 import { Rng } from '../data/rng.ts';
 import type { ImageDetections, MaskRcnn, MaskRcnnOptions } from '../model/mask_rcnn.ts';
 import type { SgdMomentum } from '../optim.ts';
-import { assertFiniteLoss, computeGrads, type Gradients } from '../step.ts';
+import { applyGradients, computeGrads, type Gradients } from '../step.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.ts';
 
 /**
@@ -223,14 +223,7 @@ export class DataParallel {
 
   /** One SGD step on a batch split over the shards; returns the loss values (image-weighted means). */
   async trainStep(model: MaskRcnn, optimizer: SgdMomentum, samples: Sample[], divisibility: number, lr: number, seed: number, clipNorm: number): Promise<Record<string, number>> {
-    const { grads, parts } = await this.gradients(model, samples, divisibility, seed);
-    try {
-      assertFiniteLoss(parts);
-      optimizer.step(grads, lr, clipNorm);
-    } finally {
-      tf.dispose(Object.values(grads));
-    }
-    return parts;
+    return applyGradients(optimizer, await this.gradients(model, samples, divisibility, seed), lr, clipNorm);
   }
 
   /** Inference on samples split over the shards; detections in the order of `samples`. */
