@@ -33,10 +33,13 @@ interface BenchSetup { preset: string; size: number; ims: number }
 
 async function benchConfig(s: BenchSetup) {
   const { validateRunConfig } = await import('../trainer/config.ts');
+  // Score threshold 0: both sides keep their top `detectionsPerImage` detections and paste that many
+  // masks whatever their (still young) models score, so predict compares equal work.
   return validateRunConfig({
     preset: s.preset,
     solver: { imsPerBatch: s.ims },
     input: { trainShortSides: [s.size], testShortSide: s.size, hflip: false },
+    roi: { scoreThresh: 0 },
   });
 }
 
@@ -161,7 +164,8 @@ async function parent(): Promise<void> {
   console.log(`Fieldwork vs torchvision, identical config: ${setup.preset} preset, ${setup.size}×${setup.size} px, batch ${setup.ims}, ` +
     `backbone R${c.backbone.depth}-style ${c.backbone.blocks.join('/')} blocks ${c.backbone.stemChannels}→${c.backbone.stageChannels.join('/')} ch, GN ${c.norm.groups} groups, FPN ${c.fpnChannels}, ` +
     `RPN pre/post NMS train ${r.preNmsTopKTrain}/${r.postNmsTopKTrain} test ${r.preNmsTopKTest}/${r.postNmsTopKTest}, ${r.batchSizePerImage} anchors/img, ` +
-    `${roi.batchSizePerImage} RoIs/img, box head ${roi.boxHeadConvs}conv${roi.boxHeadFcs}fc(${roi.boxHeadFcDim}), mask head ${c.mask.convs}×conv${c.mask.channels} on ${c.mask.poolSize}² → ${2 * c.mask.poolSize}², ${NUM_CLASSES} classes, lr 0.001`);
+    `${roi.batchSizePerImage} RoIs/img, box head ${roi.boxHeadConvs}conv${roi.boxHeadFcs}fc(${roi.boxHeadFcDim}), mask head ${c.mask.convs}×conv${c.mask.channels} on ${c.mask.poolSize}² → ${2 * c.mask.poolSize}², ${NUM_CLASSES} classes, lr 0.001, ` +
+    `predict keeps the top ${roi.detectionsPerImage} detections per image (score threshold ${roi.scoreThresh})`);
   const idle = await waitIdle(Number(opt('--wait-idle', '180')), 0.5);
   const loaded = idle.load[0] > 0.5;
   console.log(`machine load before start (/proc/loadavg 1/5/15 min): ${idle.load.join(' ')}${idle.waited ? ` after waiting ${idle.waited} s` : ''}` +
