@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../../trainer/backend/index.ts';
+import { initBackend, useBackendForTest } from '../../trainer/backend/index.ts';
 import { validateRunConfig } from '../../trainer/config.ts';
 import { gtInstances, makeBatch, type Sample } from '../../trainer/data/loader.ts';
 import { cropMask, maskTarget } from '../../trainer/data/mask_targets.ts';
@@ -230,5 +230,26 @@ test("a worker on tfjs' threaded WASM build (2 XNNPACK threads) computes the sam
   } finally {
     await pool.close();
     model.dispose();
+  }
+});
+
+test('the pure-JS backend: workers on it give the averaged gradients this thread computes on it', async () => {
+  await useBackendForTest('cpu');
+  const model = new MaskRcnn(options);
+  const pool = await DataParallel.start(2, 'cpu', options);
+  try {
+    assert.deepEqual(await pool.workerWasmThreads(), [1]);
+    const all = samples(2, 17);
+    const want = referenceGrads(model, all, 2, 5);
+    const { grads } = await pool.gradients(model, all, 32, 5);
+    for (const [name, w] of want) {
+      const d = maxRelDiff(grads[name].dataSync() as Float32Array, w);
+      assert.ok(d < 1e-4, `${name} differs by ${d}`);
+    }
+    tf.dispose(Object.values(grads));
+  } finally {
+    await pool.close();
+    model.dispose();
+    await useBackendForTest('wasm');
   }
 });
