@@ -1,10 +1,11 @@
 // Data parallelism on one machine: the batch is split into shards, this thread computes one and
 // worker threads (one per extra CPU core, each with its own tfjs WASM/CPU backend and a copy of the
 // model) compute the others at the same time; their gradients are averaged, weighted by images, and
-// the optimiser steps once here — Detectron2's multi-GPU recipe, with threads for GPUs. The WASM
-// backend computes on one thread per instance (its threaded build cannot start workers under
-// Node 20), so this is how a trainer uses every core: measured 1.7× the images/s of one thread on
-// two cores (bench/vs-torchvision.ts).
+// the optimiser steps once here — Detectron2's multi-GPU recipe, with threads for GPUs. Shards run
+// everything in parallel (JavaScript and element-wise kernels too), so they beat one WASM instance
+// on tfjs' threaded build (../backend/wasm_threads.ts), which only parallelises XNNPACK's kernels:
+// bench/cores.ts on 2 cores, train images/s 1.53× one thread against 1.28×. Cores left over when a
+// batch has fewer images than cores go to the threaded build inside each shard.
 //
 // Workers get the current weights whenever the model's version changed since they last saw it
 // (after every optimiser step; not between the batches of one evaluation). With no workers the
