@@ -42,8 +42,15 @@ async function child(size: number, ims: number, steps: number, shards: number, w
     if (it > 0) predict.push(performance.now() - t0);
   }
   const threads = [wasmThreadsInUse(), ...(await pool.workerWasmThreads())];
+  // This thread's XNNPACK on one 1024² matrix product (what the threaded build speeds up).
+  const tf = await import('@tensorflow/tfjs-core');
+  const a = tf.randomNormal([1024, 1024]) as import('@tensorflow/tfjs-core').Tensor2D;
+  for (let i = 0; i < 2; i++) tf.matMul(a, a).dispose();
+  const mm: number[] = [];
+  for (let i = 0; i < 7; i++) { const t0 = performance.now(); tf.matMul(a, a).dispose(); mm.push(performance.now() - t0); }
+  a.dispose();
   await pool.close();
-  process.stdout.write(JSON.stringify({ shards: pool.shards, threads, train: (ims * 1000) / median(train), predict: (ims * 1000) / median(predict), rssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  process.stdout.write(JSON.stringify({ shards: pool.shards, threads, train: (ims * 1000) / median(train), predict: (ims * 1000) / median(predict), matmulGflops: (2 * 1024 ** 3) / median(mm) / 1e6, rssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
   process.exit(0);
 }
 
@@ -70,6 +77,6 @@ if (args[0] === '--child') {
     }
     const j = JSON.parse(line);
     base ||= j.train;
-    console.log(`${label.padEnd(48)} train ${j.train.toFixed(2)} img/s (${(j.train / base).toFixed(2)}×)  predict ${j.predict.toFixed(2)} img/s  XNNPACK threads per instance ${j.threads.join('/')}  peak RSS ${Math.round(j.rssMb)} MB`);
+    console.log(`${label.padEnd(48)} train ${j.train.toFixed(2)} img/s (${(j.train / base).toFixed(2)}×)  predict ${j.predict.toFixed(2)} img/s  XNNPACK threads per instance ${j.threads.join('/')} (1024² matmul ${j.matmulGflops.toFixed(0)} GFLOP/s)  peak RSS ${Math.round(j.rssMb)} MB`);
   }
 }

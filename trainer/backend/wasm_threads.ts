@@ -11,9 +11,9 @@
 //   3. makes os.cpus() report 2 × threads, because tfjs' C++ sizes its XNNPACK pool once, at start,
 //      as logical cores ÷ 2 (it assumes two hyperthreads per core; on a 2-core machine that is 1).
 // Everything patched is restored when the backend is up; the generated files live in a temporary
-// folder removed at exit. Measured on 2 cores (bench/cores.ts; the matrix product by hand): a 1024² matrix product runs
-// at 77 GFLOP/s on 2 threads vs 38 on 1; a whole cpu-preset train step gains 1.28× (the rest is JS
-// and element-wise kernels), less than data parallelism over two single-threaded instances (1.53×),
+// folder removed at exit. Measured on 2 cores (bench/cores.ts): a 1024² matrix product runs
+// at 81 GFLOP/s on 2 threads vs 41 on 1; a whole cpu-preset train step gains 1.25× (the rest is JS
+// and element-wise kernels), less than data parallelism over two single-threaded instances (1.51×),
 // which is why the trainer prefers shards and gives each shard threads only when cores are left over.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -4,7 +4,7 @@
 // the optimiser steps once here — Detectron2's multi-GPU recipe, with threads for GPUs. Shards run
 // everything in parallel (JavaScript and element-wise kernels too), so they beat one WASM instance
 // on tfjs' threaded build (../backend/wasm_threads.ts), which only parallelises XNNPACK's kernels:
-// bench/cores.ts on 2 cores, train images/s 1.53× one thread against 1.28×. Cores left over when a
+// bench/cores.ts on 2 cores, train images/s 1.51× one thread against 1.25×. Cores left over when a
 // batch has fewer images than cores go to the threaded build inside each shard.
 //
 // Workers get the current weights whenever the model's version changed since they last saw it
