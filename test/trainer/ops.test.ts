@@ -88,6 +88,31 @@ test('NMS keeps the best of overlapping boxes, per class when batched', () => {
   assert.deepEqual(nms(boxes, scores, 0.5, 1), [3]);
 });
 
+test('NMS equals the greedy definition on random boxes (ties by index), with and without an output cap', () => {
+  const rng = new Rng(8);
+  const iou = (b: Float32Array, i: number, j: number) => {
+    const iw = Math.min(b[4 * i + 2], b[4 * j + 2]) - Math.max(b[4 * i], b[4 * j]);
+    const ih = Math.min(b[4 * i + 3], b[4 * j + 3]) - Math.max(b[4 * i + 1], b[4 * j + 1]);
+    if (iw <= 0 || ih <= 0) return 0;
+    const a = (k: number) => Math.max(0, b[4 * k + 2] - b[4 * k]) * Math.max(0, b[4 * k + 3] - b[4 * k + 1]);
+    return (iw * ih) / (a(i) + a(j) - iw * ih);
+  };
+  for (let k = 0; k < 20; k++) {
+    const n = 1 + Math.floor(rng.next() * 120);
+    const boxes = new Float32Array(4 * n);
+    for (let i = 0; i < n; i++) {
+      const x = rng.next() * 60, y = rng.next() * 60;
+      boxes.set([x, y, x + 1 + rng.next() * 30, y + 1 + rng.next() * 30], 4 * i);
+    }
+    const scores = Array.from({ length: n }, () => Math.round(rng.next() * 20) / 20); // ties on purpose
+    const order = [...scores.keys()].sort((a, b) => scores[b] - scores[a] || a - b);
+    const want: number[] = [];
+    for (const i of order) if (want.every((j) => iou(boxes, i, j) <= 0.5)) want.push(i);
+    assert.deepEqual(nms(boxes, scores, 0.5), want);
+    assert.deepEqual(nms(boxes, scores, 0.5, 5), want.slice(0, 5));
+  }
+});
+
 /** Direct RoIAlign (aligned) on one map [H, W, C] for one box, as the definition reads. */
 function roiAlignReference(map: number[][][], box: number[], stride: number, P: number, S: number): number[] {
   const H = map.length, W = map[0].length, C = map[0][0].length;

@@ -8,25 +8,28 @@ export function nms(boxes: Float32Array, scores: ArrayLike<number>, iouThreshold
   const n = scores.length;
   if (boxes.length !== 4 * n) throw new Error(`Error in nms: ${boxes.length / 4} boxes vs ${n} scores`);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-  const keep: number[] = [];
-  const suppressed = new Uint8Array(n);
-  const areas = new Float64Array(n);
-  for (let i = 0; i < n; i++) areas[i] = Math.max(0, boxes[4 * i + 2] - boxes[4 * i]) * Math.max(0, boxes[4 * i + 3] - boxes[4 * i + 1]);
+  // Coordinates and areas laid out in score order: the inner loop walks memory in sequence.
+  const x1 = new Float64Array(n), y1 = new Float64Array(n), x2 = new Float64Array(n), y2 = new Float64Array(n), area = new Float64Array(n);
   for (let p = 0; p < n; p++) {
     const i = order[p];
-    if (suppressed[i]) continue;
-    keep.push(i);
+    x1[p] = boxes[4 * i]; y1[p] = boxes[4 * i + 1]; x2[p] = boxes[4 * i + 2]; y2[p] = boxes[4 * i + 3];
+    area[p] = Math.max(0, x2[p] - x1[p]) * Math.max(0, y2[p] - y1[p]);
+  }
+  const keep: number[] = [];
+  const suppressed = new Uint8Array(n);
+  for (let p = 0; p < n; p++) {
+    if (suppressed[p]) continue;
+    keep.push(order[p]);
     if (keep.length >= maxOutput) break;
-    const x1 = boxes[4 * i], y1 = boxes[4 * i + 1], x2 = boxes[4 * i + 2], y2 = boxes[4 * i + 3];
-    const area = areas[i];
+    const ax1 = x1[p], ay1 = y1[p], ax2 = x2[p], ay2 = y2[p], aArea = area[p];
     for (let q = p + 1; q < n; q++) {
-      const j = order[q];
-      if (suppressed[j]) continue;
-      const iw = Math.min(x2, boxes[4 * j + 2]) - Math.max(x1, boxes[4 * j]);
-      const ih = Math.min(y2, boxes[4 * j + 3]) - Math.max(y1, boxes[4 * j + 1]);
-      if (iw <= 0 || ih <= 0) continue;
+      if (suppressed[q]) continue;
+      const iw = Math.min(ax2, x2[q]) - Math.max(ax1, x1[q]);
+      if (iw <= 0) continue;
+      const ih = Math.min(ay2, y2[q]) - Math.max(ay1, y1[q]);
+      if (ih <= 0) continue;
       const inter = iw * ih;
-      if (inter / (area + areas[j] - inter) > iouThreshold) suppressed[j] = 1;
+      if (inter / (aArea + area[q] - inter) > iouThreshold) suppressed[q] = 1;
     }
   }
   return keep;
