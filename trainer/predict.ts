@@ -10,8 +10,8 @@ import { imageRecords, readCoco, type ClassMap, type ImageRecord } from './data/
 import { pasteMaskWindow } from './model/mask_head.ts';
 import { MaskRcnn, buildMaskRcnnOptions, type ImageDetections } from './model/mask_rcnn.ts';
 import { readCheckpoint, restoreCheckpoint } from './checkpoint.ts';
-import { initBackend } from './backend/index.ts';
-import type { DataParallel } from './parallel/data_parallel.ts';
+import { initBackend, type BackendName } from './backend/index.ts';
+import { DataParallel, resolveWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
 
 /**
  * One image's detections as COCO results. det is in the resized frame of size (h, w); the image's
@@ -84,15 +84,23 @@ export async function imagesFromSource(source: string, classes: ClassMap): Promi
   return imageRecords(readCoco(path), dirname(path), classes);
 }
 
-/** Loads a trained model from a run folder: checkpoints/best, else checkpoints/last. */
-export async function loadModel(runDir: string): Promise<{ model: MaskRcnn; config: RunConfig; categories: CocoCategory[]; backend: string }> {
+/**
+ * Loads a trained model from a run folder (checkpoints/best, else checkpoints/last) with a
+ * data-parallel pool for inference: one shard per core up to the images per batch, on this
+ * machine's cores (not the training machine's), leftover cores as XNNPACK threads.
+ */
+export async function loadModel(runDir: string): Promise<{ model: MaskRcnn; config: RunConfig; categories: CocoCategory[]; backend: BackendName; pool: DataParallel }> {
   const best = join(runDir, 'checkpoints', 'best'), last = join(runDir, 'checkpoints', 'last');
   const path = existsSync(best) ? best : last;
   const ck = readCheckpoint(path);
-  const backend = await initBackend(ck.state.config.backend);
-  const model = new MaskRcnn(buildMaskRcnnOptions(ck.state.config, ck.state.categories.length));
+  const config = ck.state.config, ims = config.solver.imsPerBatch;
+  const wasmThreads = resolveWasmThreads(0, resolveWorkers(0, 'wasm', ims));
+  const backend = await initBackend(config.backend, { wasmThreads });
+  const options = buildMaskRcnnOptions(config, ck.state.categories.length);
+  const model = new MaskRcnn(options);
   restoreCheckpoint(ck, model.store);
-  return { model, config: ck.state.config, categories: ck.state.categories, backend };
+  const pool = await DataParallel.startOrSingle(resolveWorkers(0, backend, ims), backend, options, () => {}, wasmThreads);
+  return { model, config, categories: ck.state.categories, backend, pool };
 }
 
 export interface PredictOptions {
@@ -103,15 +111,16 @@ export interface PredictOptions {
 
 /** `fieldwork-train predict`: writes COCO results for every image of the source; returns their count. */
 export async function predict(runDir: string, opts: PredictOptions): Promise<number> {
-  const { model, config, categories } = await loadModel(runDir);
+  const { model, config, categories, pool } = await loadModel(runDir);
   try {
     const records = await imagesFromSource(opts.images, { categories });
-    const results = await predictRecords(model, config, categories, records, new ImageCache(), config.solver.imsPerBatch, (d) => opts.onProgress?.(d, records.length));
+    const results = await predictRecords(model, config, categories, records, new ImageCache(), config.solver.imsPerBatch, (d) => opts.onProgress?.(d, records.length), pool);
     const tmp = `${opts.out}.tmp-${process.pid}`;
     writeFileSync(tmp, JSON.stringify(results));
     renameSync(tmp, opts.out);
     return results.length;
   } finally {
+    await pool.close();
     model.dispose();
   }
 }
