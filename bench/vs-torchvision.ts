@@ -212,7 +212,7 @@ async function parent(): Promise<void> {
     console.log(`load after: ${loadavg().join(' ')}`);
     const best = (mode: 'train' | 'predict') => Math.max(ips(t.tv[mode]), ips(t.tv1[mode]));
     const oT = ips(t.ours.train), oP = ips(t.ours.predict);
-    console.log(`against the issue's set-up alone: train ${(oT / ips(t.tv.train)).toFixed(2)} predict ${(oP / ips(t.tv.predict)).toFixed(2)}; ratios below use the faster torchvision set-up per mode`);
+    console.log(`against torchvision in its default environment alone: train ${(oT / ips(t.tv.train)).toFixed(2)} predict ${(oP / ips(t.tv.predict)).toFixed(2)}; ratios below use the faster torchvision set-up per mode`);
     console.log(`ratio train ${(oT / best('train')).toFixed(2)} predict ${(oP / best('predict')).toFixed(2)}`);
   } finally {
     for (const { w } of contestants) w.quit();
