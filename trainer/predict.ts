@@ -11,7 +11,7 @@ import { pasteMaskWindow } from './model/mask_head.ts';
 import { MaskRcnn, buildMaskRcnnOptions, type ImageDetections } from './model/mask_rcnn.ts';
 import { readCheckpoint, restoreCheckpoint } from './checkpoint.ts';
 import { initBackend, type BackendName } from './backend/index.ts';
-import { DataParallel, resolveWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
+import { DataParallel, plannedWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
 
 /**
  * One image's detections as COCO results. det is in the resized frame of size (h, w); the image's
@@ -94,7 +94,7 @@ export async function loadModel(runDir: string): Promise<{ model: MaskRcnn; conf
   const path = existsSync(best) ? best : last;
   const ck = readCheckpoint(path);
   const config = ck.state.config, ims = config.solver.imsPerBatch;
-  const wasmThreads = resolveWasmThreads(0, resolveWorkers(0, 'wasm', ims));
+  const wasmThreads = plannedWasmThreads(0, 0, ims);
   const backend = await initBackend(config.backend, { wasmThreads });
   const options = buildMaskRcnnOptions(config, ck.state.categories.length);
   const model = new MaskRcnn(options);

@@ -16,7 +16,7 @@ import { MaskRcnn, buildMaskRcnnOptions } from './model/mask_rcnn.ts';
 import { SgdMomentum } from './optim.ts';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { predictRecords } from './predict.ts';
-import { DataParallel, resolveWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
+import { DataParallel, plannedWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
 import { evaluateCoco } from './eval/coco_eval.ts';
 import { writeRunReport } from './advice/report.ts';
 
@@ -73,8 +73,7 @@ function hash(a: number, b: number, c: number): number {
  * are read). Returns the planned thread count, which the data-parallel workers start with too.
  */
 async function startBackend(choice: RunConfig['backend'], planned: RunConfig): Promise<{ backend: BackendName; wasmThreads: number }> {
-  const shards = resolveWorkers(planned.workers, 'wasm', planned.solver.imsPerBatch);
-  const wasmThreads = resolveWasmThreads(planned.wasmThreads, shards);
+  const wasmThreads = plannedWasmThreads(planned.workers, planned.wasmThreads, planned.solver.imsPerBatch);
   return { backend: await initBackend(choice, { wasmThreads }), wasmThreads };
 }
 

@@ -42,6 +42,15 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/** Every gradient within 1e-4 (relative) of the reference; disposes the gradients. */
+function assertGradsMatch(grads: Record<string, tf.Tensor>, want: Map<string, Float32Array>, what = ''): void {
+  for (const [name, w] of want) {
+    const d = maxRelDiff(grads[name].dataSync() as Float32Array, w);
+    assert.ok(d < 1e-4, `${what}${name} differs by ${d}`);
+  }
+  tf.dispose(Object.values(grads));
+}
+
 const config = validateRunConfig({ preset: 'tiny' });
 const options = buildMaskRcnnOptions(config, 3);
 
@@ -109,11 +118,7 @@ test('two threads: averaged gradients equal the in-thread reference, before and 
       const want = referenceGrads(model, all, 2, 900 + round);
       const { grads, parts } = await pool.gradients(model, all, 32, 900 + round);
       assert.ok(Number.isFinite(parts.total) && parts.total > 0, `total loss ${parts.total}`);
-      for (const [name, w] of want) {
-        const d = maxRelDiff(grads[name].dataSync() as Float32Array, w);
-        assert.ok(d < 1e-4, `round ${round}: ${name} differs by ${d}`);
-      }
-      tf.dispose(Object.values(grads));
+      assertGradsMatch(grads, want, `round ${round}: `);
       // A step changes the weights; the worker must compute the next round with the new ones.
       await pool.trainStep(model, optim, all, 32, 0.02, 950 + round, 0);
     }
@@ -213,11 +218,7 @@ test("a worker on tfjs' threaded WASM build (2 XNNPACK threads) computes the sam
     const all = samples(4, 16);
     const want = referenceGrads(model, all, 2, 77);
     const { grads } = await pool.gradients(model, all, 32, 77);
-    for (const [name, w] of want) {
-      const d = maxRelDiff(grads[name].dataSync() as Float32Array, w);
-      assert.ok(d < 1e-4, `${name} differs by ${d}`);
-    }
-    tf.dispose(Object.values(grads));
+    assertGradsMatch(grads, want);
     const images = all.map(({ pixels, height, width }) => ({ pixels, height, width }));
     const got = await pool.detect(model, images, 32);
     const batch = makeBatch(images.slice(2), 32);
@@ -242,11 +243,7 @@ test('the pure-JS backend: workers on it give the averaged gradients this thread
     const all = samples(2, 17);
     const want = referenceGrads(model, all, 2, 5);
     const { grads } = await pool.gradients(model, all, 32, 5);
-    for (const [name, w] of want) {
-      const d = maxRelDiff(grads[name].dataSync() as Float32Array, w);
-      assert.ok(d < 1e-4, `${name} differs by ${d}`);
-    }
-    tf.dispose(Object.values(grads));
+    assertGradsMatch(grads, want);
   } finally {
     await pool.close();
     model.dispose();

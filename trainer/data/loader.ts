@@ -85,7 +85,7 @@ export function gtInstances(src: GtSource): GtInstances {
   };
 }
 
-/** A GtSource with its masks resolved and cropped to their content, ready to post to a worker. */
+/** A GtSource with its masks resolved and cropped to their content (no work for masks already cropped, as the cache keeps them), ready to post to a worker. */
 export function portableTruth(src: GtSource): GtSource {
   const masks = typeof src.masks === 'function' ? src.masks() : src.masks;
   return { ...src, masks: masks.map(cropMask) };
@@ -112,7 +112,8 @@ export class ImageCache {
   masks(rec: ImageRecord): BinaryMask[] {
     const hit = this.#masks.get(rec.path);
     if (hit) return hit;
-    const masks = rec.instances.map((inst) => instanceMask(inst.segmentation, inst.bbox, rec.height, rec.width));
+    // Kept as windows around their pixels: smaller, and ready to post to a worker thread as they are.
+    const masks = rec.instances.map((inst) => cropMask(instanceMask(inst.segmentation, inst.bbox, rec.height, rec.width)));
     const size = masks.reduce((s, m) => s + m.data.length, 0);
     if (this.#bytes + size < this.maxBytes) { this.#masks.set(rec.path, masks); this.#bytes += size; }
     return masks;

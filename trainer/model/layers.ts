@@ -69,14 +69,17 @@ export class ParamStore {
    */
   version = 0;
 
-  /** Every parameter's values concatenated in store order (a worker thread's copy of the weights). */
-  packed(): Float32Array {
+  /**
+   * Every parameter's values concatenated in store order (a worker thread's copy of the weights), or,
+   * given tensors by variable name (gradients), theirs in the same layout (zeros where one is missing).
+   */
+  packed(values?: Record<string, tf.Tensor>): Float32Array {
     const out = new Float32Array(this.count);
     let o = 0;
     for (const p of this.params.values()) {
-      const v = p.variable.dataSync() as Float32Array;
-      out.set(v, o);
-      o += v.length;
+      const t = values ? values[p.variable.name] : p.variable;
+      if (t) out.set(t.dataSync() as Float32Array, o);
+      o += p.variable.size;
     }
     return out;
   }

@@ -38,6 +38,14 @@ export function resolveWasmThreads(requested: number, shards: number, cores = av
   return Math.max(1, Math.floor(cores / Math.max(1, shards)));
 }
 
+/**
+ * The XNNPACK threads a CPU run starts its WASM backend with (before the backend is known): its
+ * shards as WASM would resolve them, then the cores they leave over.
+ */
+export function plannedWasmThreads(workers: number, wasmThreads: number, imsPerBatch: number): number {
+  return resolveWasmThreads(wasmThreads, resolveWorkers(workers, 'wasm', imsPerBatch));
+}
+
 /** Splits n items into `parts` contiguous shards whose sizes differ by at most one (larger first). */
 export function shardSizes(n: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, k) => Math.floor(n / parts) + (k < n % parts ? 1 : 0));
@@ -150,16 +158,29 @@ export class DataParallel {
     return this.#workers.length + 1;
   }
 
-  /** The weights message part for worker w: the packed weights if it holds an older version. */
-  #weightsFor(w: WorkerHandle, model: MaskRcnn, packed: () => Float32Array): Float32Array | undefined {
-    if (w.seen.store === model.store && w.seen.version === model.store.version) return undefined;
-    w.seen = { store: model.store, version: model.store.version };
-    return packed();
-  }
-
-  #packer(model: MaskRcnn): () => Float32Array {
-    let cache: Float32Array | null = null;
-    return () => (cache ??= model.store.packed());
+  /**
+   * Splits `samples` into shards, sends shards 1.. to the workers (the message `make` builds, with the
+   * weights when a worker's are stale) and returns shard 0 for this thread, the shard sizes and the
+   * workers' replies (settled: a failure is handled even while this thread still computes).
+   */
+  #scatter(model: MaskRcnn, samples: Sample[], make: (part: Sample[], k: number, weights?: Float32Array) => ToWorker): { mine: Sample[]; sizes: number[]; replied: Promise<FromWorker[]> } {
+    const sizes = shardSizes(samples.length, Math.min(this.shards, samples.length));
+    let packed: Float32Array | null = null;
+    let start = sizes[0];
+    const remote = sizes.slice(1).map((n, j) => {
+      const w = this.#workers[j];
+      const part = samples.slice(start, start + n);
+      start += n;
+      let weights: Float32Array | undefined;
+      if (w.seen.store !== model.store || w.seen.version !== model.store.version) {
+        w.seen = { store: model.store, version: model.store.version };
+        weights = packed ??= model.store.packed();
+      }
+      return w.ask(make(part, j + 1, weights));
+    });
+    const replied = Promise.all(remote);
+    replied.catch(() => {});
+    return { mine: samples.slice(0, sizes[0]), sizes, replied };
   }
 
   /**
@@ -168,17 +189,10 @@ export class DataParallel {
    * disposes the gradients.
    */
   async gradients(model: MaskRcnn, samples: Sample[], divisibility: number, seed: number): Promise<Gradients> {
-    const sizes = shardSizes(samples.length, Math.min(this.shards, samples.length));
-    const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
-    const packed = this.#packer(model);
-    const remote = sizes.slice(1).map((n, j) => {
-      const w = this.#workers[j];
-      const part = samples.slice(starts[j + 1], starts[j + 1] + n).map(portableSample);
-      return w.ask({ type: 'grads', weights: this.#weightsFor(w, model, packed), samples: part, divisibility, seed: shardSeed(seed, j + 1) });
-    });
-    const replied = settled(remote);
+    const { mine, sizes, replied } = this.#scatter(model, samples, (part, k, weights) => ({
+      type: 'grads', weights, samples: part.map(portableSample), divisibility, seed: shardSeed(seed, k),
+    }));
     // Our shard runs while the workers run theirs.
-    const mine = samples.slice(0, sizes[0]);
     const batch = makeBatch(mine, divisibility);
     let local: Gradients;
     try {
@@ -230,16 +244,10 @@ export class DataParallel {
   /** Inference on samples split over the shards; detections in the order of `samples`. */
   async detect(model: MaskRcnn, samples: Sample[], divisibility: number): Promise<ImageDetections[]> {
     if (!samples.length) return [];
-    const sizes = shardSizes(samples.length, Math.min(this.shards, samples.length));
-    const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
-    const packed = this.#packer(model);
-    const remote = sizes.slice(1).map((n, j) => {
-      const w = this.#workers[j];
-      const part = samples.slice(starts[j + 1], starts[j + 1] + n).map((s) => ({ pixels: s.pixels.slice(), height: s.height, width: s.width }));
-      return w.ask({ type: 'detect', weights: this.#weightsFor(w, model, packed), samples: part, divisibility });
-    });
-    const replied = settled(remote);
-    const batch = makeBatch(samples.slice(0, sizes[0]), divisibility);
+    const { mine, replied } = this.#scatter(model, samples, (part, _k, weights) => ({
+      type: 'detect', weights, samples: part.map((s) => ({ pixels: s.pixels.slice(), height: s.height, width: s.width })), divisibility,
+    }));
+    const batch = makeBatch(mine, divisibility);
     let local: ImageDetections[];
     try {
       local = model.detect(batch);
@@ -272,16 +280,6 @@ export class DataParallel {
   async close(): Promise<void> {
     await Promise.all(this.#workers.map((w) => w.close()));
   }
-}
-
-/**
- * All replies, or the first failure — with a handler attached at once, so a worker that fails while
- * this thread is still computing its own shard is not an unhandled rejection.
- */
-function settled(remote: Promise<FromWorker>[]): Promise<FromWorker[]> {
-  const all = Promise.all(remote);
-  all.catch(() => {});
-  return all;
 }
 
 function portableSample(s: Sample): Sample {

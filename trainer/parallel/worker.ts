@@ -29,15 +29,9 @@ function handle(m: ToWorker & { id: number }): void {
   try {
     if (m.type === 'grads') {
       const { grads, parts } = computeGrads(model, batch, m.samples.map((s) => gtInstances(s.truth!)), new Rng(m.seed));
-      const packed = new Float32Array(model.store.count);
-      let o = 0;
-      for (const p of model.store.params.values()) {
-        const g = grads[p.variable.name];
-        if (g) packed.set(g.dataSync() as Float32Array, o);
-        o += p.variable.size;
-      }
+      const packed = model.store.packed(grads);
       tf.dispose(Object.values(grads));
-      post({ type: 'grads', id: m.id, grads: packed, parts }, [packed.buffer]);
+      post({ type: 'grads', id: m.id, grads: packed, parts }, [packed.buffer as ArrayBuffer]);
     } else {
       // Copied, not transferred: a backend may hand out views that share a buffer.
       post({ type: 'detections', id: m.id, detections: model.detect(batch) });
