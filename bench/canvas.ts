@@ -150,7 +150,7 @@ async function main() {
       storeTimes.push(performance.now() - t);
     }
 
-    const server = await startWebServer({ workbench, staticDir: join(root, 'renderer', 'dist') });
+    const server = await startWebServer({ workbench, staticDir: join(root, 'renderer', 'dist'), allow: [tmpdir()] });
     const browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

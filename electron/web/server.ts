@@ -1,12 +1,21 @@
 // The browser mode: the same WorkbenchApi over HTTP + WebSocket, for end-to-end tests and for people
 // who annotate from a browser on the same machine.
 //
-// Security, in the order a request meets it:
+// Security, in the order a request meets it (README, "Security"):
 // - listens on 127.0.0.1 only, and refuses any Host header but its own (DNS-rebinding);
-// - every request needs the per-launch token: `/?token=…` once (exchanged for an HttpOnly, SameSite=Strict
-//   cookie and a redirect that drops the token from the address bar), or the `x-fieldwork-token` header;
-// - API calls must come from the page's own origin and may only name methods listed in API_METHODS;
-// - every response carries a strict Content-Security-Policy; static files never leave renderer/dist.
+// - no cookies at all: cookies ignore the port, so any other server on 127.0.0.1 would receive them. The
+//   launch URL carries two per-launch secrets in its fragment (`/#token=…&media=…`), which browsers never
+//   send to any server; the page moves them to sessionStorage (this tab only) and drops them from the address;
+// - every API call carries the token in the `x-fieldwork-token` header, the event WebSocket in its
+//   sub-protocol list (browsers cannot set headers there); a custom header cannot be sent cross-origin without
+//   a CORS preflight, which this server never grants. Origin / Sec-Fetch-Site, when a browser sends them,
+//   must be this origin;
+// - image bytes (`<img>` cannot send headers) are read under `/files/<media key>/…`: a second secret that can
+//   only read the open project's images, served with Cross-Origin-Resource-Policy: same-origin;
+// - API calls may only name methods listed in API_METHODS, and their paths are confined to approved folders
+//   (services/path-guard.ts); media files must be regular files inside the project, under a size cap;
+// - the static renderer (public code, no data) is served without a secret; every response carries a strict
+//   Content-Security-Policy; static files never leave renderer/dist; no redirects.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -16,7 +25,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { API_EVENTS, API_METHODS, type WorkbenchApi } from '../api.ts';
 import { contentType } from '../services/content-types.ts';
 import { NotFoundError, toErrorPayload, UserError } from '../services/errors.ts';
+import { DEFAULT_MAX_MEDIA_BYTES, openMediaFile } from '../services/media-file.ts';
+import { confineApi, PathGuard } from '../services/path-guard.ts';
 import type { Workbench } from '../services/workbench.ts';
+import { AUTH_HEADER, WS_PROTOCOL, WS_TOKEN_PREFIX, type RouteModule } from './auth.ts';
 
 export interface WebServerOptions {
   workbench: Workbench;
@@ -26,19 +38,32 @@ export interface WebServerOptions {
   port?: number;
   /** Fixed token (tests); a random one otherwise. */
   token?: string;
-  /** Largest request body accepted, in bytes. */
+  /** Largest request body accepted, in bytes (default 16 MiB). */
   maxBodyBytes?: number;
+  /** Folders the API may read and write (see services/path-guard.ts); nothing else is accepted. */
+  allow: string[];
+  /** Largest media file served, in bytes (default 512 MiB). */
+  maxMediaBytes?: number;
+  /**
+   * Extra route modules (e.g. uploads): called for requests under `/x/<name>/…` that already passed the
+   * Host, Origin and token checks; they get the approved-folder guard to register what they write.
+   */
+  routes?: Record<string, RouteModule>;
 }
 
 export interface WebServer {
+  /** The launch URL: origin + `/#token=…&media=…`. */
   url: string;
   origin: string;
   token: string;
+  /** The read-only media key (image bytes under /files/<key>/…). */
+  mediaKey: string;
   port: number;
+  /** The approved folders (add one with guard.approve). */
+  guard: PathGuard;
   close(): Promise<void>;
 }
 
-const COOKIE = 'fieldwork_session';
 const HOST = '127.0.0.1';
 
 export function contentSecurityPolicy(port: number): string {
@@ -57,9 +82,14 @@ export function contentSecurityPolicy(port: number): string {
 
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const token = options.token ?? randomBytes(24).toString('hex');
-  const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const mediaKey = randomBytes(24).toString('hex');
+  const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  const maxMedia = options.maxMediaBytes ?? DEFAULT_MAX_MEDIA_BYTES;
   const staticDir = resolve(options.staticDir);
   const { workbench } = options;
+  const guard = new PathGuard(options.allow, 'Start the browser mode with `npm run web -- --allow <folder>` to approve another folder.');
+  const api = confineApi(workbench.api, guard);
+  const routes = options.routes ?? {};
   let port = 0;
 
   const server: Server = createServer((req, res) => {
@@ -68,7 +98,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       else res.destroy();
     });
   });
-  const wss = new WebSocketServer({ noServer: true });
+  // The socket only sends events; a client message is never read, so any frame over 1 KiB closes it.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 1024,
+    handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+  });
   const sockets = new Set<WebSocket>();
   const unsubscribers = API_EVENTS.map((event) =>
     workbench.on(event, (payload) => {
@@ -77,22 +112,22 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     }),
   );
 
-  const tokenMatches = (candidate: string | undefined) => {
-    if (!candidate) return false;
-    const a = Buffer.from(candidate);
-    const b = Buffer.from(token);
-    return a.length === b.length && timingSafeEqual(a, b);
-  };
   const hostAllowed = (req: IncomingMessage) => req.headers.host === `${HOST}:${port}` || req.headers.host === `localhost:${port}`;
+  /** Browser-supplied provenance: absent (curl, tests) or this very origin. */
   const originAllowed = (req: IncomingMessage) => {
     const origin = req.headers.origin;
-    if (origin === undefined) return true;
-    return origin === `http://${HOST}:${port}` || origin === `http://localhost:${port}`;
+    if (origin !== undefined && origin !== `http://${HOST}:${port}` && origin !== `http://localhost:${port}`) return false;
+    const site = req.headers['sec-fetch-site'];
+    return site === undefined || site === 'same-origin' || site === 'none';
   };
-  const authorised = (req: IncomingMessage) => {
-    const header = req.headers['x-fieldwork-token'];
-    if (typeof header === 'string' && tokenMatches(header)) return true;
-    return tokenMatches(readCookie(req.headers.cookie, COOKIE));
+  const headerAuthorised = (req: IncomingMessage) => {
+    const header = req.headers[AUTH_HEADER];
+    return typeof header === 'string' && secretMatches(header, token);
+  };
+  const socketAuthorised = (req: IncomingMessage) => {
+    if (headerAuthorised(req)) return true;
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    return offered.includes(WS_PROTOCOL) && offered.some((p) => p.startsWith(WS_TOKEN_PREFIX) && secretMatches(p.slice(WS_TOKEN_PREFIX.length), token));
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -102,34 +137,32 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     if (!hostAllowed(req)) return sendText(res, 421, 'Unexpected Host header.');
     const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
+    // Old launch URLs (`/?token=…`): the token belongs in the fragment now, which no server ever receives.
+    if (url.searchParams.has('token')) return sendText(res, 400, 'This server takes its token in the URL fragment (#token=…). Open the URL that `npm run web` printed.');
 
-    // The one request allowed without the cookie: the launch URL, which carries the token.
-    const offered = url.searchParams.get('token');
-    if (offered !== null) {
-      if (!tokenMatches(offered)) return sendText(res, 401, 'Wrong token. Open the URL that `npm run web` printed.');
-      res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-      url.searchParams.delete('token');
-      res.writeHead(303, { Location: url.pathname + url.search });
-      res.end();
-      return;
-    }
-    if (!authorised(req)) return sendText(res, 401, 'Not authorised. Open the URL that `npm run web` printed (it carries the access token).');
-
-    if (url.pathname.startsWith('/api/')) {
+    if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/x/')) {
       if (req.method !== 'POST') return sendText(res, 405, 'API calls use POST.');
       if (!originAllowed(req)) return sendText(res, 403, 'Cross-origin API calls are refused.');
-      return handleApi(req, res, url.pathname);
+      if (!headerAuthorised(req)) return sendText(res, 401, `Not authorised: API calls need the ${AUTH_HEADER} header. Open the URL that \`npm run web\` printed (it carries the access token).`);
+      if (url.pathname.startsWith('/api/')) return handleApi(req, res, url.pathname);
+      const name = url.pathname.split('/')[2];
+      if (!Object.hasOwn(routes, name)) return sendText(res, 404, 'Not found.');
+      return routes[name](req, res, { guard, maxBodyBytes: maxBody, workbench });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
-    const media = url.pathname.match(/^\/files\/(images|thumbs)\/(\d+)$/);
-    if (media) {
-      let file: string;
+    if (url.pathname.startsWith('/files/')) {
+      const media = url.pathname.match(/^\/files\/([0-9a-f]+)\/(images|thumbs)\/([1-9]\d{0,15})$/);
+      if (!media || !secretMatches(media[1], mediaKey)) return sendText(res, 401, 'Not authorised.');
+      if (!originAllowed(req)) return sendText(res, 403, 'Cross-origin media reads are refused.');
+      let file: { path: string; size: number };
       try {
-        file = workbench.mediaFile(media[1] as 'images' | 'thumbs', Number(media[2]));
+        const kind = media[2] as 'images' | 'thumbs';
+        file = openMediaFile(workbench.project.dir, workbench.mediaFile(kind, Number(media[3])), maxMedia);
       } catch (err) {
         return sendJson(res, err instanceof NotFoundError ? 404 : 409, { error: toErrorPayload(err) });
       }
-      return sendFile(res, file, 'private, max-age=3600');
+      res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+      return sendFile(res, file.path, 'private, max-age=3600', file.size);
     }
     return serveStatic(res, url.pathname);
   }
@@ -147,7 +180,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return sendJson(res, 400, { error: { name: 'UserError', message: `Bad request body: ${(err as Error).message}` } });
     }
     try {
-      const service = workbench.api[domain as keyof WorkbenchApi] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const service = api[domain as keyof WorkbenchApi] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
       const result = await service[method](...args);
       sendJson(res, 200, { result: result ?? null });
     } catch (err) {
@@ -177,7 +210,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
-    if (url.pathname !== '/events' || !hostAllowed(req) || !originAllowed(req) || !authorised(req)) {
+    if (url.pathname !== '/events' || !hostAllowed(req) || !originAllowed(req) || !socketAuthorised(req)) {
       socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;
@@ -185,6 +218,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // A frame over maxPayload (or any protocol error) ends that socket only.
+      ws.on('error', () => ws.terminate());
     });
   });
 
@@ -195,10 +230,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   port = (server.address() as AddressInfo).port;
   const origin = `http://${HOST}:${port}`;
   return {
-    url: `${origin}/?token=${token}`,
+    url: `${origin}/#token=${token}&media=${mediaKey}`,
     origin,
     token,
+    mediaKey,
     port,
+    guard,
     async close() {
       unsubscribers.forEach((u) => u());
       for (const s of sockets) s.terminate();
@@ -209,12 +246,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   };
 }
 
-function readCookie(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return v.join('=');
-  }
-  return undefined;
+function secretMatches(candidate: string, secret: string): boolean {
+  const a = Buffer.from(candidate);
+  const b = Buffer.from(secret);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -246,7 +281,7 @@ function sendText(res: ServerResponse, status: number, text: string): void {
   res.end(text + '\n');
 }
 
-function sendFile(res: ServerResponse, file: string, cacheControl: string): void {
-  res.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': statSync(file).size, 'Cache-Control': cacheControl });
+function sendFile(res: ServerResponse, file: string, cacheControl: string, size = statSync(file).size): void {
+  res.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': size, 'Cache-Control': cacheControl });
   createReadStream(file).pipe(res);
 }

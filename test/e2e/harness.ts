@@ -1,12 +1,13 @@
 // End-to-end harness: the browser-mode server in this process and Debian's Chromium driven by
 // playwright-core. Tests need the renderer built (`npm test` builds it first).
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Workbench } from '../../electron/services/workbench.ts';
 import { startWebServer, type WebServer } from '../../electron/web/server.ts';
-import { tempDir } from '../helpers/tmp.ts';
+import { SHARED_WAGON, tempDir } from '../helpers/tmp.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -31,14 +32,18 @@ export interface E2eSession {
 
 export async function startE2e(options: { viewport?: { width: number; height: number } } = {}): Promise<E2eSession> {
   const workbench = new Workbench({ userDataDir: tempDir(), resourcesDir: join(root, 'resources') });
-  const server = await startWebServer({ workbench, staticDir: RENDERER_DIST });
+  // Approved folders: the temp folders tests create and the committed fixtures (as `npm run web -- --allow` would).
+  const server = await startWebServer({ workbench, staticDir: RENDERER_DIST, allow: [tmpdir(), join(root, 'test', 'fixtures'), SHARED_WAGON] });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
-  const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 900 } });
+  // One context (one profile), so a test can open more tabs in it (as another site would in the same browser).
+  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1400, height: 900 } });
+  const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
+  // The launch URL carries the token in its fragment; the page moves it to sessionStorage.
   await page.goto(server.url);
   mkdirSync(RESULTS_DIR, { recursive: true });
   return {

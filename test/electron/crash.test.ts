@@ -15,13 +15,13 @@ async function startServer(projectDir: string, userData: string): Promise<{ chil
   const child = spawn(process.execPath, ['--import', 'tsx', serve, '--project', projectDir, '--user-data', userData], { stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = line.match(/(http:\/\/127\.0\.0\.1:\d+\/\?token=\w+)/);
+      const m = line.match(/(http:\/\/127\.0\.0\.1:\d+\/#token=\w+&media=\w+)/);
       if (m) resolve(m[1]);
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   const parsed = new URL(url);
-  return { child, origin: parsed.origin, token: parsed.searchParams.get('token')! };
+  return { child, origin: parsed.origin, token: new URLSearchParams(parsed.hash.slice(1)).get('token')! };
 }
 
 async function call(server: { origin: string; token: string }, method: string, ...args: unknown[]) {

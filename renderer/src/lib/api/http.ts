@@ -1,5 +1,8 @@
 // Browser-mode transport: POST /api/<domain>/<method> {"args": [...]} and a WebSocket at /events.
-// Authentication is the HttpOnly cookie the server set when the page was opened with ?token=.
+// Authentication (electron/web/auth.ts): the launch URL's fragment `#token=…&media=…` is moved to
+// sessionStorage (this tab only; never a cookie, which any other port on 127.0.0.1 would receive) and dropped
+// from the address; the token goes in a header on every API call and in the WebSocket's sub-protocol list,
+// the read-only media key into image URLs.
 import {
   API_METHODS,
   type ApiErrorPayload,
@@ -7,25 +10,56 @@ import {
   type WorkbenchClient,
   type WorkbenchEvents,
 } from '../../../../electron/api.ts';
+import { AUTH_HEADER, parseLaunchFragment, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../../../electron/web/auth.ts';
 import { ApiError } from './errors.ts';
+
+const STORAGE_KEY = 'fieldwork.session';
+
+export interface BrowserSession {
+  token: string;
+  media: string;
+}
+
+/** The launch secrets: from the URL fragment on first load (then removed from it), else from sessionStorage. */
+export function takeSession(): BrowserSession | null {
+  const fromUrl = parseLaunchFragment(location.hash);
+  if (fromUrl) {
+    try {
+      sessionStorage.setItem(STORAGE_KEY, JSON.stringify(fromUrl));
+    } catch {
+      // Storage refused (private mode quotas): the secrets live only in this page then.
+    }
+    history.replaceState(null, '', location.pathname + '#/');
+    return fromUrl;
+  }
+  try {
+    const stored = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null') as BrowserSession | null;
+    if (stored && typeof stored.token === 'string' && typeof stored.media === 'string') return stored;
+  } catch {
+    // Nothing usable stored.
+  }
+  return null;
+}
 
 type Listener = (payload: unknown) => void;
 
-export function createHttpClient(origin: string = location.origin): WorkbenchClient {
+export function createHttpClient(origin: string = location.origin, session: BrowserSession | null = takeSession()): WorkbenchClient {
   const listeners = new Map<string, Set<Listener>>();
-  const events = new EventSocket(origin, (event, payload) => {
+  const token = session?.token ?? '';
+  const events = new EventSocket(origin, token, (event, payload) => {
     for (const listener of listeners.get(event) ?? []) listener(payload);
   });
 
   async function call(domain: string, method: string, args: unknown[]): Promise<unknown> {
+    if (!session) throw new ApiError({ name: 'UserError', message: 'This tab has no access key. Open the URL that `npm run web` printed (with its #token=… part).' });
     // JSON turns a trailing `undefined` into null, which an options parameter would reject.
     while (args.length > 0 && args[args.length - 1] === undefined) args = args.slice(0, -1);
     let response: Response;
     try {
       response = await fetch(`${origin}/api/${domain}/${method}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json', [AUTH_HEADER]: token },
+        credentials: 'omit',
         body: JSON.stringify({ args }),
       });
     } catch (err) {
@@ -52,7 +86,7 @@ export function createHttpClient(origin: string = location.origin): WorkbenchCli
     return () => set.delete(listener as Listener);
   };
   client.imageUrl = (imageId: number, variant: 'full' | 'thumb') =>
-    `${origin}/files/${variant === 'full' ? 'images' : 'thumbs'}/${imageId}`;
+    `${origin}/files/${session?.media ?? 'none'}/${variant === 'full' ? 'images' : 'thumbs'}/${imageId}`;
   return client as unknown as WorkbenchClient;
 }
 
@@ -61,16 +95,18 @@ class EventSocket {
   #socket: WebSocket | null = null;
   #retryMs = 500;
   readonly #url: string;
+  readonly #token: string;
   readonly #dispatch: (event: string, payload: unknown) => void;
 
-  constructor(origin: string, dispatch: (event: string, payload: unknown) => void) {
+  constructor(origin: string, token: string, dispatch: (event: string, payload: unknown) => void) {
     this.#url = origin.replace(/^http/, 'ws') + '/events';
+    this.#token = token;
     this.#dispatch = dispatch;
   }
 
   ensureOpen(): void {
     if (this.#socket) return;
-    const socket = new WebSocket(this.#url);
+    const socket = new WebSocket(this.#url, [WS_PROTOCOL, WS_TOKEN_PREFIX + this.#token]);
     this.#socket = socket;
     socket.onopen = () => (this.#retryMs = 500);
     socket.onmessage = (message) => {
