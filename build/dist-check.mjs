@@ -4,10 +4,10 @@
 //   - app.asar holds package.json, the main bundle, the preload and the whole renderer build;
 //   - the trainer and its runtime packages are unpacked, and the unpacked trainer, run under plain Node from a
 //     folder outside the repo, resolves @tensorflow/tfjs-backend-wasm there and finds its .wasm files (wasmDir()),
-//     and starts a data-parallel worker thread from there; the trainer CLI, started as the app starts it,
-//     trains a tiny synthetic run to the end;
+//     and starts a data-parallel worker thread from there; the trainer CLI, started as the app starts it
+//     (trainer/utility-entry.mjs, which the app forks as a utilityProcess), trains a tiny synthetic run to the end;
 //   - no dev-only dependency, test file, fixture, source map or source folder is packed;
-//   - the configured Electron fuses were flipped in the executable;
+//   - the configured Electron fuses were flipped in the executable: RunAsNode off, ASAR integrity on, only app.asar;
 //   - sizes.
 // The native ABI guard is skipped with a message: this machine cannot fetch Electron headers, so the Node-ABI
 // better-sqlite3 is packed on purpose (the guard has its own unit test, test/build/native-abi.test.ts).
@@ -203,9 +203,10 @@ try {
     await writeSyntheticRun(${JSON.stringify(runDir)}, { seed: 3, train: 2, val: 1, width: 64, height: 64, config: { preset: 'tiny', backend: 'wasm', solver: { epochs: 1 } } });
   `);
   const made = spawnSync(process.execPath, ['--import', tsxLoader, makeRun], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
-  const esmLoader = pathToFileURL(join(unpacked, 'node_modules/tsx/dist/esm/index.mjs')).href;
+  // The app forks trainer/utility-entry.mjs with utilityProcess (Node inside Electron's binary); plain Node
+  // stands in for it here, running the same unpacked file with the same arguments.
   const trained = made.status === 0
-    ? spawnSync(process.execPath, ['--import', esmLoader, join(unpacked, 'trainer/cli.ts'), 'train', runDir, '--json'], { cwd: work, env, encoding: 'utf8', timeout: 300_000 })
+    ? spawnSync(process.execPath, [join(unpacked, 'trainer/utility-entry.mjs'), 'train', runDir, '--json'], { cwd: work, env, encoding: 'utf8', timeout: 300_000 })
     : made;
   const last = (trained.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean).at(-1);
   if (trained.status !== 0 || last?.type !== 'done') console.log(trained.stdout, trained.stderr);
@@ -230,6 +231,13 @@ try {
   };
   const wrongFuses = Object.entries(want).filter(([name, on]) => wire[FuseV1Options[name]] !== (on ? 49 : 48));
   check(wrongFuses.length === 0, `fuses as configured: ${Object.entries(want).map(([n, on]) => `${n}=${on ? 'on' : 'off'}`).join(', ')}`);
+  // The security checklist's must-haves, whatever the config says (issue #20).
+  check(wire[FuseV1Options.RunAsNode] === 48, 'RunAsNode is off in the packed executable (the trainer is a utilityProcess)');
+  check(wire[FuseV1Options.EnableEmbeddedAsarIntegrityValidation] === 49, 'EmbeddedAsarIntegrityValidation is on in the packed executable');
+  check(wire[FuseV1Options.OnlyLoadAppFromAsar] === 49, 'OnlyLoadAppFromAsar is on in the packed executable');
+  const packedMain = asar.extractFile(asarPath, 'dist/electron/main/index.js').toString('utf8');
+  check(!packedMain.includes('ELECTRON_RUN_AS_NODE'), "the packed main bundle never sets ELECTRON_RUN_AS_NODE");
+  check(packedMain.includes('utility-entry.mjs'), 'the packed main bundle forks trainer/utility-entry.mjs');
 
   step('native addons (ABI guard skipped here, see above)');
   const { checkPackedAddons, electronAbi } = await import('./native-abi.mjs');

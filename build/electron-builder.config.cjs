@@ -62,14 +62,16 @@ const config = {
     await afterPackAbiGuard(context);
   },
 
-  // Electron fuses (security checklist). RunAsNode stays on: the trainer may be started as a Node child of
-  // the Electron binary (ELECTRON_RUN_AS_NODE).
+  // Electron fuses (security checklist). RunAsNode off: the trainer is a utilityProcess (electron/main/
+  // trainer-launcher.ts), so nobody can run arbitrary JS as the app through ELECTRON_RUN_AS_NODE. ASAR
+  // integrity on: electron-builder writes app.asar's hash into the macOS and Windows executables (Linux
+  // has no embedded hash; the fuse is a no-op there). Only app.asar is loaded as the app.
   electronFuses: {
-    runAsNode: true,
+    runAsNode: false,
     enableCookieEncryption: true,
     enableNodeOptionsEnvironmentVariable: false,
     enableNodeCliInspectArguments: false,
-    enableEmbeddedAsarIntegrityValidation: false,
+    enableEmbeddedAsarIntegrityValidation: true,
     onlyLoadAppFromAsar: true,
     loadBrowserProcessSpecificV8Snapshot: false,
     grantFileProtocolExtraPrivileges: false,

@@ -14,7 +14,7 @@ startApp(electron as unknown as ElectronMain, {
     new Workbench({
       userDataDir: paths.userDataDir,
       resourcesDir: paths.resourcesDir,
-      launchTrainer: electronTrainerLauncher({ execPath: process.execPath, isPackaged: electron.app.isPackaged, appPath: electron.app.getAppPath() }),
+      launchTrainer: electronTrainerLauncher({ isPackaged: electron.app.isPackaged, appPath: electron.app.getAppPath() }, { utilityProcess: electron.utilityProcess }),
     }),
 }).catch((err) => {
   console.error('[main] start-up failed:', err);

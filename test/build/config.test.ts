@@ -48,7 +48,8 @@ test('trainer, WASM binaries and the trainer runtime packages are unpacked', () 
 test('native rebuild on, ABI guard after packing, fuses set', () => {
   assert.equal(config.npmRebuild, true);
   assert.equal(typeof config.afterPack, 'function');
-  assert.equal(config.electronFuses.runAsNode, true);
+  assert.equal(config.electronFuses.runAsNode, false);
+  assert.equal(config.electronFuses.enableEmbeddedAsarIntegrityValidation, true);
   assert.equal(config.electronFuses.onlyLoadAppFromAsar, true);
   assert.equal(config.electronFuses.enableNodeOptionsEnvironmentVariable, false);
   assert.equal(config.electronFuses.enableNodeCliInspectArguments, false);
