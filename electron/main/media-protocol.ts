@@ -1,8 +1,10 @@
 // `fieldwork-media://images/<id>` and `fieldwork-media://thumbs/<id>` → the stored image files of the open
 // project, via Workbench.mediaFile. Only those two hosts and a decimal id are accepted; the file path comes
-// from the project store, never from the URL.
+// from the project store, never from the URL, and must resolve (through symlinks) to a regular file inside the
+// project folder, under a size cap (services/media-file.ts).
 import { NotFoundError, toErrorPayload, UserError } from '../services/errors.ts';
 import { contentType } from '../services/content-types.ts';
+import { DEFAULT_MAX_MEDIA_BYTES, openMediaFile } from '../services/media-file.ts';
 import { securityHeaders } from './csp.ts';
 import { APP_HOST, APP_SCHEME, MEDIA_SCHEME, parseUrl } from './schemes.ts';
 import type { FileReader } from './app-protocol.ts';
@@ -11,6 +13,8 @@ export type MediaKind = 'images' | 'thumbs';
 
 export interface MediaSource {
   mediaFile(kind: MediaKind, id: number): string;
+  /** The open project (throws when none is open). */
+  readonly project: { readonly dir: string };
 }
 
 /** `{kind, id}` for a well-formed media URL, else null. */
@@ -29,6 +33,8 @@ export interface MediaProtocolOptions {
   workbench: MediaSource;
   readFile: FileReader;
   log?: (message: string, err: unknown) => void;
+  /** Largest file served, in bytes. */
+  maxBytes?: number;
 }
 
 function fail(status: number, err: unknown): Response {
@@ -46,7 +52,7 @@ export function createMediaProtocolHandler(options: MediaProtocolOptions): (requ
     if (!target) return fail(404, new NotFoundError('No such media URL.'));
     let file: string;
     try {
-      file = options.workbench.mediaFile(target.kind, target.id);
+      file = openMediaFile(options.workbench.project.dir, options.workbench.mediaFile(target.kind, target.id), options.maxBytes ?? DEFAULT_MAX_MEDIA_BYTES).path;
     } catch (err) {
       if (err instanceof NotFoundError) return fail(404, err);
       if (err instanceof UserError) return fail(409, err);

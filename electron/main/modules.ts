@@ -1,6 +1,7 @@
 // The app's modules, one concern each; app.ts runs them in the order of APP_MODULES.
 import { createAppProtocolHandler } from './app-protocol.ts';
 import { pickPaths } from './dialogs.ts';
+import { confineApi, PathGuard } from '../services/path-guard.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
 import { createMediaProtocolHandler } from './media-protocol.ts';
 import type { AppModule } from './module.ts';
@@ -83,12 +84,18 @@ export const ipc: AppModule = {
   name: 'ipc',
   onReady(ctx) {
     const { BrowserWindow, dialog, ipcMain } = ctx.electron;
+    // Paths the renderer sends are accepted only inside what the user picked in a dialog main showed
+    // (each result becomes approved: a capability the page cannot forge) and the app's data folder.
+    const guard = new PathGuard([ctx.paths.userDataDir], "Choose it with the app's Browse… button (a system dialog) first.");
+    const confined = { api: confineApi(ctx.workbench.api, guard), on: ctx.workbench.on.bind(ctx.workbench) };
     registerIpc(
       ipcMain,
-      ctx.workbench,
-      (event, options) => {
+      confined,
+      async (event, options) => {
         const sender = (event as { sender?: WebContents }).sender;
-        return pickPaths(dialog, sender ? BrowserWindow.fromWebContents(sender) : null, options);
+        const picked = await pickPaths(dialog, sender ? BrowserWindow.fromWebContents(sender) : null, options);
+        for (const path of picked) guard.approve(path);
+        return picked;
       },
       ctx.log,
     );

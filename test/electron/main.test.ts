@@ -2,14 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, isAbsolute, resolve } from 'node:path';
 import { API_EVENTS, API_METHODS } from '../../electron/api.ts';
 import { NotFoundError, UserError } from '../../electron/services/errors.ts';
 import { contentSecurityPolicy } from '../../electron/web/server.ts';
 import { apiChannels, EVENT_CHANNEL, lookupChannel, PICK_PATHS_CHANNEL } from '../../electron/main/channels.ts';
-import { dispatchApiCall, forwardEvents, isTrustedSender, registerIpc, type SenderInfo, type WorkbenchLike } from '../../electron/main/ipc.ts';
+import { dispatchApiCall, forwardEvents, isTrustedSender, registerIpc, type IpcEnvelope, type SenderInfo, type WorkbenchLike } from '../../electron/main/ipc.ts';
 import { createAppProtocolHandler, resolveAppPath } from '../../electron/main/app-protocol.ts';
 import { createMediaProtocolHandler, parseMediaUrl } from '../../electron/main/media-protocol.ts';
 import { APP_CSP } from '../../electron/main/csp.ts';
@@ -306,11 +306,14 @@ test('the media protocol serves the file the workbench names, with CORS for the 
     writeFileSync(join(dir, 'a.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0]));
     const asked: unknown[] = [];
     const workbench = {
+      project: { dir },
       mediaFile(kind: 'images' | 'thumbs', id: number) {
         asked.push([kind, id]);
         if (id === 404) throw new NotFoundError('No image 404.');
         if (id === 409) throw new UserError('No project is open; create or open one first.');
         if (id === 500) throw new Error('disk on fire');
+        if (id === 7) return join(dir, 'link.jpg');
+        if (id === 8) return join(dir, 'sub');
         return join(dir, id === 2 ? 'gone.jpg' : 'a.jpg');
       },
     };
@@ -328,7 +331,18 @@ test('the media protocol serves the file the workbench names, with CORS for the 
     assert.equal((await handler(new Request('fieldwork-media://images/500'))).status, 500);
     assert.equal((await handler(new Request('fieldwork-media://images/2'))).status, 404);
     assert.equal((await handler(new Request('fieldwork-media://images/..%2f1'))).status, 404);
-    assert.deepEqual(asked, [['thumbs', 1], ['images', 404], ['images', 409], ['images', 500], ['images', 2]]);
+    // A symlink out of the project (to a secret), a folder, and a file over the cap are not served.
+    const secret = join(mkdtempSync(join(tmpdir(), 'fw-secret-')), 'id_rsa');
+    writeFileSync(secret, 'PRIVATE KEY');
+    symlinkSync(secret, join(dir, 'link.jpg'));
+    const linked = await handler(new Request('fieldwork-media://images/7'));
+    assert.equal(linked.status, 409);
+    assert.doesNotMatch(await linked.text(), /PRIVATE KEY/);
+    mkdirSync(join(dir, 'sub'));
+    assert.equal((await handler(new Request('fieldwork-media://images/8'))).status, 409);
+    const capped = createMediaProtocolHandler({ workbench, readFile: readRegularFile, log: () => {}, maxBytes: 3 });
+    assert.equal((await capped(new Request('fieldwork-media://images/1'))).status, 409);
+    assert.deepEqual(asked.slice(0, 5), [['thumbs', 1], ['images', 404], ['images', 409], ['images', 500], ['images', 2]]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -607,6 +621,31 @@ test('start-up: privileged schemes before ready, then protocols, permissions, IP
   for (const event of ['second-instance', 'window-all-closed', 'will-quit', 'activate']) assert.equal(fake.appEvents.listenerCount(event), 1, event);
   fake.appEvents.emit('window-all-closed');
   assert.equal(fake.log.at(-1), 'quit');
+});
+
+test('start-up: API paths over IPC are confined to what a dialog returned (and the data folder)', async () => {
+  const fake = fakeElectron();
+  const picked = mkdtempSync(join(tmpdir(), 'fw-picked-'));
+  (fake.electron.dialog as { showOpenDialog: unknown }).showOpenDialog = async () => ({ canceled: false, filePaths: [picked] });
+  const { wb, calls } = fakeWorkbench({ 'projects.recent': () => [] });
+  const started = startApp(fake.electron, { mainDir: '/repo/dist/electron/main', env: {}, platform: 'linux', log: () => {}, createWorkbench: () => wb as never });
+  fake.ready();
+  await started;
+  const invoke = (channel: string, ...args: unknown[]) => (fake.handlers.get(channel) as (e: SenderInfo, ...a: unknown[]) => Promise<IpcEnvelope>)(APP_FRAME, ...args);
+  const before = await invoke('projects.open', join(picked, 'p'));
+  assert.equal(before.ok, false);
+  assert.match(JSON.stringify(before), /outside the folders Fieldwork may use/);
+  assert.equal((await invoke('coco.export', '/home/someone/.bashrc')).ok, false);
+  assert.equal((await invoke('images.import', ['/etc/passwd'])).ok, false);
+  assert.equal(calls.filter((c) => c.channel !== 'projects.recent').length, 0, 'nothing reached the workbench');
+  const pick = await invoke(PICK_PATHS_CHANNEL, { kind: 'folder' });
+  assert.deepEqual(pick, { ok: true, value: [picked] });
+  const after = await invoke('projects.create', join(picked, 'p'), 'P');
+  assert.equal(after.ok, true, JSON.stringify(after));
+  assert.deepEqual(calls.at(-1), { channel: 'projects.create', args: [join(picked, 'p'), 'P'] });
+  assert.equal((await invoke('projects.create', join(picked, '..', 'elsewhere'))).ok, false, 'no climbing out of the picked folder');
+  assert.equal((await invoke('projects.create', '/tmp/fw-user-data/demo')).ok, true, "the app's data folder is approved");
+  rmSync(picked, { recursive: true, force: true });
 });
 
 test('start-up: a second instance quits before creating anything', async () => {
