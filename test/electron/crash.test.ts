@@ -1,6 +1,7 @@
 // Crash safety: edits the server answered for are on disk, even when the server is killed with SIGKILL.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
@@ -12,7 +13,7 @@ import { tempDir, writeImage } from '../helpers/tmp.ts';
 const serve = fileURLToPath(new URL('../../electron/web/serve.ts', import.meta.url));
 
 async function startServer(projectDir: string, userData: string): Promise<{ child: ChildProcess; origin: string; token: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', serve, '--project', projectDir, '--user-data', userData], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', serve, '--project', projectDir, '--user-data', userData, '--allow', tmpdir()], { stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const m = line.match(/(http:\/\/127\.0\.0\.1:\d+\/#token=\w+&media=\w+)/);
