@@ -248,6 +248,37 @@ describe('browser mode server', () => {
     assert.equal(code, 1009, 'message too big');
   });
 
+  test('a route module (e.g. uploads) plugs in behind the same checks and can approve its folder', async () => {
+    const uploads = tempDir();
+    let called = 0;
+    const withRoute = await startWebServer({
+      workbench: new Workbench({ userDataDir: tempDir(), resourcesDir: tempDir() }),
+      staticDir,
+      allow: [],
+      routes: {
+        uploads: async (_req, res, auth) => {
+          called++;
+          auth.guard.approve(uploads);
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ dir: uploads }));
+        },
+      },
+    });
+    try {
+      const post = (headers: Record<string, string>) => http(withRoute, '/x/uploads/file', { method: 'POST', headers, body: '' });
+      assert.equal((await post({})).status, 401);
+      assert.equal((await post({ 'x-fieldwork-token': withRoute.token, origin: 'http://evil.example' })).status, 403);
+      assert.equal(called, 0);
+      assert.equal((await http(withRoute, '/x/uploads/file')).status, 405, 'route modules take POST only');
+      assert.equal((await post({ 'x-fieldwork-token': withRoute.token })).status, 200);
+      assert.equal(called, 1);
+      assert.ok(withRoute.guard.allows(join(uploads, 'a.png')), 'the upload folder is approved');
+      assert.ok(!withRoute.guard.allows(join(outside, 'a.png')));
+    } finally {
+      await withRoute.close();
+    }
+  });
+
   test('a symlinked image, a FIFO stand-in and an over-size file are not served', async () => {
     const images = (await call('/api/images/list', [])).body.result as { id: number }[];
     const [a, b, c] = images;
