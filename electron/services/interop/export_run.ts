@@ -105,7 +105,7 @@ export function exportRun(project: Project, outDir: string, o: ExportRunOptions)
       const flat = detectron2Config(config, { ...d2, numClasses: classes.length, trainImages: splits.train.images, imsPerBatch: o.imsPerBatch });
       writeFileSync(join(tmp, 'config.yaml'), toYaml(flat, [
         `Fieldwork run ${runId ?? '(new snapshot)'} as Detectron2 ${d2.preset} ${norm}, from random initialisation (Rethinking ImageNet Pre-training).`,
-        'Complete: no _BASE_ file. Schedule scaled to this dataset from the run\'s epochs; BASE_LR by the linear scaling rule.',
+        'Complete: needs no base config file. Schedule scaled to this dataset from the run\'s epochs; BASE_LR by the linear scaling rule.',
       ]));
       copyFileSync(join(INTEROP_RESOURCES, 'detectron2', 'train.py'), join(tmp, 'train.py'));
       writeFileSync(join(tmp, 'README.md'), detectron2Readme(manifest, flat));
