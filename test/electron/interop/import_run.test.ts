@@ -1,0 +1,143 @@
+// import-run without PyTorch: Detectron2-style results become a reviewable run scored by our evaluator;
+// bad imports (results for other images, unknown category ids, malformed entries, weights of another
+// class count, an export of another project) are refused with the reason and change nothing.
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import type { CocoDataset, CocoResult } from '../../../electron/coco.ts';
+import { main } from '../../../electron/cli/fieldwork.ts';
+import { importCoco } from '../../../electron/services/coco_import.ts';
+import { Project } from '../../../electron/services/project.ts';
+import { reviewImages } from '../../../electron/services/review.ts';
+import { writeSafetensors } from '../../../electron/services/interop/safetensors.ts';
+import { toTorchvisionState } from '../../../electron/services/interop/torchvision_weights.ts';
+import type { RunManifest } from '../../../electron/services/interop/export_run.ts';
+import { initBackend } from '../../../trainer/backend/index.ts';
+import { MaskRcnn, buildMaskRcnnOptions } from '../../../trainer/model/mask_rcnn.ts';
+import { FIXTURES, tempDir } from '../../helpers/tmp.ts';
+
+async function cli(...argv: string[]) {
+  const out: string[] = [], err: string[] = [];
+  const code = await main(argv, { log: (l) => out.push(l), error: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+async function fixtureProject(): Promise<string> {
+  const dir = join(tempDir(), 'proj');
+  const project = Project.create(dir);
+  await importCoco(project, join(FIXTURES, 'roboflow-mini'));
+  project.close();
+  return dir;
+}
+
+/** Rows of the runs and predictions tables and the runs/ folder: what an import may change. */
+function state(dir: string): string {
+  const p = Project.open(dir);
+  try {
+    const runs = p.db.prepare('SELECT id FROM runs ORDER BY id').all();
+    const preds = p.db.prepare('SELECT COUNT(*) AS n FROM predictions').get();
+    let folder: string[] = [];
+    try { folder = readdirSync(join(dir, 'runs')).sort(); } catch { /* none yet */ }
+    return JSON.stringify({ runs, preds, folder });
+  } finally {
+    p.close();
+  }
+}
+
+/** The val ground truth as results (score 1): a perfect detector. */
+function perfectResults(out: string): CocoResult[] {
+  const val = JSON.parse(readFileSync(join(out, 'datasets', 'val.json'), 'utf8')) as CocoDataset;
+  return val.annotations.map((a) => ({ image_id: a.image_id, category_id: a.category_id, bbox: a.bbox, score: 1 }));
+}
+
+describe('import-run', () => {
+  before(async () => { await initBackend('cpu'); });
+
+  test('Detectron2 results become a run: our AP, its predictions under review; a second import is another run', async () => {
+    const dir = await fixtureProject();
+    const out = join(tempDir(), 'd2');
+    assert.equal((await cli('export-run', dir, out, '--engine', 'detectron2')).code, 0);
+    mkdirSync(join(out, 'output', 'inference'), { recursive: true });
+    const results = perfectResults(out);
+    writeFileSync(join(out, 'output', 'inference', 'coco_instances_results.json'), JSON.stringify(results));
+    const r = await cli('import-run', dir, out, '--json');
+    assert.equal(r.code, 0, r.err);
+    const s = JSON.parse(r.out);
+    assert.equal(s.engine, 'detectron2');
+    assert.equal(s.results, results.length);
+    assert.equal(s.checkpoint, null, 'Detectron2: results only');
+    assert.ok(Math.abs(s.bbox[0] - 1) < 1e-9, `a perfect detector scores box AP 1, got ${s.bbox[0]}`);
+    const human = await cli('import-run', dir, join(out, 'output', 'inference', 'coco_instances_results.json'));
+    assert.equal(human.code, 0, human.err);
+    assert.match(human.out, /box AP 100\.0 %/);
+    const p = Project.open(dir);
+    try {
+      const run = p.db.prepare('SELECT * FROM runs WHERE id = ?').get(s.runId) as { status: string; backend: string; best_box_ap: number; snapshot_hash: string };
+      assert.equal(run.status, 'done');
+      assert.equal(run.backend, 'detectron2 (imported)');
+      const manifest = JSON.parse(readFileSync(join(out, 'fieldwork-run.json'), 'utf8')) as RunManifest;
+      assert.equal(run.snapshot_hash, manifest.snapshotHash, 'linked to the exported snapshot');
+      const images = reviewImages(p, s.runId, { minScore: 0.5 });
+      assert.equal(images.length, new Set(results.map((x) => x.image_id)).size);
+      assert.ok(images.every((i) => i.fp === 0 && i.fn === 0 && i.tp > 0), 'the review screen matches them to the labels');
+      assert.equal((p.db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n, 2);
+    } finally {
+      p.close();
+    }
+  });
+
+  test('bad imports refuse with the reason and change nothing', async () => {
+    const dir = await fixtureProject();
+    const out = join(tempDir(), 'd2');
+    assert.equal((await cli('export-run', dir, out, '--engine', 'detectron2')).code, 0);
+    const file = join(out, 'output', 'coco_instances_results.json');
+    mkdirSync(join(out, 'output'));
+    const good = perfectResults(out);
+    const before = state(dir);
+    const cases: [string, unknown, RegExp][] = [
+      ['results for other images', [...good, { ...good[0], image_id: 9999 }], /not in this run's val split \(image ids 9999\)/],
+      ['unknown category ids', [...good, { ...good[0], category_id: 42 }], /category ids this run does not have: 42/],
+      ['malformed entries', [{ image_id: good[0].image_id, bbox: [1, 2] }], /not detections/],
+      ['not a list', { annotations: [] }, /not a COCO results list/],
+    ];
+    for (const [what, content, message] of cases) {
+      writeFileSync(file, JSON.stringify(content));
+      const r = await cli('import-run', dir, out);
+      assert.equal(r.code, 1, what);
+      assert.match(r.err, message, what);
+      assert.equal(state(dir), before, `${what}: nothing changed`);
+    }
+    writeFileSync(file, '{ torn');
+    assert.equal((await cli('import-run', dir, out)).code, 1);
+    assert.equal(state(dir), before);
+
+    // An export of another project (here one holding only the fixture's train images) is refused.
+    const other = join(tempDir(), 'other');
+    const p = Project.create(other);
+    await importCoco(p, join(FIXTURES, 'roboflow-mini', 'train', '_annotations.coco.json'));
+    p.close();
+    writeFileSync(file, JSON.stringify(good));
+    const foreign = await cli('import-run', other, out);
+    assert.equal(foreign.code, 1);
+    assert.match(foreign.err, /not of this project/);
+  });
+
+  test('torchvision weights of another class count are refused before anything is written', async () => {
+    const dir = await fixtureProject();
+    const out = join(tempDir(), 'tv');
+    assert.equal((await cli('export-run', dir, out, '--engine', 'torchvision', '--preset', 'tiny')).code, 0);
+    const manifest = JSON.parse(readFileSync(join(out, 'fieldwork-run.json'), 'utf8')) as RunManifest;
+    mkdirSync(join(out, 'output'));
+    writeFileSync(join(out, 'output', 'coco_instances_results.json'), JSON.stringify(perfectResults(out)));
+    const model = new MaskRcnn(buildMaskRcnnOptions(manifest.config, 3));
+    const params = new Map([...model.store.params].map(([n, v]) => [n, { shape: v.variable.shape, data: v.variable.dataSync() as Float32Array }]));
+    model.dispose();
+    writeSafetensors(join(out, 'output', 'model_final.safetensors'), toTorchvisionState(params, manifest.config));
+    const before = state(dir);
+    const r = await cli('import-run', dir, out);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /weights for 3 classes; this run has 2/);
+    assert.equal(state(dir), before);
+  });
+});
