@@ -3,7 +3,7 @@
 // scaled to this dataset, key by key, and only keys Detectron2's defaults.py defines.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import type { CocoDataset } from '../../../electron/coco.ts';

@@ -141,3 +141,28 @@ describe('import-run', () => {
     assert.equal(state(dir), before);
   });
 });
+
+describe('interop in the app (WorkbenchApi.interop, carried by IPC and the browser mode)', () => {
+  test('exportRun and importRun through the Workbench; the runs list changes', async () => {
+    const { Workbench } = await import('../../../electron/services/workbench.ts');
+    const wb = new Workbench({ userDataDir: tempDir(), resourcesDir: join(FIXTURES, '..', '..', 'resources') });
+    const dir = join(tempDir(), 'proj');
+    await wb.api.projects.create(dir, 'Scale-out');
+    await wb.api.coco.import(join(FIXTURES, 'roboflow-mini'));
+    const changes: string[] = [];
+    wb.on('projectChanged', (c) => changes.push(c.what));
+    const out = join(tempDir(), 'x');
+    await assert.rejects(wb.api.interop.exportRun({ engine: 'detectron2', outDir: ' ' }), /Give the folder/);
+    const e = await wb.api.interop.exportRun({ engine: 'detectron2', outDir: out, preset: 'r101-gn', norm: 'SyncBN', images: 'absolute' });
+    assert.equal(e.categories, 2);
+    assert.match(readFileSync(join(out, 'config.yaml'), 'utf8'), /DEPTH: 101[\s\S]*NORM: "SyncBN"/);
+    mkdirSync(join(out, 'output'));
+    writeFileSync(join(out, 'output', 'coco_instances_results.json'), JSON.stringify(perfectResults(out)));
+    const i = await wb.api.interop.importRun(out);
+    assert.ok(changes.includes('runs'));
+    assert.ok((await wb.api.runs.list()).some((r) => r.id === i.runId && r.status === 'done'));
+    const images = await wb.api.review.images(i.runId, {});
+    assert.ok(images.length > 0 && images.every((x) => x.errors === 0));
+    await wb.api.projects.close();
+  });
+});
