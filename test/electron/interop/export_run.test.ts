@@ -30,7 +30,24 @@ async function fixtureProject(): Promise<string> {
   return dir;
 }
 
-const D2_KEYS = new Set(readFileSync(join(FIXTURES, 'detectron2', 'defaults-keys.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')));
+/** Detectron2's keys → the type of their default ('int', 'float', 'bool', 'str', 'list', …). */
+const D2_KEYS = new Map(readFileSync(join(FIXTURES, 'detectron2', 'defaults-keys.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(' ') as [string, string]));
+
+/** The yacs type our value has in the YAML (floats are wrapped so whole ones keep a dot). */
+function yamlType(v: unknown): string {
+  if (Array.isArray(v)) return 'list';
+  if (typeof v === 'object' && v !== null && 'float' in v) return 'float';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  return typeof v === 'boolean' ? 'bool' : 'str';
+}
+
+/** Every key is one Detectron2 defines, with a value of its default's type (yacs refuses others). */
+function assertKnownKeys(flat: ReturnType<typeof detectron2Config>): void {
+  for (const [key, value] of flat) {
+    assert.ok(D2_KEYS.has(key), `${key} is a Detectron2 config key`);
+    assert.equal(yamlType(value), D2_KEYS.get(key), `${key}: type of Detectron2's default`);
+  }
+}
 
 describe('export-run', () => {
   test('both engines: splits load, images resolve, categories and counts match the project', async () => {
@@ -138,7 +155,7 @@ describe('export-run', () => {
       ['INPUT.MIN_SIZE_TRAIN', [640, 672, 704, 736, 768, 800]],
     ];
     for (const [key, value] of expected) assert.deepEqual(got.get(key), value, key);
-    for (const key of got.keys()) assert.ok(D2_KEYS.has(key), `${key} is a Detectron2 config key`);
+    assertKnownKeys(flat);
     const yaml = readFileSync(join(out, 'config.yaml'), 'utf8');
     assert.equal(yaml, toYaml(flat, yaml.split('\n').filter((l) => l.startsWith('# ')).map((l) => l.slice(2))));
     assert.doesNotMatch(yaml, /_BASE_/);
@@ -158,7 +175,7 @@ describe('export-run', () => {
   test('presets and SyncBN: R101, the X152 32×8d GN cascade with train-time scale augmentation', () => {
     const run = PRESETS.paper;
     const base = { numClasses: 3, trainImages: 1000, trainDataset: 'a', testDataset: 'b' } as const;
-    const get = (flat: ReturnType<typeof detectron2Config>) => new Map(flat.map(([k, v]) => [k, plainValue(v)]));
+    const get = (flat: ReturnType<typeof detectron2Config>) => { assertKnownKeys(flat); return new Map(flat.map(([k, v]) => [k, plainValue(v)])); };
     const r101 = get(detectron2Config(run, { ...base, preset: 'r101-gn', norm: 'GN' }));
     assert.equal(r101.get('MODEL.RESNETS.DEPTH'), 101);
     const x = get(detectron2Config(run, { ...base, preset: 'x152-32x8d-gn-cascade', norm: 'GN' }));
@@ -174,6 +191,5 @@ describe('export-run', () => {
     for (const k of ['MODEL.RESNETS.NORM', 'MODEL.FPN.NORM', 'MODEL.ROI_BOX_HEAD.NORM', 'MODEL.ROI_MASK_HEAD.NORM']) assert.equal(sync.get(k), 'SyncBN', k);
     assert.equal(sync.get('TEST.PRECISE_BN.ENABLED'), true);
     assert.equal(sync.get('SOLVER.BASE_LR'), 0.08); // 0.02 × 64 / 16, as scratch_mask_rcnn_R_50_FPN_9x_syncbn.yaml
-    for (const m of [r101, x, sync]) for (const key of m.keys()) assert.ok(D2_KEYS.has(key), key);
   });
 });
