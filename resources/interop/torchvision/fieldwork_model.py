@@ -382,7 +382,8 @@ def predict_coco(model, cfg, categories, coco, image_dir, batch_size=2):
             t, sx, sy = prepare_image(Image.open(resolve_image(r["file_name"], image_dir)), inp["testShortSide"], inp["maxSize"])
             tensors.append(t)
             scales.append((sx, sy))
-        outs = model(tensors)
+        device = next(model.parameters()).device
+        outs = [{k: v.cpu() for k, v in o.items()} for o in model([t.to(device) for t in tensors])]
         for r, o, (sx, sy), t in zip(recs, outs, scales, tensors):
             H, W = r["height"], r["width"]
             for k in range(len(o["scores"])):

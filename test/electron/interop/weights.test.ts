@@ -68,6 +68,22 @@ describe('torchvision weights', () => {
     assert.throws(() => fromTorchvisionState(extra, two, config), /1 tensors the model does not have \(first: backbone\.stages\.4/);
   });
 
+  test('converting into a checkpoint leaves no tensors behind, and the checkpoint restores into the model', async () => {
+    const tfc = await import('@tensorflow/tfjs-core');
+    const { torchvisionToCheckpoint } = await import('../../../electron/services/interop/weights_io.ts');
+    const { readCheckpoint } = await import('../../../trainer/checkpoint.ts');
+    const ours = params(2);
+    const torch = toTorchvisionState(ours, config);
+    const path = join(tempDir(), 'best');
+    const before = tfc.memory().numTensors;
+    await torchvisionToCheckpoint(torch, config, [{ id: 1, name: 'a' }, { id: 2, name: 'b' }], path, 7);
+    assert.equal(tfc.memory().numTensors, before);
+    const ck = readCheckpoint(path);
+    assert.equal(ck.state.iteration, 7);
+    assert.deepEqual(ck.state.categories.map((c) => c.name), ['a', 'b']);
+    for (const [name, t] of ours) assert.deepEqual(ck.params.get(name)!.data, t.data, name);
+  });
+
   test('safetensors: written and read back bit for bit; a file that is not one is refused', () => {
     const dir = tempDir();
     const ours = toTorchvisionState(params(2), config);
