@@ -278,7 +278,7 @@ export class Workbench {
           return listLearningCurves(wb.project);
         },
       },
-      interop: interopService(() => wb.project, (result) => changed('runs', result)),
+      interop: interopService(() => wb.project, (result) => changed('runs', result), resolve(wb.#options.resourcesDir, 'interop')),
       review: {
         async predict(runId, target) {
           const result = await predictForReview(wb.project, wb.runs, runId, target ?? {}, wb.#options.launchTrainer ?? nodePredictLauncher, wb.#progress('predict'));

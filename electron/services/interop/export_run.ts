@@ -33,6 +33,8 @@ export interface ExportRunOptions {
   norm?: Detectron2Norm;
   /** Run-config values over the preset's, when no run is given (as `train` takes them). */
   overrides?: Record<string, unknown>;
+  /** resources/interop (the app passes its resourcesDir's; the default is this checkout's). */
+  interopDir?: string;
   /** detectron2 IMS_PER_BATCH (all GPUs together). */
   imsPerBatch?: number;
 }
@@ -79,6 +81,7 @@ export function exportRun(project: Project, outDir: string, o: ExportRunOptions)
   const splitImages = (s: string) => snapshot.images.filter((i) => i.split === s);
   if (splitImages('train').length === 0) throw new UserError('The snapshot has no train images; assign a train split first.');
 
+  const resources = o.interopDir ?? INTEROP_RESOURCES;
   // Build everything in a sibling temp folder, then rename: a failure leaves no half export.
   const tmp = `${out}.partial-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -107,11 +110,11 @@ export function exportRun(project: Project, outDir: string, o: ExportRunOptions)
         `Fieldwork run ${runId ?? '(new snapshot)'} as Detectron2 ${d2.preset} ${norm}, from random initialisation (Rethinking ImageNet Pre-training).`,
         'Complete: needs no base config file. Schedule scaled to this dataset from the run\'s epochs; BASE_LR by the linear scaling rule.',
       ]));
-      copyFileSync(join(INTEROP_RESOURCES, 'detectron2', 'train.py'), join(tmp, 'train.py'));
+      copyFileSync(join(resources, 'detectron2', 'train.py'), join(tmp, 'train.py'));
       writeFileSync(join(tmp, 'README.md'), detectron2Readme(manifest, flat));
     } else {
-      copyFileSync(join(INTEROP_RESOURCES, 'torchvision', 'train.py'), join(tmp, 'train.py'));
-      copyFileSync(join(INTEROP_RESOURCES, 'torchvision', 'fieldwork_model.py'), join(tmp, 'fieldwork_model.py'));
+      copyFileSync(join(resources, 'torchvision', 'train.py'), join(tmp, 'train.py'));
+      copyFileSync(join(resources, 'torchvision', 'fieldwork_model.py'), join(tmp, 'fieldwork_model.py'));
       writeFileSync(join(tmp, 'README.md'), torchvisionReadme(manifest));
     }
     writeFileSync(join(tmp, 'fieldwork-run.json'), JSON.stringify(manifest, null, 2));

@@ -76,7 +76,8 @@ export function checkResults(raw: unknown, val: CocoDataset, manifest: RunManife
   return raw as CocoResult[];
 }
 
-export async function importRun(project: Project, source: string): Promise<ImportRunSummary> {
+/** interopDir: resources/interop of the app (for the .pth reader); the default is this checkout's. */
+export async function importRun(project: Project, source: string, interopDir?: string): Promise<ImportRunSummary> {
   const { exportDir, resultsPath } = locate(source);
   const manifest = readJson<RunManifest>(join(exportDir, 'fieldwork-run.json'), 'The export manifest');
   if (manifest.format !== 1 || (manifest.engine !== 'detectron2' && manifest.engine !== 'torchvision')) throw new UserError(`${exportDir}/fieldwork-run.json is not an export this version of Fieldwork reads.`);
@@ -100,7 +101,7 @@ export async function importRun(project: Project, source: string): Promise<Impor
     const trained = existsSync(summaryFile) ? readJson<{ iterations?: number; totalIterations?: number }>(summaryFile, 'The training summary') : {};
     const weights = manifest.engine === 'torchvision' ? WEIGHT_FILES.map((f) => join(exportDir, f)).find((f) => existsSync(f)) : undefined;
     if (weights) {
-      const state = readTorchvisionWeights(weights, tmp);
+      const state = readTorchvisionWeights(weights, tmp, interopDir && join(interopDir, 'torchvision', 'fieldwork_model.py'));
       rmSync(join(tmp, `weights-${process.pid}.safetensors`), { force: true });
       await torchvisionToCheckpoint(state, manifest.config, manifest.categories, join(tmp, 'checkpoints', 'best'), trained.iterations ?? 0);
       checkpoint = join(runsDir, id, 'checkpoints', 'best');

@@ -5,13 +5,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { CocoCategory } from '../../coco.ts';
 import type { RunConfig } from '../../../trainer/config.ts';
 import { UserError } from '../errors.ts';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.ts';
 import { fromTorchvisionState, toTorchvisionState } from './torchvision_weights.ts';
 
-export const FIELDWORK_MODEL_PY = new URL('../../../resources/interop/torchvision/fieldwork_model.py', import.meta.url);
+/** This checkout's fieldwork_model.py; the app passes the one under its resourcesDir. */
+export const FIELDWORK_MODEL_PY = fileURLToPath(new URL('../../../resources/interop/torchvision/fieldwork_model.py', import.meta.url));
 
 let python: string | null | undefined;
 
@@ -23,19 +25,19 @@ export function findTorchPython(): string | null {
   return python;
 }
 
-function runPython(args: string[]): void {
+function runPython(args: string[], script = FIELDWORK_MODEL_PY): void {
   const py = findTorchPython();
   if (!py) throw new UserError('This needs Python 3 with PyTorch and torchvision (e.g. apt-get install python3-torch python3-torchvision, or set FIELDWORK_PYTHON).');
-  const r = spawnSync(py, [new URL(FIELDWORK_MODEL_PY).pathname, ...args], { encoding: 'utf8' });
+  const r = spawnSync(py, [script, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new UserError(`Python could not convert the weights: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-2).join(' ')}`);
 }
 
 /** A torchvision state dict from .safetensors (read here) or .pth (converted by Python first). */
-export function readTorchvisionWeights(path: string, scratchDir: string): Map<string, NamedTensor> {
+export function readTorchvisionWeights(path: string, scratchDir: string, script?: string): Map<string, NamedTensor> {
   if (!existsSync(path)) throw new UserError(`${path} does not exist.`);
   if (path.endsWith('.safetensors')) return readSafetensors(path);
   const tmp = join(scratchDir, `weights-${process.pid}.safetensors`);
-  runPython(['from-pth', path, tmp]);
+  runPython(['from-pth', path, tmp], script);
   return readSafetensors(tmp);
 }
 

@@ -115,7 +115,7 @@ describe('torchvision round trip', { skip: python ? false : 'needs Python 3 with
     const ew = await cli('export-weights', dir, s.runId, pth, '--format', 'torchvision');
     assert.equal(ew.code, 0, ew.err);
     const back = join(tempDir(), 'back.json');
-    const py = spawnSync(python!, [fileURLToPath(FIELDWORK_MODEL_PY), 'predict', join(out, 'fieldwork-run.json'), pth, join(out, 'datasets', 'val.json'), back], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const py = spawnSync(python!, [FIELDWORK_MODEL_PY, 'predict', join(out, 'fieldwork-run.json'), pth, join(out, 'datasets', 'val.json'), back], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
     assert.equal(py.status, 0, py.stderr);
     const again = JSON.parse(readFileSync(back, 'utf8')) as CocoResult[];
     const c2 = compare(again, ours);
