@@ -78,6 +78,7 @@ export function exportRun(project: Project, outDir: string, o: ExportRunOptions)
   const { snapshot, config, runId } = frozenRun(project, o);
   const classes = classMapFor(snapshot).categories;
   if (classes.length === 0) throw new UserError('The snapshot has no classes to train.');
+  const classIds = new Set(classes.map((c) => c.id));
   const splitImages = (s: string) => snapshot.images.filter((i) => i.split === s);
   if (splitImages('train').length === 0) throw new UserError('The snapshot has no train images; assign a train split first.');
 
@@ -92,8 +93,9 @@ export function exportRun(project: Project, outDir: string, o: ExportRunOptions)
     for (const s of SPLITS) {
       const images = splitImages(s);
       const ids = new Set(images.map((i) => i.id));
-      const annotations = snapshot.annotations.filter((a) => ids.has(a.image_id));
-      const ds: CocoDataset = { images: images.map((i) => ({ ...i, file_name: fileName.get(i.id)! })), annotations, categories: snapshot.categories };
+      // Only the model's classes: Detectron2 sizes its heads from the categories a dataset lists.
+      const annotations = snapshot.annotations.filter((a) => ids.has(a.image_id) && classIds.has(a.category_id));
+      const ds: CocoDataset = { images: images.map((i) => ({ ...i, file_name: fileName.get(i.id)! })), annotations, categories: classes };
       writeFileSync(join(tmp, 'datasets', `${s}.json`), JSON.stringify(ds));
       splits[s] = { images: images.length, annotations: annotations.length };
     }

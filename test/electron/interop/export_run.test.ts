@@ -13,6 +13,7 @@ import type { RunManifest } from '../../../electron/services/interop/export_run.
 import { Project } from '../../../electron/services/project.ts';
 import { datasetStats } from '../../../electron/services/stats.ts';
 import { importCoco } from '../../../electron/services/coco_import.ts';
+import { insertClass } from '../../../electron/services/classes.ts';
 import { PRESETS } from '../../../trainer/config.ts';
 import { FIXTURES, tempDir } from '../../helpers/tmp.ts';
 
@@ -93,6 +94,20 @@ describe('export-run', () => {
       assert.equal(existsSync(join(out, 'config.yaml')), engine === 'detectron2');
       assert.equal(existsSync(join(out, 'fieldwork_model.py')), engine === 'torchvision');
     }
+  });
+
+  test('a class without labels is not exported (Detectron2 sizes its heads from the categories listed)', async () => {
+    const dir = await fixtureProject();
+    const project = Project.open(dir);
+    insertClass(project, 'rust');
+    project.close();
+    const out = join(tempDir(), 'd2');
+    assert.equal((await cli('export-run', dir, out, '--engine', 'detectron2')).code, 0);
+    for (const split of ['train', 'val', 'test']) {
+      const ds = JSON.parse(readFileSync(join(out, 'datasets', `${split}.json`), 'utf8')) as CocoDataset;
+      assert.deepEqual(ds.categories.map((c) => c.name), ['gunny_bag', 'wire'], split);
+    }
+    assert.match(readFileSync(join(out, 'config.yaml'), 'utf8'), /NUM_CLASSES: 2\n/);
   });
 
   test('refuses a non-empty folder, an unknown engine, preset or norm — and writes nothing', async () => {
