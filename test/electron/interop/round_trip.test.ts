@@ -8,7 +8,7 @@
 // (the script) by about one grey level, which is a different input, not a different model.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +109,15 @@ describe('torchvision round trip', { skip: python ? false : 'needs Python 3 with
     } finally {
       p.close();
     }
+
+    // A folder holding only the .pth (trained elsewhere with torch.save) converts to the same checkpoint.
+    const { readCheckpoint } = await import('../../../trainer/checkpoint.ts');
+    renameSync(join(out, 'output', 'model_final.safetensors'), join(out, 'output', 'moved.safetensors'));
+    const fromPth = await cli('import-run', dir, out, '--json');
+    renameSync(join(out, 'output', 'moved.safetensors'), join(out, 'output', 'model_final.safetensors'));
+    assert.equal(fromPth.code, 0, fromPth.err);
+    const a = readCheckpoint(s.checkpoint), b = readCheckpoint(JSON.parse(fromPth.out).checkpoint);
+    for (const [name, t] of a.params) assert.deepEqual(b.params.get(name)!.data, t.data, name);
 
     // The reverse: the run's weights as a torchvision .pth; PyTorch predicts the same from it.
     const pth = join(tempDir(), 'model.pth');
