@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { CocoDataset, CocoResult } from '../../coco.ts';
 import type { TrainerEvent } from '../../../trainer/protocol.ts';
 import { evaluateCoco } from '../../../trainer/eval/coco_eval.ts';
+import { writeRunReport } from '../../../trainer/advice/report.ts';
 import { findClassByName } from '../classes.ts';
 import { listSome, UserError } from '../errors.ts';
 import type { Project } from '../project.ts';
@@ -122,6 +123,13 @@ export async function importRun(project: Project, source: string, interopDir?: s
     writeFileSync(join(tmp, 'val-results.json'), JSON.stringify(results));
     writeFileSync(join(tmp, 'imported.json'), JSON.stringify({ engine: manifest.engine, from: exportDir, results: resultsPath, weights: weights ?? null, exportedRun: manifest.runId, importedAt: time }, null, 2));
 
+    // The report screen's evidence, from these files alone (one evaluation says little, and the report says so).
+    let verdict: string | null = null;
+    try {
+      verdict = writeRunReport(tmp).verdict.verdict;
+    } catch (err) {
+      console.error(`[import-run] no report for ${id}:`, err);
+    }
     const final = join(runsDir, id);
     renameSync(tmp, final);
     const projectImageOf = new Map(snapshot.images.map((i) => [i.id, i.project_image_id as number]));
@@ -129,9 +137,9 @@ export async function importRun(project: Project, source: string, interopDir?: s
     try {
       project.db.transaction(() => {
         project.db
-          .prepare('INSERT INTO runs (id, created_at, preset, status, backend, train_images, val_images, annotations, snapshot_hash, iteration, total_iterations, best_box_ap, best_mask_ap, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .prepare('INSERT INTO runs (id, created_at, preset, status, backend, train_images, val_images, annotations, snapshot_hash, iteration, total_iterations, best_box_ap, best_mask_ap, finished_at, verdict) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
           .run(id, time, manifest.config.preset, 'done', `${manifest.engine} (imported)`, manifest.splits.train.images, manifest.splits.val.images, snapshot.annotations.length, manifest.snapshotHash,
-            iteration, trained.totalIterations ?? iteration, bbox[0] ?? null, segm[0] ?? null, time);
+            iteration, trained.totalIterations ?? iteration, bbox[0] ?? null, segm[0] ?? null, time, verdict);
         const insert = project.db.prepare('INSERT INTO predictions (run_id, image_id, class_id, class_name, score, bbox, rle) VALUES (?, ?, ?, ?, ?, ?, ?)');
         for (const r of results) {
           const name = nameOf.get(r.category_id)!;

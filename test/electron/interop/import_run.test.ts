@@ -78,6 +78,9 @@ describe('import-run', () => {
       assert.equal(run.backend, 'detectron2 (imported)');
       const manifest = JSON.parse(readFileSync(join(out, 'fieldwork-run.json'), 'utf8')) as RunManifest;
       assert.equal(run.snapshot_hash, manifest.snapshotHash, 'linked to the exported snapshot');
+      const report = JSON.parse(readFileSync(join(dir, 'runs', s.runId, 'report.json'), 'utf8'));
+      assert.equal(typeof report.verdict.verdict, 'string', 'the report screen has a report to show');
+      assert.equal((p.db.prepare('SELECT verdict FROM runs WHERE id = ?').get(s.runId) as { verdict: string }).verdict, report.verdict.verdict);
       const images = reviewImages(p, s.runId, { minScore: 0.5 });
       assert.equal(images.length, new Set(results.map((x) => x.image_id)).size);
       assert.ok(images.every((i) => i.fp === 0 && i.fn === 0 && i.tp > 0), 'the review screen matches them to the labels');
