@@ -16,6 +16,7 @@ import { listSome, UserError } from '../errors.ts';
 import type { Project } from '../project.ts';
 import { snapshotHash } from '../runs.ts';
 import type { RunManifest } from './export_run.ts';
+import { externalCurve } from './curves.ts';
 import { readTorchvisionWeights, torchvisionToCheckpoint } from './weights_io.ts';
 
 export interface ImportRunSummary {
@@ -111,9 +112,14 @@ export async function importRun(project: Project, source: string, interopDir?: s
     const withMasks = results.length > 0 && results.every((r) => r.segmentation);
     const segm = withMasks ? evaluateCoco(val, results, 'segm').stats : [];
     const time = new Date().toISOString();
-    const iteration = trained.iterations ?? 0;
+    const perIteration = manifest.detectron2 ? readImsPerBatch(exportDir) : ((trained as { processes?: number }).processes ?? 1) * ((trained as { imsPerProcess?: number }).imsPerProcess ?? manifest.config.solver.imsPerBatch);
+    const curve = externalCurve(exportDir, manifest.engine, manifest.splits.train.images, perIteration, time);
+    const iteration = trained.iterations ?? curve.iterations;
+    // Their own evaluations up to the end; the final one is ours (our evaluator, on the results imported).
+    const theirs = curve.events.filter((e) => e.type !== 'evaluation' || e.iteration < iteration);
     const events: TrainerEvent[] = [
       { type: 'started', time, backend: `${manifest.engine} (imported)`, configSummary: `imported from ${manifest.engine}`, totalIterations: trained.totalIterations ?? iteration, trainImages: manifest.splits.train.images, valImages: manifest.splits.val.images, startIteration: 0 },
+      ...theirs,
       { type: 'evaluation', time, split: 'val', iteration, images: val.images.length, bbox, segm },
       { type: 'done', time, iteration, bbox, segm, reason: 'completed' },
     ];
@@ -153,5 +159,15 @@ export async function importRun(project: Project, source: string, interopDir?: s
     return { runId: id, engine: manifest.engine, resultsPath, results: results.length, valImages: val.images.length, bbox, segm, checkpoint };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** SOLVER.IMS_PER_BATCH from the exported config.yaml (16 when it cannot be read). */
+function readImsPerBatch(exportDir: string): number {
+  try {
+    const m = readFileSync(join(exportDir, 'config.yaml'), 'utf8').match(/^ {2}IMS_PER_BATCH: (\d+)$/m);
+    return m ? Number(m[1]) : 16;
+  } catch {
+    return 16;
   }
 }

@@ -61,6 +61,14 @@ describe('import-run', () => {
     mkdirSync(join(out, 'output', 'inference'), { recursive: true });
     const results = perfectResults(out);
     writeFileSync(join(out, 'output', 'inference', 'coco_instances_results.json'), JSON.stringify(results));
+    // What Detectron2's trainer logs in output/metrics.json: losses every 20 iterations, COCO APs (percent) at each EVAL_PERIOD.
+    const d2Log = [
+      { iteration: 19, total_loss: 3.1, loss_cls: 0.9, loss_box_reg: 0.8, loss_mask: 0.7, loss_rpn_cls: 0.4, loss_rpn_loc: 0.3, lr: 0.004 },
+      { iteration: 39, total_loss: 2.2, loss_cls: 0.6, loss_box_reg: 0.6, loss_mask: 0.5, loss_rpn_cls: 0.3, loss_rpn_loc: 0.2, lr: 0.008 },
+      { iteration: 39, 'bbox/AP': 12.5, 'bbox/AP50': 30, 'bbox/AP75': 8, 'bbox/APs': 1, 'bbox/APm': 10, 'bbox/APl': 20, 'segm/AP': 10 },
+      { iteration: 59, total_loss: 1.9, lr: 0.01 },
+    ];
+    writeFileSync(join(out, 'output', 'metrics.json'), d2Log.map((l) => JSON.stringify(l)).join('\n') + '\n{"iteration": 7');
     const r = await cli('import-run', dir, out, '--json');
     assert.equal(r.code, 0, r.err);
     const s = JSON.parse(r.out);
@@ -78,6 +86,14 @@ describe('import-run', () => {
       assert.equal(run.backend, 'detectron2 (imported)');
       const manifest = JSON.parse(readFileSync(join(out, 'fieldwork-run.json'), 'utf8')) as RunManifest;
       assert.equal(run.snapshot_hash, manifest.snapshotHash, 'linked to the exported snapshot');
+      const events = readFileSync(join(dir, 'runs', s.runId, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const progress = events.filter((e) => e.type === 'progress');
+      assert.deepEqual(progress.map((e) => [e.iteration, e.losses.total]), [[20, 3.1], [40, 2.2], [60, 1.9]], 'their loss curve');
+      const evals = events.filter((e) => e.type === 'evaluation');
+      assert.equal(evals.length, 2, 'theirs at iteration 40, ours at the end');
+      assert.deepEqual(evals[0].bbox.slice(0, 3), [0.125, 0.3, 0.08]);
+      assert.equal(evals[1].iteration, 60);
+      assert.ok(Math.abs(evals[1].bbox[0] - 1) < 1e-9);
       const report = JSON.parse(readFileSync(join(dir, 'runs', s.runId, 'report.json'), 'utf8'));
       assert.equal(typeof report.verdict.verdict, 'string', 'the report screen has a report to show');
       assert.equal((p.db.prepare('SELECT verdict FROM runs WHERE id = ?').get(s.runId) as { verdict: string }).verdict, report.verdict.verdict);

@@ -86,6 +86,8 @@ describe('torchvision round trip', { skip: python ? false : 'needs Python 3 with
     const s = JSON.parse(imported.out);
     assert.ok(s.checkpoint && existsSync(s.checkpoint), 'weights converted to a Fieldwork checkpoint');
     const runDir = join(dir, 'runs', s.runId);
+    const curve = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.type === 'progress');
+    assert.deepEqual(curve.map((e) => e.iteration), [1, 2, 3, 4, 5, 6], 'the DDP run\'s loss curve came along');
     const theirs = JSON.parse(readFileSync(join(out, 'output', 'coco_instances_results.json'), 'utf8')) as CocoResult[];
     assert.ok(theirs.length > 0, 'the script predicted something to compare');
 
