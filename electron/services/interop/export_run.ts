@@ -132,6 +132,7 @@ export function exportRun(project: Project, outDir: string, o: ExportRunOptions)
 /** The snapshot and config of run `runId`, or a new snapshot of the project with a preset's config. */
 function frozenRun(project: Project, o: ExportRunOptions): { snapshot: CocoDataset; config: RunConfig; runId: string | null } {
   if (o.runId) {
+    if (o.engine === 'torchvision' && o.preset) throw new UserError('--preset picks the recipe of a new snapshot; with --run the torchvision export keeps that run\'s architecture.');
     if (o.overrides) throw new UserError('--config applies to a new snapshot, not to an existing run (--run keeps its recipe).');
     if (!/^[\w.-]+$/.test(o.runId)) throw new UserError(`No run "${o.runId}".`);
     const dir = project.resolveInside(join('runs', o.runId));

@@ -3,7 +3,7 @@
 // scaled to this dataset, key by key, and only keys Detectron2's defaults.py defines.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import type { CocoDataset } from '../../../electron/coco.ts';
@@ -14,6 +14,7 @@ import { Project } from '../../../electron/services/project.ts';
 import { datasetStats } from '../../../electron/services/stats.ts';
 import { importCoco } from '../../../electron/services/coco_import.ts';
 import { insertClass } from '../../../electron/services/classes.ts';
+import { buildSnapshot, runConfigFor, snapshotHash } from '../../../electron/services/runs.ts';
 import { PRESETS } from '../../../trainer/config.ts';
 import { FIXTURES, tempDir } from '../../helpers/tmp.ts';
 
@@ -108,6 +109,29 @@ describe('export-run', () => {
       assert.deepEqual(ds.categories.map((c) => c.name), ['gunny_bag', 'wire'], split);
     }
     assert.match(readFileSync(join(out, 'config.yaml'), 'utf8'), /NUM_CLASSES: 2\n/);
+  });
+
+  test('--run exports that run\'s frozen snapshot and recipe, not the project as it is now', async () => {
+    const dir = await fixtureProject();
+    const project = Project.open(dir);
+    const snapshot = buildSnapshot(project);
+    const config = runConfigFor({ preset: 'tiny', epochs: 3 }, 4);
+    mkdirSync(join(dir, 'runs', 'r1'), { recursive: true });
+    writeFileSync(join(dir, 'runs', 'r1', 'snapshot.json'), JSON.stringify(snapshot));
+    writeFileSync(join(dir, 'runs', 'r1', 'config.json'), JSON.stringify(config));
+    insertClass(project, 'later'); // a change after the run froze its snapshot
+    project.close();
+    const out = join(tempDir(), 'tv');
+    const r = await cli('export-run', dir, out, '--engine', 'torchvision', '--run', 'r1');
+    assert.equal(r.code, 0, r.err);
+    const m = JSON.parse(readFileSync(join(out, 'fieldwork-run.json'), 'utf8')) as RunManifest;
+    assert.equal(m.runId, 'r1');
+    assert.equal(m.snapshotHash, snapshotHash(snapshot));
+    assert.deepEqual(m.config, config);
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'snapshot.json'), 'utf8')), snapshot);
+    const missing = await cli('export-run', dir, join(tempDir(), 'x'), '--engine', 'detectron2', '--run', 'nope');
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /No run "nope"/);
   });
 
   test('refuses a non-empty folder, an unknown engine, preset or norm — and writes nothing', async () => {
