@@ -70,7 +70,7 @@ describe('torchvision round trip', { skip: python ? false : 'needs Python 3 with
     assert.equal(exported.code, 0, exported.err);
 
     // torch 1.13 on Python 3.11 (Debian bookworm) cannot parse torchrun's default --redirects 0; 1 tees stdout.
-    const tr = spawnSync(python!, ['-m', 'torch.distributed.run', '--redirects', '1', '--tee', '1', '--nproc_per_node=2', 'train.py', '--iterations', '6', '--ims-per-process', '1'],
+    const tr = spawnSync(python!, ['-m', 'torch.distributed.run', '--standalone', '--redirects', '1', '--tee', '1', '--nproc_per_node=2', 'train.py', '--iterations', '6', '--ims-per-process', '1'],
       { cwd: out, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, timeout: 170_000 });
     assert.equal(tr.status, 0, `torchrun failed:\n${tr.stdout}\n${tr.stderr}`);
     const summary = JSON.parse(readFileSync(join(out, 'output', 'summary.json'), 'utf8'));
