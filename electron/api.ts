@@ -447,6 +447,47 @@ export interface WorkbenchEvents {
 
 export type Unsubscribe = () => void;
 
+// ---------- scale-out: the same run on Detectron2 / PyTorch DDP, and the results back ----------
+
+export interface ExportRunRequest {
+  engine: 'detectron2' | 'torchvision';
+  /** The folder to create (must not exist or be empty). */
+  outDir: string;
+  /** A run whose frozen snapshot and recipe to export; none: a new snapshot of the project. */
+  runId?: string;
+  /** detectron2: r50-gn | r101-gn | x152-32x8d-gn-cascade; torchvision: a Fieldwork preset (paper | cpu | tiny). */
+  preset?: string;
+  images?: 'copy' | 'link' | 'absolute';
+  norm?: 'GN' | 'SyncBN';
+}
+
+export interface ExportRunResult {
+  outDir: string;
+  engine: 'detectron2' | 'torchvision';
+  splits: Record<Split, { images: number; annotations: number }>;
+  categories: number;
+  files: string[];
+}
+
+export interface ImportRunResult {
+  runId: string;
+  engine: 'detectron2' | 'torchvision';
+  resultsPath: string;
+  results: number;
+  valImages: number;
+  bbox: number[];
+  segm: number[];
+  /** The converted checkpoint (torchvision weights): the run can predict. Null: results only. */
+  checkpoint: string | null;
+}
+
+export interface InteropApi {
+  /** Writes a self-contained folder for Detectron2 or torchrun (see fieldwork export-run). */
+  exportRun(request: ExportRunRequest): Promise<ExportRunResult>;
+  /** Brings an exported run's results (and torchvision weights) back as a run (see fieldwork import-run). */
+  importRun(source: string): Promise<ImportRunResult>;
+}
+
 // ---------- the whole contract ----------
 
 export interface WorkbenchApi {
@@ -459,6 +500,7 @@ export interface WorkbenchApi {
   stats: StatsApi;
   runs: RunsApi;
   review: ReviewApi;
+  interop: InteropApi;
 }
 
 /** What the renderer holds: the api plus events and URLs for image bytes, which each transport forms its own way. */
@@ -481,6 +523,7 @@ export const API_METHODS = {
   stats: ['get'],
   runs: ['check', 'estimate', 'start', 'list', 'get', 'cancel', 'resume', 'compare', 'startLearningCurve', 'learningCurves'],
   review: ['predict', 'images', 'image', 'accept', 'reject', 'reset', 'corrections'],
+  interop: ['exportRun', 'importRun'],
 } as const satisfies { [D in keyof WorkbenchApi]: readonly (keyof WorkbenchApi[D])[] };
 
 export const API_EVENTS = ['importProgress', 'projectChanged', 'runEvent', 'learningCurve'] as const satisfies readonly (keyof WorkbenchEvents)[];

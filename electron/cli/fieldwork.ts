@@ -21,7 +21,10 @@ const USAGE = `usage:
   fieldwork stats <project-dir> [--json]
   fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N] [--json]
   fieldwork learning-curve <project-dir> [--preset P] [--fractions 0.25,0.5,1] [--epochs E | --iterations N] [--json]
-  fieldwork eval --gt <coco.json> --dt <coco-results.json> --iou-type bbox|segm [--json]`;
+  fieldwork eval --gt <coco.json> --dt <coco-results.json> --iou-type bbox|segm [--json]
+  fieldwork export-run <project-dir> <out-dir> --engine detectron2|torchvision [--preset P] [--run ID] [--images copy|link|absolute] [--norm GN|SyncBN]
+  fieldwork import-run <project-dir> <export-dir | results.json> [--json]
+  fieldwork export-weights <project-dir> <run-id> <out.pth> --format torchvision`;
 
 class UsageError extends Error {}
 
@@ -95,6 +98,12 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
         if (values.epochs !== undefined) options.epochs = positiveNumber(values.epochs, '--epochs');
         if (values.iterations !== undefined) options.iterations = positiveNumber(values.iterations, '--iterations');
         return await withProject(positionals[0], (project) => (command === 'train' ? trainCommand(project, options, Boolean(values.json), out) : learningCurveCommand(project, { ...options, fractions: values.fractions ? String(values.fractions).split(',').map((f) => positiveNumber(f, '--fractions')) : undefined }, Boolean(values.json), out)));
+      }
+      case 'export-run':
+      case 'import-run':
+      case 'export-weights': {
+        const { interopCommand } = await import('../services/interop/cli.ts');
+        return await interopCommand(command, rest, out);
       }
       case 'eval': {
         const { runEvalCommand } = await import('../../trainer/eval/cli.ts');

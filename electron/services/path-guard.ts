@@ -142,5 +142,11 @@ export function confineApi(api: WorkbenchApi, guard: PathGuard): WorkbenchApi {
       return api.coco.export(target, imagesDir === undefined ? options : { ...options, imagesDir });
     },
   };
-  return { ...api, projects, images, coco };
+  // export-run creates a new folder (it refuses a non-empty one itself); import-run reads an export folder.
+  const interop: WorkbenchApi['interop'] = {
+    ...api.interop,
+    exportRun: async (request) => api.interop.exportRun({ ...request, outDir: guard.check(request?.outDir, 'Export run') }),
+    importRun: async (source) => api.interop.importRun(guard.check(source, 'Import run')),
+  };
+  return { ...api, projects, images, coco, interop };
 }

@@ -6,6 +6,7 @@ import type { Split, WorkbenchApi, WorkbenchEvents } from '../api.ts';
 import { applyOps, listAnnotations } from './annotations.ts';
 import { createClass, deleteClass, listClasses, mergeClasses, updateClass } from './classes.ts';
 import { exportCoco } from './coco_export.ts';
+import { interopService } from './interop/service.ts';
 import { compareRuns } from './compare.ts';
 import { listLearningCurves, runLearningCurve } from './learning_curve.ts';
 import { importCoco } from './coco_import.ts';
@@ -277,6 +278,7 @@ export class Workbench {
           return listLearningCurves(wb.project);
         },
       },
+      interop: interopService(() => wb.project, (result) => changed('runs', result), resolve(wb.#options.resourcesDir, 'interop')),
       review: {
         async predict(runId, target) {
           const result = await predictForReview(wb.project, wb.runs, runId, target ?? {}, wb.#options.launchTrainer ?? nodePredictLauncher, wb.#progress('predict'));
