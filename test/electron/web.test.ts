@@ -168,6 +168,14 @@ describe('browser mode server', () => {
     assert.equal(readFileSync(bashrc, 'utf8'), 'echo hello\n');
     assert.equal((await call('/api/coco/export', [join(approved, 'x.json'), { imagesDir: join(outside, 'imgs') }])).status, 400);
     assert.ok(!existsSync(join(outside, 'imgs')));
+    // Scale-out: export-run may not create its folder outside, import-run may not read from outside.
+    const refusedRun = await call('/api/interop/exportRun', [{ engine: 'torchvision', outDir: join(outside, 'run-export') }]);
+    assert.equal(refusedRun.status, 400);
+    assert.match(refusedRun.body.error.message, /Export run: .* outside the folders/);
+    assert.ok(!existsSync(join(outside, 'run-export')));
+    const refusedImportRun = await call('/api/interop/importRun', [join(outside, 'run-export')]);
+    assert.equal(refusedImportRun.status, 400);
+    assert.match(refusedImportRun.body.error.message, /Import run: .* outside the folders/);
   });
 
   test('an export never overwrites a file that is not an earlier export', async () => {
