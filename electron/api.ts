@@ -184,6 +184,16 @@ export interface SplitsApi {
 export interface CocoImportOptions {
   /** Put every imported image in this split (overrides folder names such as val/ or valid/). */
   split?: Split;
+  /** All or nothing: refuse the whole import when any item is bad (the default skips and reports bad items). */
+  strict?: boolean;
+}
+
+/** One item an import left out, with where it is: the file, and the image and annotation when known. */
+export interface SkippedItem {
+  file: string;
+  image?: string;
+  annotation?: string;
+  reason: string;
 }
 
 export interface DuplicateGroup {
@@ -207,6 +217,12 @@ export interface CocoImportReport {
   warnings: string[];
   /** Images per split that this import added. */
   splits: Record<Split, number>;
+  /** Items left out (bad annotations, images, categories), each with its reason and location. */
+  skipped?: SkippedItem[];
+  /** Where the import wrote this report (`import-report.json` in the project). */
+  reportPath?: string;
+  /** The format read: coco, yolo, voc, labelme. */
+  format?: string;
 }
 
 export interface CocoExportOptions {
