@@ -6,7 +6,7 @@ import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { runLearningCurve } from '../services/learning_curve.ts';
 import { nodeTrainerLauncher, RunSupervisor } from '../services/runs.ts';
 import { exportCoco } from '../services/coco_export.ts';
-import { printSkipped } from './interchange.ts';
+import { exportCommand, importDatasetCommand, InterchangeUsageError, printSkipped } from './interchange.ts';
 import { importCoco } from '../services/coco_import.ts';
 import { NotFoundError, UserError } from '../services/errors.ts';
 import { importImages } from '../services/images.ts';
@@ -19,6 +19,8 @@ const USAGE = `usage:
   fieldwork import <project-dir> <path>...
   fieldwork import-coco <project-dir> <coco.json | export-folder> [--split train|val|test] [--strict] [--json]
   fieldwork export-coco <project-dir> <out.json> [--split S] [--images-dir D]
+  fieldwork import-dataset <project-dir> <folder | coco.json> [--format coco|yolo|voc] [--split S] [--strict] [--json]
+  fieldwork export <project-dir> <out-dir> --format coco|yolo|yolo-seg|voc [--split S] [--copy-images] [--json]
   fieldwork stats <project-dir> [--json]
   fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N] [--json]
   fieldwork learning-curve <project-dir> [--preset P] [--fractions 0.25,0.5,1] [--epochs E | --iterations N] [--json]
@@ -98,6 +100,10 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
         if (values.iterations !== undefined) options.iterations = positiveNumber(values.iterations, '--iterations');
         return await withProject(positionals[0], (project) => (command === 'train' ? trainCommand(project, options, Boolean(values.json), out) : learningCurveCommand(project, { ...options, fractions: values.fractions ? String(values.fractions).split(',').map((f) => positiveNumber(f, '--fractions')) : undefined }, Boolean(values.json), out)));
       }
+      case 'import-dataset':
+        return await importDatasetCommand(rest, out);
+      case 'export':
+        return await exportCommand(rest, out);
       case 'eval': {
         const { runEvalCommand } = await import('../../trainer/eval/cli.ts');
         return await runEvalCommand(rest);
@@ -112,7 +118,7 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof InterchangeUsageError) {
       out.error(`fieldwork: ${err.message}\n${USAGE}`);
       return 2;
     }
