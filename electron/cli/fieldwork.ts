@@ -19,8 +19,8 @@ const USAGE = `usage:
   fieldwork import <project-dir> <path>...
   fieldwork import-coco <project-dir> <coco.json | export-folder> [--split train|val|test] [--strict] [--json]
   fieldwork export-coco <project-dir> <out.json> [--split S] [--images-dir D]
-  fieldwork import-dataset <project-dir> <folder | coco.json> [--format coco|yolo|voc] [--split S] [--strict] [--json]
-  fieldwork export <project-dir> <out-dir> --format coco|yolo|yolo-seg|voc [--split S] [--copy-images] [--json]
+  fieldwork import-dataset <project-dir> <folder | coco.json> [--format coco|yolo|voc|labelme] [--split S] [--strict] [--json]
+  fieldwork export <project-dir> <out-dir> --format coco|yolo|yolo-seg|voc|labelme|masks [--split S] [--copy-images] [--json]
   fieldwork stats <project-dir> [--json]
   fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N] [--json]
   fieldwork learning-curve <project-dir> [--preset P] [--fractions 0.25,0.5,1] [--epochs E | --iterations N] [--json]

@@ -236,6 +236,75 @@ describe('Pascal VOC', () => {
   });
 });
 
+describe('LabelMe', () => {
+  test('import: polygons, rectangles and circles as polygons, group_id parts as one instance, embedded imageData, BOM; lines reported', async () => {
+    assert.equal(detectFormat(join(IX, 'labelme')).format, 'labelme');
+    const project = newProject();
+    const report = await importDataset(project, join(IX, 'labelme'));
+    assert.equal(report.images, 2);
+    assert.equal(report.annotations, 5);
+    assert.deepEqual(report.skipped!.map((s) => `${s.annotation}:${s.reason.slice(0, 24)}`), ['shape 4:shape type "line" is not', 'shape 5:polygon with 2 point(s);']);
+    assert.ok(report.warnings.some((w) => w.includes('embedded imageData')));
+    assert.deepEqual(datasetStats(project).classes.map((c) => `${c.name}:${c.instances}`), ['blob:3', '<b>:1', 'part:1']);
+    const a = listImages(project).find((i) => i.fileName === 'a.png')!;
+    const anns = listAnnotations(project, a.id);
+    assert.deepEqual(anns[1].geometry, { kind: 'polygon', rings: [[14, 4, 20, 4, 20, 15, 14, 15]] });
+    const circle = anns[2].geometry as { rings: number[][] };
+    assert.equal(circle.rings[0].length, 64);
+    assert.ok(Math.abs(anns[2].area - Math.PI * 16) < 8, `circle area ${anns[2].area}`);
+    assert.equal((anns[3].geometry as { rings: number[][] }).rings.length, 2, 'two parts with one group_id are one instance');
+    assert.ok(listImages(project).some((i) => i.fileName === 'b.png'));
+    project.close();
+  });
+
+  test('export → import keeps every shape; boxes become rectangles', async () => {
+    const first = newProject();
+    await importCoco(first, join(FIXTURES, 'roboflow-mini'));
+    const out = join(tempDir(), 'lm');
+    exportDataset(first, out, { format: 'labelme', copyImages: true });
+    const second = newProject();
+    const report = await importDataset(second, out);
+    assert.deepEqual(report.skipped, []);
+    assert.deepEqual(classCounts(second), classCounts(first));
+    const rings = (p: Project) => listImages(p).map((i) => [i.fileName, listAnnotations(p, i.id).map((x) => (x.geometry as { rings: number[][] }).rings)] as const).sort((x, y) => x[0].localeCompare(y[0]));
+    assert.deepEqual(rings(second), rings(first));
+    first.close();
+    second.close();
+  });
+});
+
+describe('PNG masks export', () => {
+  test('instance-id and class-id indexed PNGs with a palette, and classes.txt', async () => {
+    const sharp = (await import('sharp')).default;
+    const project = newProject();
+    await importDataset(project, join(IX, 'yolo-ultralytics'));
+    const out = join(tempDir(), 'masks');
+    const summary = exportDataset(project, out, { format: 'masks' });
+    assert.equal(readFileSync(join(out, 'classes.txt'), 'utf8'), '_background_\nscratch\ndent\n');
+    assert.ok(summary.notes.some((n) => n.includes('box-only annotations painted')));
+    const meta = await sharp(join(out, 'train', 'instances', 't1.png')).metadata();
+    assert.equal(meta.width, 32);
+    assert.equal(meta.isPalette, true, 'an indexed PNG');
+    // Read the raw indices back from the PNG's IDAT (sharp expands palettes to colours).
+    const { inflateSync } = await import('node:zlib');
+    const png = readFileSync(join(out, 'train', 'classes', 't1.png'));
+    let at = 8;
+    const idat: Buffer[] = [];
+    while (at < png.length) {
+      const len = png.readUInt32BE(at);
+      if (png.toString('ascii', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + len));
+      at += 12 + len;
+    }
+    const raw = inflateSync(Buffer.concat(idat));
+    const px = (x: number, y: number) => raw[y * 33 + 1 + x];
+    // t1: scratch box centred (16, 12) 8×12 → class 1; dent box at cx 0.1 cy 0.2 w 0.3 h 0.2 → class 2
+    assert.equal(px(16, 12), 1);
+    assert.equal(px(3, 4), 2);
+    assert.equal(px(31, 23), 0);
+    project.close();
+  });
+});
+
 describe('CLI import-dataset and export', () => {
   test('detects the format, prints what it found and each skipped item; export writes the format', async () => {
     const dir = join(tempDir(), 'p');

@@ -7,9 +7,10 @@ import { UserError } from '../errors.ts';
 import type { Project } from '../project.ts';
 import { ingestParsed, type IngestParsedOptions } from './ingest.ts';
 import { isVocFolder, parseVoc } from './voc.ts';
+import { isLabelMeFolder, parseLabelMe } from './labelme.ts';
 import { isYoloFolder, parseYolo, yoloFolders } from './yolo.ts';
 
-export const IMPORT_FORMATS = ['coco', 'yolo', 'voc'] as const;
+export const IMPORT_FORMATS = ['coco', 'yolo', 'voc', 'labelme'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 export interface DetectedFormat {
@@ -31,6 +32,7 @@ export function detectFormat(path: string): DetectedFormat {
     return { format: 'yolo', found: `YOLO: ${yaml ?? 'no data.yaml'}; ${folders.map((f) => `${f.split} (${f.images.slice(abs.length + 1)})`).join(', ')}` };
   }
   if (isVocFolder(abs)) return { format: 'voc', found: `Pascal VOC: XML files${existsSync(join(abs, 'Annotations')) ? ' in Annotations/' : ''}${existsSync(join(abs, 'ImageSets', 'Main')) ? ', splits from ImageSets/Main' : ''}` };
+  if (isLabelMeFolder(abs)) return { format: 'labelme', found: 'LabelMe: per-image JSON files with shapes' };
   try {
     const files = locateCocoFiles(abs);
     const cocoLike = files.filter((f) => readFileSync(f.jsonPath, 'utf8').slice(0, 1 << 20).includes('"images"'));
@@ -38,7 +40,7 @@ export function detectFormat(path: string): DetectedFormat {
   } catch {
     // not COCO either
   }
-  throw new UserError(`${path}: no dataset format recognised (looked for YOLO images/ + labels/, Pascal VOC .xml, COCO .json).`);
+  throw new UserError(`${path}: no dataset format recognised (looked for YOLO images/ + labels/, Pascal VOC .xml, LabelMe .json, COCO .json).`);
 }
 
 export async function importDataset(project: Project, path: string, options: IngestParsedOptions & { format?: ImportFormat } = {}): Promise<CocoImportReport & { found: string }> {
@@ -46,6 +48,6 @@ export async function importDataset(project: Project, path: string, options: Ing
   const detected = options.format ? { format: options.format, found: `${options.format} (as asked)` } : detectFormat(path);
   const source = resolve(path);
   if (detected.format === 'coco') return { ...(await importCoco(project, path, options)), found: detected.found };
-  const parsed = detected.format === 'yolo' ? parseYolo(source) : parseVoc(source);
+  const parsed = detected.format === 'yolo' ? parseYolo(source) : detected.format === 'voc' ? parseVoc(source) : parseLabelMe(source);
   return { ...(await ingestParsed(project, parsed, source, options)), found: detected.found };
 }

@@ -12,8 +12,9 @@ import { UserError } from '../errors.ts';
 import type { Project } from '../project.ts';
 import { isSplit } from '../splits.ts';
 import { vocXml } from './voc.ts';
+import { indexedPng, paintMasks } from './masks.ts';
 
-export const EXPORT_FORMATS = ['coco', 'yolo', 'yolo-seg', 'voc'] as const;
+export const EXPORT_FORMATS = ['coco', 'yolo', 'yolo-seg', 'voc', 'labelme', 'masks'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface DatasetExportOptions {
@@ -112,6 +113,67 @@ export function exportDataset(project: Project, outDir: string, options: Dataset
     if (shapes > 0) notes.push(`${shapes} polygon/mask shapes written as their boxes only (VOC holds boxes; masks and polygons are lost).`);
     if (!options.copyImages) notes.push('images not copied (use --copy-images): JPEGImages/ is absent.');
     return { format: 'voc', path: out, images: rows.length, annotations, classes: classes.length, notes };
+  }
+
+  if (options.format === 'labelme') {
+    let holes = 0;
+    for (const r of rows) {
+      const name = names.get(r.id)!;
+      mkdirSync(join(out, r.split), { recursive: true });
+      const shapes: Record<string, unknown>[] = [];
+      let group = 0;
+      for (const a of byImage.get(r.id) ?? []) {
+        const label = classes[index.get(a.classId)!].name;
+        annotations++;
+        const g = a.geometry;
+        if (g.kind === 'box') {
+          const [x, y, w, h] = g.bbox;
+          shapes.push({ label, points: [[x, y], [x + w, y + h]], group_id: null, description: '', shape_type: 'rectangle', flags: {} });
+          continue;
+        }
+        const traced = yoloRings(a, r.width, r.height);
+        holes += traced.holes;
+        const gid = traced.rings.length > 1 ? ++group : null;
+        for (const ring of traced.rings) {
+          const points: number[][] = [];
+          for (let k = 0; k < ring.length; k += 2) points.push([ring[k], ring[k + 1]]);
+          shapes.push({ label, points, group_id: gid, description: '', shape_type: 'polygon', flags: {} });
+        }
+      }
+      const doc = { version: '5.5.0', flags: {}, shapes, imagePath: options.copyImages ? name : project.resolveInside(r.stored_path), imageData: null, imageHeight: r.height, imageWidth: r.width };
+      writeAtomic(join(out, r.split, `${basename(name, extname(name))}.json`), JSON.stringify(doc, null, 2));
+      if (options.copyImages) copyFileSync(project.resolveInside(r.stored_path), join(out, r.split, name));
+    }
+    if (holes > 0) notes.push(`${holes} holes lost: LabelMe polygons have no holes, so masks with holes were written as their outer boundaries (filled).`);
+    if (!options.copyImages) notes.push('images not copied (use --copy-images): imagePath points at the project\'s stored originals.');
+    return { format: 'labelme', path: out, images: rows.length, annotations, classes: classes.length, notes };
+  }
+
+  if (options.format === 'masks') {
+    let overlapped = 0, dropped = 0;
+    for (const r of rows) {
+      const name = names.get(r.id)!;
+      const stem = basename(name, extname(name));
+      for (const d of ['instances', 'classes']) mkdirSync(join(out, r.split, d), { recursive: true });
+      const anns = byImage.get(r.id) ?? [];
+      annotations += anns.length;
+      const painted = paintMasks(anns, (a) => index.get(a.classId)!, r.width, r.height);
+      overlapped += painted.overlapped;
+      dropped += painted.dropped;
+      writeFileSync(join(out, r.split, 'instances', `${stem}.png`), indexedPng(painted.instance, r.width, r.height));
+      writeFileSync(join(out, r.split, 'classes', `${stem}.png`), indexedPng(painted.cls, r.width, r.height));
+      if (options.copyImages) {
+        mkdirSync(join(out, r.split, 'images'), { recursive: true });
+        copyFileSync(project.resolveInside(r.stored_path), join(out, r.split, 'images', name));
+      }
+    }
+    writeAtomic(join(out, 'classes.txt'), ['_background_', ...classes.map((c) => c.name)].join('\n') + '\n');
+    const boxes = rows.reduce((n, r) => n + (byImage.get(r.id) ?? []).filter((a) => a.geometry.kind === 'box').length, 0);
+    if (boxes > 0) notes.push(`${boxes} box-only annotations painted as filled rectangles.`);
+    if (overlapped > 0) notes.push(`${overlapped} instances overlap an earlier one; the later instance owns the shared pixels (one id per pixel).`);
+    if (dropped > 0) notes.push(`${dropped} instances beyond 255 in an image were left out (8-bit instance ids).`);
+    notes.push('pixel values: instances/ 0 = background, 1…N = the image\'s instances; classes/ value k = line k of classes.txt (0 = background).');
+    return { format: 'masks', path: out, images: rows.length, annotations, classes: classes.length, notes };
   }
 
   const seg = options.format === 'yolo-seg';
