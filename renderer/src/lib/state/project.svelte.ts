@@ -15,6 +15,8 @@ import type {
   SplitState,
   Unsubscribe,
   WorkbenchClient,
+  DatasetImportFormat,
+  DatasetImportOptions,
 } from '../../../../electron/api.ts';
 import { errorMessage } from '../api/errors.ts';
 import type { Notices } from './notices.svelte.ts';
@@ -136,6 +138,27 @@ export class ProjectState {
     if (!path) return this.notices.show('Enter the path of a COCO JSON file or export folder.', 'warning');
     await this.#job('Importing COCO', async () => {
       this.cocoReport = await this.client.coco.import(path, split ? { split } : undefined);
+      this.imageReport = null;
+    });
+  }
+
+  /** What the import panel says it found in a dataset folder (format and layout), or why nothing. */
+  detected = $state.raw<{ path: string; format?: DatasetImportFormat; found: string } | null>(null);
+
+  async detectDataset(path: string): Promise<void> {
+    if (!path) return;
+    try {
+      const d = await this.client.coco.detect(path);
+      this.detected = { path, format: d.format, found: d.found };
+    } catch (err) {
+      this.detected = { path, found: (err as Error).message };
+    }
+  }
+
+  async importDataset(path: string, options: DatasetImportOptions): Promise<void> {
+    if (!path) return this.notices.show('Enter the path of a dataset folder or COCO JSON file.', 'warning');
+    await this.#job(`Importing ${options.format ?? this.detected?.format ?? 'dataset'}`, async () => {
+      this.cocoReport = await this.client.coco.importDataset(path, options);
       this.imageReport = null;
     });
   }
