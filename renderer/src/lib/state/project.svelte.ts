@@ -17,6 +17,8 @@ import type {
   WorkbenchClient,
   DatasetImportFormat,
   DatasetImportOptions,
+  DatasetExportRequest,
+  DatasetExportResult,
 } from '../../../../electron/api.ts';
 import { errorMessage } from '../api/errors.ts';
 import type { Notices } from './notices.svelte.ts';
@@ -163,10 +165,22 @@ export class ProjectState {
     });
   }
 
+  datasetExport = $state.raw<DatasetExportResult | null>(null);
+
+  async exportDataset(path: string, request: DatasetExportRequest): Promise<void> {
+    if (!path) return this.notices.show('Enter the folder to export into.', 'warning');
+    await this.#job(`Exporting ${request.format}`, async () => {
+      this.datasetExport = await this.client.coco.exportDataset(path, request);
+      this.exportSummary = null;
+      this.notices.show(`Exported ${this.datasetExport.annotations} annotations of ${this.datasetExport.images} images to ${this.datasetExport.path}`);
+    });
+  }
+
   async exportCoco(path: string, split: Split | undefined): Promise<void> {
     if (!path) return this.notices.show('Enter the path of the COCO JSON file to write.', 'warning');
     await this.#job('Exporting COCO', async () => {
       this.exportSummary = await this.client.coco.export(path, split ? { split } : undefined);
+      this.datasetExport = null;
       this.notices.show(`Exported ${this.exportSummary.annotations} annotations of ${this.exportSummary.images} images to ${this.exportSummary.path}`);
     });
   }
