@@ -155,6 +155,8 @@ describe('YOLO import', () => {
     const report = await importDataset(second, out);
     assert.deepEqual(report.skipped, []);
     assert.deepEqual(classCounts(second), classCounts(first));
+    assert.equal(report.duplicatesAcrossSplits.length, 1, 'the fixture\'s copy across train and val is reported, as by the COCO import');
+    assert.ok(report.warnings.some((w) => w.startsWith('WARNING') && w.includes('leaks into training')));
     const byName = (p: Project) => new Map(listImages(p).map((i) => [`${i.split}/${i.fileName}`, listAnnotations(p, i.id)]));
     const a = byName(first), b = byName(second);
     let checked = 0;
@@ -335,6 +337,7 @@ describe('real data round trip (wagon-defects, COCO → YOLO seg → import)', {
     const report = await importDataset(second, out);
     assert.deepEqual(report.skipped, []);
     assert.deepEqual(classCounts(second), classCounts(first));
+    assert.equal(report.duplicatesAcrossSplits.length, (await importCoco(newProject(), SHARED_WAGON)).duplicatesAcrossSplits.length, 'the same identical-images-across-splits warning as the COCO import');
     let worst = 0;
     for (const img of listImages(first)) {
       const twin = listImages(second).find((i) => i.fileName === img.fileName && i.split === img.split)!;

@@ -123,6 +123,31 @@ export async function ingestParsed(project: Project, parsed: ParsedDataset, sour
   }
   if (already > 0) report.warnings.push(`${already} images were already in the project and were skipped.`);
 
+  // Byte-identical images under several entries (also against the project): reported, loudly across splits.
+  const groups = new Map<string, { fileNames: string[]; splits: Split[] }>();
+  for (const { img, s } of toWrite) {
+    const g = groups.get(s.hash) ?? { fileNames: [], splits: [] };
+    g.fileNames.push(img.fileName);
+    g.splits.push(options.split ?? img.split);
+    groups.set(s.hash, g);
+  }
+  const existingSplit = project.db.prepare('SELECT id, file_name, split FROM images WHERE hash = ?');
+  for (const [hash, g] of groups) {
+    for (const row of existingSplit.all(hash) as { id: number; file_name: string; split: Split }[]) {
+      if (toWrite.some((t) => t.attachTo === row.id)) continue;
+      g.fileNames.push(`${row.file_name} (already in project)`);
+      g.splits.push(row.split);
+    }
+    if (g.fileNames.length < 2) continue;
+    const group = { hash, fileNames: g.fileNames, splits: [...new Set(g.splits)] };
+    report.duplicates.push(group);
+    if (group.splits.length > 1) report.duplicatesAcrossSplits.push(group);
+  }
+  if (report.duplicates.length > 0) report.warnings.push(`${report.duplicates.length} groups of byte-identical images; kept as separate images because their labels may differ.`);
+  if (report.duplicatesAcrossSplits.length > 0) {
+    report.warnings.push(`WARNING: ${report.duplicatesAcrossSplits.length} group(s) of identical images span more than one split (e.g. ${report.duplicatesAcrossSplits[0].fileNames.slice(0, 2).join(' and ')}): held-out data leaks into training and will inflate validation AP. Reassign the splits (identical images are kept together) or remove the copies.`);
+  }
+
   project.db.transaction(() => {
     const classFor = classResolver(project, report.warnings);
     for (const name of parsed.classNames) classFor(name);
