@@ -1,4 +1,10 @@
-// CLI for dataset interchange: `import-dataset` (COCO, YOLO, LabelMe, Pascal VOC) and `export`.
+// CLI for dataset interchange: `import-dataset` (COCO, YOLO, LabelMe, Pascal VOC) and `export`
+// (COCO, YOLO detect / seg, Pascal VOC, LabelMe, PNG masks). Dispatched from fieldwork.ts.
+import { parseArgs } from 'node:util';
+import { isSplit } from '../services/splits.ts';
+import { Project } from '../services/project.ts';
+import { IMPORT_FORMATS, importDataset, type ImportFormat } from '../services/formats/detect.ts';
+import { EXPORT_FORMATS, exportDataset, type ExportFormat } from '../services/formats/export.ts';
 import type { CocoImportReport } from '../api.ts';
 import { describeSkippedItem } from '../services/formats/common.ts';
 
@@ -11,12 +17,6 @@ export function printSkipped(report: CocoImportReport, out: Out): void {
   for (const s of skipped) out.log(`    ${describeSkippedItem(s)}`);
   if (report.reportPath) out.log(`  report: ${report.reportPath}`);
 }
-
-import { parseArgs } from 'node:util';
-import { isSplit } from '../services/splits.ts';
-import { Project } from '../services/project.ts';
-import { IMPORT_FORMATS, importDataset, type ImportFormat } from '../services/formats/detect.ts';
-import { EXPORT_FORMATS, exportDataset, type ExportFormat } from '../services/formats/export.ts';
 
 export class InterchangeUsageError extends Error {}
 
@@ -31,7 +31,7 @@ function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeo
   return parsed;
 }
 
-/** `fieldwork import-dataset <project> <folder> [--format coco|yolo|voc] [--strict] [--split S] [--json]` */
+/** `fieldwork import-dataset <project> <folder> [--format coco|yolo|voc|labelme] [--strict] [--split S] [--json]` */
 export async function importDatasetCommand(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parse(args, { format: { type: 'string' }, strict: { type: 'boolean' }, split: { type: 'string' }, json: { type: 'boolean' } }, 2);
   if (values.format !== undefined && !IMPORT_FORMATS.includes(values.format as ImportFormat)) throw new InterchangeUsageError(`--format must be ${IMPORT_FORMATS.join(', ')}, not "${values.format}"`);
@@ -55,7 +55,7 @@ export async function importDatasetCommand(args: string[], out: Out): Promise<nu
   }
 }
 
-/** `fieldwork export <project> <out> --format coco|yolo|yolo-seg|voc [--split S] [--copy-images]` */
+/** `fieldwork export <project> <out> --format coco|yolo|yolo-seg|voc|labelme|masks [--split S] [--copy-images]` */
 export async function exportCommand(args: string[], out: Out): Promise<number> {
   const { values, positionals } = parse(args, { format: { type: 'string' }, split: { type: 'string' }, 'copy-images': { type: 'boolean' }, json: { type: 'boolean' } }, 2);
   if (!EXPORT_FORMATS.includes(values.format as ExportFormat)) throw new InterchangeUsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}${values.format ? `, not "${values.format}"` : ''}`);

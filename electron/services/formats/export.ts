@@ -1,4 +1,4 @@
-// Dataset export to YOLO detect, YOLO seg, Pascal VOC (and COCO through coco_export.ts), per split,
+// Dataset export to YOLO detect, YOLO seg, Pascal VOC, LabelMe, PNG masks (and COCO through coco_export.ts), per split,
 // with the images copied or not. What each format cannot hold is counted in the summary's notes.
 import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
