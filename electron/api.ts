@@ -184,6 +184,16 @@ export interface SplitsApi {
 export interface CocoImportOptions {
   /** Put every imported image in this split (overrides folder names such as val/ or valid/). */
   split?: Split;
+  /** All or nothing: refuse the whole import when any item is bad (the default skips and reports bad items). */
+  strict?: boolean;
+}
+
+/** One item an import left out, with where it is: the file, and the image and annotation when known. */
+export interface SkippedItem {
+  file: string;
+  image?: string;
+  annotation?: string;
+  reason: string;
 }
 
 export interface DuplicateGroup {
@@ -207,6 +217,12 @@ export interface CocoImportReport {
   warnings: string[];
   /** Images per split that this import added. */
   splits: Record<Split, number>;
+  /** Items left out (bad annotations, images, categories), each with its reason and location. */
+  skipped?: SkippedItem[];
+  /** Where the import wrote this report (`import-report.json` in the project). */
+  reportPath?: string;
+  /** The format read: coco, yolo, voc, labelme. */
+  format?: string;
 }
 
 export interface CocoExportOptions {
@@ -226,6 +242,40 @@ export interface CocoApi {
   /** A COCO JSON file, or an export folder (Roboflow/CVAT layouts with train/ val/ valid/ test/ sub-folders). */
   import(path: string, options?: CocoImportOptions): Promise<CocoImportReport>;
   export(outPath: string, options?: CocoExportOptions): Promise<CocoExportSummary>;
+  /** Which dataset format a folder (or .json) holds, and what was found, in one line. */
+  detect(path: string): Promise<DetectedDataset>;
+  /** Imports a COCO, YOLO, Pascal VOC or LabelMe dataset (format detected unless given). */
+  importDataset(path: string, options?: DatasetImportOptions): Promise<CocoImportReport & { found: string }>;
+  /** Exports to COCO, YOLO detect / seg, Pascal VOC, LabelMe or PNG masks in a folder. */
+  exportDataset(outDir: string, options: DatasetExportRequest): Promise<DatasetExportResult>;
+}
+
+export type DatasetImportFormat = 'coco' | 'yolo' | 'voc' | 'labelme';
+export type DatasetExportFormat = 'coco' | 'yolo' | 'yolo-seg' | 'voc' | 'labelme' | 'masks';
+
+export interface DetectedDataset {
+  format: DatasetImportFormat;
+  found: string;
+}
+
+export interface DatasetImportOptions extends CocoImportOptions {
+  format?: DatasetImportFormat;
+}
+
+export interface DatasetExportRequest {
+  format: DatasetExportFormat;
+  split?: Split;
+  copyImages?: boolean;
+}
+
+export interface DatasetExportResult {
+  format: DatasetExportFormat;
+  path: string;
+  images: number;
+  annotations: number;
+  classes: number;
+  /** What the format could not hold (holes, masks, multi-part shapes), with counts. */
+  notes: string[];
 }
 
 // ---------- stats ----------
@@ -519,7 +569,7 @@ export const API_METHODS = {
   annotations: ['list', 'apply'],
   classes: ['list', 'create', 'update', 'merge', 'delete'],
   splits: ['get', 'assign', 'set', 'setFrozen'],
-  coco: ['import', 'export'],
+  coco: ['import', 'export', 'detect', 'importDataset', 'exportDataset'],
   stats: ['get'],
   runs: ['check', 'estimate', 'start', 'list', 'get', 'cancel', 'resume', 'compare', 'startLearningCurve', 'learningCurves'],
   review: ['predict', 'images', 'image', 'accept', 'reject', 'reset', 'corrections'],

@@ -6,6 +6,7 @@ import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { runLearningCurve } from '../services/learning_curve.ts';
 import { nodeTrainerLauncher, RunSupervisor } from '../services/runs.ts';
 import { exportCoco } from '../services/coco_export.ts';
+import { exportCommand, importDatasetCommand, InterchangeUsageError, printSkipped } from './interchange.ts';
 import { importCoco } from '../services/coco_import.ts';
 import { NotFoundError, UserError } from '../services/errors.ts';
 import { importImages } from '../services/images.ts';
@@ -16,8 +17,10 @@ import { datasetStats } from '../services/stats.ts';
 const USAGE = `usage:
   fieldwork create <project-dir> [--name N]
   fieldwork import <project-dir> <path>...
-  fieldwork import-coco <project-dir> <coco.json | export-folder> [--split train|val|test] [--json]
+  fieldwork import-coco <project-dir> <coco.json | export-folder> [--split train|val|test] [--strict] [--json]
   fieldwork export-coco <project-dir> <out.json> [--split S] [--images-dir D]
+  fieldwork import-dataset <project-dir> <folder | coco.json> [--format coco|yolo|voc|labelme] [--split S] [--strict] [--json]
+  fieldwork export <project-dir> <out-dir> --format coco|yolo|yolo-seg|voc|labelme|masks [--split S] [--copy-images] [--json]
   fieldwork stats <project-dir> [--json]
   fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N] [--json]
   fieldwork learning-curve <project-dir> [--preset P] [--fractions 0.25,0.5,1] [--epochs E | --iterations N] [--json]
@@ -54,10 +57,10 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
         });
       }
       case 'import-coco': {
-        const { values, positionals } = parse(rest, { split: { type: 'string' }, json: { type: 'boolean' } }, 2);
+        const { values, positionals } = parse(rest, { split: { type: 'string' }, json: { type: 'boolean' }, strict: { type: 'boolean' } }, 2);
         const split = checkSplit(values.split);
         return await withProject(positionals[0], async (project) => {
-          const report = await importCoco(project, positionals[1], { split, onProgress: progress(out, values.json) });
+          const report = await importCoco(project, positionals[1], { split, strict: Boolean(values.strict), onProgress: progress(out, values.json) });
           if (values.json) {
             out.log(JSON.stringify(report));
             return 0;
@@ -68,6 +71,7 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
           for (const m of report.missingImages) out.log(`  missing: ${m.path}: ${m.reason}`);
           for (const f of report.failedImages) out.log(`  failed: ${f.path}: ${f.reason}`);
           for (const w of report.warnings) out.log(`  ${w}`);
+          printSkipped(report, out);
           return 0;
         });
       }
@@ -105,6 +109,10 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
         const { interopCommand } = await import('../services/interop/cli.ts');
         return await interopCommand(command, rest, out);
       }
+      case 'import-dataset':
+        return await importDatasetCommand(rest, out);
+      case 'export':
+        return await exportCommand(rest, out);
       case 'eval': {
         const { runEvalCommand } = await import('../../trainer/eval/cli.ts');
         return await runEvalCommand(rest);
@@ -119,7 +127,7 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof InterchangeUsageError) {
       out.error(`fieldwork: ${err.message}\n${USAGE}`);
       return 2;
     }

@@ -11,7 +11,7 @@ export function validateClassName(raw: unknown, what = 'class name'): string {
   const name = raw.trim();
   if (name.length === 0) throw new UserError(`${what} is empty.`);
   if (name.length > 100) throw new UserError(`${what} "${name.slice(0, 40)}…" is longer than 100 characters.`);
-  if (/[<>]/.test(name)) throw new UserError(`${what} "${name}" contains < or >; class names are plain text, not HTML.`);
+  // Names are text: `size<5mm` and `<b>` are legitimate; every view shows them escaped (Svelte text nodes).
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new UserError(`${what} "${name}" contains control characters.`);
   return name;
 }
@@ -51,10 +51,20 @@ export function findClassByName(project: Project, name: string): number | undefi
   return (project.db.prepare('SELECT id FROM classes WHERE name = ?').get(name) as { id: number } | undefined)?.id;
 }
 
+/** The key under which names are the same class: surrounding spaces and letter case do not count. */
+export const classKey = (name: string) => name.trim().toLowerCase();
+
+/** A class whose name equals `name` up to case and surrounding spaces (imports merge those, with a warning). */
+export function findClassLoosely(project: Project, name: string): { id: number; name: string } | undefined {
+  const rows = project.db.prepare('SELECT id, name FROM classes ORDER BY ord, id').all() as { id: number; name: string }[];
+  return rows.find((r) => r.name === name) ?? rows.find((r) => classKey(r.name) === classKey(name));
+}
+
 /** Inserts a class without its own transaction (callers batch it with other writes). */
 export function insertClass(project: Project, rawName: string, color?: string): number {
   const name = validateClassName(rawName);
-  if (findClassByName(project, name) !== undefined) throw new UserError(`A class named "${name}" already exists.`);
+  const same = findClassLoosely(project, name);
+  if (same) throw new UserError(same.name === name ? `A class named "${name}" already exists.` : `A class named "${same.name}" already exists (names differing only in case or spaces are the same class).`);
   const { n, maxOrd } = project.db.prepare('SELECT COUNT(*) AS n, COALESCE(MAX(ord), -1) AS maxOrd FROM classes').get() as { n: number; maxOrd: number };
   const used = new Set((project.db.prepare('SELECT color FROM classes').all() as { color: string }[]).map((r) => r.color));
   const chosen = color ? validateColor(color) : PALETTE.find((c) => !used.has(c)) ?? PALETTE[n % PALETTE.length];

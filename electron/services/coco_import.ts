@@ -4,11 +4,12 @@
 // one transaction, so a bad file changes nothing in the project.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, normalize, resolve } from 'node:path';
-import type { CocoImportOptions, CocoImportReport, DuplicateGroup, Geometry, Split } from '../api.ts';
+import type { CocoImportOptions, CocoImportReport, DuplicateGroup, Geometry, SkippedItem, Split } from '../api.ts';
 import type { CocoAnnotation, CocoCategory, CocoDataset, CocoImage } from '../coco.ts';
 import { rleFromUncompressed } from '../../trainer/eval/rle.ts';
 import { insertAnnotation } from './annotations.ts';
-import { findClassByName, insertClass, validateClassName } from './classes.ts';
+import { validateClassName } from './classes.ts';
+import { classResolver, describeSkippedItem, emptyReport, writeImportReport } from './formats/common.ts';
 import { listSome, UserError } from './errors.ts';
 import { deriveGeometry } from './geometry.ts';
 import { ingestImage, insertImage, mapLimit, type IngestOptions, type StoredImage } from './images.ts';
@@ -119,18 +120,7 @@ export async function importCoco(
 ): Promise<CocoImportReport> {
   if (options.split !== undefined && !isSplit(options.split)) throw new UserError(`Unknown split ${options.split}; use train, val or test.`);
   const sources: CocoSource[] = locateCocoFiles(path).map((f) => ({ ...f, data: readCoco(f.jsonPath) }));
-  const report: CocoImportReport = {
-    images: 0,
-    annotations: 0,
-    perClass: {},
-    categoriesSkipped: [],
-    missingImages: [],
-    failedImages: [],
-    duplicates: [],
-    duplicatesAcrossSplits: [],
-    warnings: [],
-    splits: { train: 0, val: 0, test: 0 },
-  };
+  const report: CocoImportReport = emptyReport('coco');
 
   // ---- categories: by name across all files; Roboflow's unused placeholder is skipped ----
   const annotationsPerCategory = new Map<string, number>(); // key `${source index}:${category id}`
@@ -138,20 +128,25 @@ export async function importCoco(
     for (const a of s.data.annotations) annotationsPerCategory.set(`${si}:${a?.category_id}`, (annotationsPerCategory.get(`${si}:${a?.category_id}`) ?? 0) + 1);
   });
   const categoryName = new Map<string, string>(); // `${source index}:${id}` → class name
-  const errors: string[] = [];
+  const skippedItems: SkippedItem[] = [];
+  const bad = (item: SkippedItem) => skippedItems.push(item);
   sources.forEach((s, si) => {
+    const file = basename(s.jsonPath);
     const ids = new Set<number>();
     for (const c of s.data.categories as CocoCategory[]) {
       if (!c || !Number.isInteger(c.id)) {
-        errors.push(`${basename(s.jsonPath)}: category ${JSON.stringify(c)} has no integer id`);
+        bad({ file, reason: `category ${JSON.stringify(c)} has no integer id` });
         continue;
       }
-      if (ids.has(c.id)) errors.push(`${basename(s.jsonPath)}: category id ${c.id} appears twice`);
+      if (ids.has(c.id)) {
+        bad({ file, reason: `category id ${c.id} appears twice (the later one is left out)` });
+        continue;
+      }
       ids.add(c.id);
       try {
         categoryName.set(`${si}:${c.id}`, validateClassName(c.name, `category ${c.id} name`));
       } catch (err) {
-        errors.push(`${basename(s.jsonPath)}: ${(err as Error).message}`);
+        bad({ file, reason: (err as Error).message.replace(/\.$/, '') });
       }
     }
   });
@@ -179,15 +174,21 @@ export async function importCoco(
   sources.forEach((s, si) => {
     const file = basename(s.jsonPath);
     const byId = new Map<number, PlannedImage>();
+    const badImages = new Set<unknown>();
     for (const entry of s.data.images) {
-      const where = `${file}: image ${JSON.stringify(entry?.id)}`;
+      const image = `image ${JSON.stringify(entry?.id)}${entry && typeof entry.file_name === 'string' ? ` (${entry.file_name})` : ''}`;
       if (!entry || !Number.isInteger(entry.id)) {
-        errors.push(`${where} has no integer id`);
+        bad({ file, image, reason: 'image entry has no integer id' });
         continue;
       }
-      if (byId.has(entry.id)) errors.push(`${where} appears twice`);
+      if (byId.has(entry.id) || badImages.has(entry.id)) {
+        bad({ file, image, reason: 'image id appears twice (the later entry is left out)' });
+        continue;
+      }
       if (!(Number.isInteger(entry.width) && entry.width > 0 && Number.isInteger(entry.height) && entry.height > 0)) {
-        errors.push(`${where} (${entry.file_name}) has no positive integer width/height`);
+        bad({ file, image, reason: 'no positive integer width/height' });
+        badImages.add(entry.id);
+        continue;
       }
       const entrySplit = isSplit(entry.split) ? entry.split : undefined;
       const plan: PlannedImage = { source: s, entry, split: options.split ?? entrySplit ?? s.split ?? 'train' };
@@ -197,43 +198,50 @@ export async function importCoco(
     }
     const annIds = new Set<number>();
     for (const ann of s.data.annotations) {
-      const where = `${file}: annotation ${JSON.stringify(ann?.id)}`;
+      const annotation = `annotation ${JSON.stringify(ann?.id)}`;
+      const where = `${file}: ${annotation}`;
       if (!ann || typeof ann !== 'object') {
-        errors.push(`${where} is not an object`);
+        bad({ file, annotation, reason: 'not an object' });
         continue;
       }
-      if (annIds.has(ann.id)) errors.push(`${where} id appears twice`);
-      annIds.add(ann.id);
       const plan = byId.get(ann.image_id);
+      const image = plan ? `image ${plan.entry.id} (${plan.entry.file_name})` : `image ${JSON.stringify(ann.image_id)}`;
+      if (annIds.has(ann.id)) {
+        bad({ file, image, annotation, reason: 'annotation id appears twice (the later one is left out)' });
+        continue;
+      }
+      annIds.add(ann.id);
       if (!plan) {
-        errors.push(`${where} refers to unknown image ${ann.image_id}`);
+        bad({ file, image, annotation, reason: badImages.has(ann.image_id) ? `its image ${ann.image_id} was left out` : `refers to unknown image ${ann.image_id}` });
         continue;
       }
       if (!categoryName.has(`${si}:${ann.category_id}`)) {
-        errors.push(`${where} refers to unknown category ${ann.category_id}`);
+        bad({ file, image, annotation, reason: `refers to unknown category ${ann.category_id}` });
         continue;
       }
       const b = ann.bbox;
       if (!Array.isArray(b) || b.length !== 4 || !b.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-        errors.push(`${where} bbox must be 4 finite numbers`);
+        bad({ file, image, annotation, reason: 'bbox must be 4 finite numbers' });
         continue;
       }
       if (b[2] <= 0 || b[3] <= 0) {
-        errors.push(`${where} bbox has non-positive size ${b[2]}×${b[3]}`);
+        bad({ file, image, annotation, reason: `bbox has non-positive size ${b[2]}×${b[3]}` });
         continue;
       }
       try {
         deriveGeometry(geometryFromCoco(ann, where), plan.entry.width, plan.entry.height, where);
       } catch (err) {
-        errors.push((err as Error).message);
+        bad({ file, image, annotation, reason: (err as Error).message.slice(where.length + 2).replace(/\.$/, '') });
         continue;
       }
       annotationsOf.get(plan)!.push(ann);
     }
   });
-  if (errors.length > 0) {
-    throw new UserError(`COCO import refused, nothing was changed. ${errors.length} problem${errors.length > 1 ? 's' : ''}: ${listSome(errors)}`);
+  if (skippedItems.length > 0 && options.strict) {
+    const errors = skippedItems.map(describeSkippedItem);
+    throw new UserError(`COCO import refused (--strict), nothing was changed. ${errors.length} problem${errors.length > 1 ? 's' : ''}: ${listSome(errors)}`);
   }
+  report.skipped = skippedItems;
 
   // ---- image files: find, decode, store (storage is content-addressed, so this is safe to redo) ----
   for (const plan of planned) {
@@ -328,13 +336,7 @@ export async function importCoco(
 
   // ---- write: one transaction ----
   project.db.transaction(() => {
-    const classIds = new Map<string, number>();
-    const classFor = (name: string) => {
-      let id = classIds.get(name) ?? findClassByName(project, name);
-      if (id === undefined) id = insertClass(project, name);
-      classIds.set(name, id);
-      return id;
-    };
+    const classFor = classResolver(project, report.warnings);
     for (const { c, si } of allCategories) {
       const key = `${si}:${c.id}`;
       if (!skippedKeys.has(key) && categoryName.has(key)) classFor(categoryName.get(key)!);
@@ -356,6 +358,6 @@ export async function importCoco(
       if (anns.length > 0) project.db.prepare("UPDATE images SET status = 'done' WHERE id = ?").run(imageId);
     }
   })();
-  return report;
+  return writeImportReport(project, report, resolve(path));
 }
 

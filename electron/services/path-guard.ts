@@ -92,6 +92,14 @@ export function checkExportTarget(out: string, options: CocoExportOptions | unde
   }
 }
 
+/** A dataset export (YOLO, VOC, LabelMe, masks, COCO folder) writes into a folder of its own: a new or empty one. */
+export function checkExportFolder(out: string, what: string): void {
+  if (existsSync(out) || isLink(out)) {
+    const st = lstatSync(out);
+    if (!st.isDirectory() || readdirSync(out).length > 0) throw new UserError(`${what}: ${out} exists and is not an empty folder; its files are left as they are. Choose a new folder.`);
+  }
+}
+
 function isLink(path: string): boolean {
   try {
     return lstatSync(path).isSymbolicLink();
@@ -135,6 +143,13 @@ export function confineApi(api: WorkbenchApi, guard: PathGuard): WorkbenchApi {
   const coco: WorkbenchApi['coco'] = {
     ...api.coco,
     import: async (path, options) => api.coco.import(guard.check(path, 'Import COCO'), options),
+    detect: async (path) => api.coco.detect(guard.check(path, 'Detect dataset')),
+    importDataset: async (path, options) => api.coco.importDataset(guard.check(path, 'Import dataset'), options),
+    exportDataset: async (outDir, options) => {
+      const target = guard.check(outDir, 'Export dataset');
+      checkExportFolder(target, 'Export dataset');
+      return api.coco.exportDataset(target, options);
+    },
     export: async (out, options) => {
       const target = guard.check(out, 'Export COCO');
       const imagesDir = options?.imagesDir === undefined ? undefined : guard.check(options.imagesDir, 'Export COCO images');

@@ -10,6 +10,7 @@ import { interopService } from './interop/service.ts';
 import { compareRuns } from './compare.ts';
 import { listLearningCurves, runLearningCurve } from './learning_curve.ts';
 import { importCoco } from './coco_import.ts';
+import { interchangeApi } from './formats/api.ts';
 import { UserError } from './errors.ts';
 import { getImage, imageFiles, importImages, listImages, setImageStatus } from './images.ts';
 import { DB_FILE, Project } from './project.ts';
@@ -225,6 +226,7 @@ export class Workbench {
           if (typeof outPath !== 'string' || outPath.trim() === '') throw new UserError('Give the path of the COCO JSON to write.');
           return exportCoco(wb.project, outPath, options ?? {});
         },
+        ...interchangeApi(() => wb.project, () => ({ maxPixels: wb.#options.maxPixels, onProgress: wb.#progress('coco') }), (report) => changed('images', report)),
       },
       stats: {
         async get() {

@@ -130,14 +130,14 @@ describe('COCO import of masks, crowds and boxes', () => {
   });
 });
 
-describe('bad COCO input is refused with the item named, and changes nothing', () => {
+describe('with --strict, bad COCO input is refused with the item named, and changes nothing', () => {
   const cases: [string, (d: CocoDataset) => unknown, RegExp][] = [
-    ['annotation on an unknown image', (d) => d.annotations.push({ ...d.annotations[0], id: 99, image_id: 42 }), /annotation 99 refers to unknown image 42/],
-    ['annotation of an unknown category', (d) => (d.annotations[0].category_id = 7), /annotation 1 refers to unknown category 7/],
+    ['annotation on an unknown image', (d) => d.annotations.push({ ...d.annotations[0], id: 99, image_id: 42 }), /image 42: annotation 99: refers to unknown image 42/],
+    ['annotation of an unknown category', (d) => (d.annotations[0].category_id = 7), /annotation 1: refers to unknown category 7/],
     ['polygon with fewer than 3 points', (d) => (d.annotations[2].segmentation = [[1, 1, 5, 1]]), /annotation 3.*fewer than 3 distinct points/],
     ['polygon with NaN', (d) => (d.annotations[2].segmentation = [[1, 1, 5, 1, 'x' as unknown as number, 4]]), /annotation 3.*NaN/],
-    ['box with non-positive size', (d) => (d.annotations[3].bbox = [12, 2, 0, 4]), /annotation 4 bbox has non-positive size 0×4/],
-    ['class name with HTML', (d) => (d.categories[0].name = '<b>blob</b>'), /category 1 name "<b>blob<\/b>" contains < or >/],
+    ['box with non-positive size', (d) => (d.annotations[3].bbox = [12, 2, 0, 4]), /annotation 4: bbox has non-positive size 0×4/],
+    ['class name that is not text', (d) => (d.categories[0].name = 7 as unknown as string), /category 1 name must be text/],
     ['RLE of the wrong size', (d) => ((d.annotations[0].segmentation as { size: number[] }).size = [11, 20]), /annotation 1: mask size 11×20/],
     ['missing annotations list', (d) => delete (d as Partial<CocoDataset>).annotations, /missing "annotations" list/],
     ['missing images list', (d) => delete (d as Partial<CocoDataset>).images, /missing "images" list/],
@@ -150,7 +150,7 @@ describe('bad COCO input is refused with the item named, and changes nothing', (
       const { dir, data } = await cvatExport();
       corrupt(data);
       writeFileSync(join(dir, 'annotations', 'instances_default.json'), JSON.stringify(data));
-      await assert.rejects(importCoco(project, dir), message);
+      await assert.rejects(importCoco(project, dir, { strict: true }), message);
       assert.deepEqual(counts(project), before);
       project.close();
     });
@@ -166,6 +166,64 @@ describe('bad COCO input is refused with the item named, and changes nothing', (
     const report = await importCoco(project, join(dir, 'escape.json'));
     assert.equal(report.images, 0);
     assert.deepEqual(report.missingImages.map((m) => m.reason.includes('outside the dataset folder')), [true, true]);
+    project.close();
+  });
+});
+
+describe('lenient COCO import: a bad item never sinks the import', () => {
+  test('a mixed file with 3 bad annotations among 50 imports 47 and reports the 3 with reason and location', async () => {
+    const dir = tempDir();
+    const images = [];
+    for (let i = 1; i <= 5; i++) {
+      await writeImage(join(dir, `im${i}.png`), 40, 30, i);
+      images.push({ id: i, file_name: `im${i}.png`, width: 40, height: 30 });
+    }
+    const annotations = Array.from({ length: 50 }, (_, k) => ({ id: k + 1, image_id: (k % 5) + 1, category_id: (k % 2) + 1, bbox: [1 + (k % 7), 2, 6, 5], area: 30, iscrowd: 0, segmentation: [[1 + (k % 7), 2, 7 + (k % 7), 2, 7 + (k % 7), 7, 1 + (k % 7), 7]] }));
+    annotations[9].segmentation = [[1, 1, 5, 1]]; // 2 points
+    annotations[19].category_id = 9; // unknown category
+    annotations[29].image_id = 77; // unknown image
+    const data = { images, annotations, categories: [{ id: 1, name: 'size<5mm', supercategory: '' }, { id: 2, name: '<b>', supercategory: '' }] };
+    writeFileSync(join(dir, 'mixed.json'), JSON.stringify(data));
+
+    const project = newProject();
+    const report = await importCoco(project, join(dir, 'mixed.json'));
+    assert.equal(report.annotations, 47);
+    assert.equal(report.images, 5);
+    assert.deepEqual(report.skipped!.map((s) => [s.file, s.annotation, s.image]), [
+      ['mixed.json', 'annotation 10', 'image 5 (im5.png)'],
+      ['mixed.json', 'annotation 20', 'image 5 (im5.png)'],
+      ['mixed.json', 'annotation 30', 'image 77'],
+    ]);
+    assert.match(report.skipped![0].reason, /fewer than 3 distinct points/);
+    assert.match(report.skipped![1].reason, /unknown category 9/);
+    assert.match(report.skipped![2].reason, /unknown image 77/);
+    assert.deepEqual(datasetStats(project).classes.map((c) => c.name), ['size<5mm', '<b>'], 'class names are stored as given');
+    const onDisk = JSON.parse(readFileSync(join(project.dir, 'import-report.json'), 'utf8'));
+    assert.equal(onDisk.annotations, 47);
+    assert.equal(onDisk.skipped.length, 3);
+    assert.equal(report.reportPath, join(project.dir, 'import-report.json'));
+
+    // --strict keeps all-or-nothing, and nothing already in the project changes.
+    const before = counts(project);
+    await assert.rejects(importCoco(project, join(dir, 'mixed.json'), { strict: true }), /refused \(--strict\), nothing was changed\. 3 problems: mixed\.json: image 5 \(im5\.png\): annotation 10/);
+    assert.deepEqual(counts(project), before);
+    project.close();
+  });
+
+  test('a file that is not COCO at all is refused whole with one line; names differing in case merge with a warning', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'list.json'), '[1, 2]');
+    writeFileSync(join(dir, 'noimages.json'), '{"annotations": [], "categories": []}');
+    const project = newProject();
+    await assert.rejects(importCoco(project, join(dir, 'list.json')), /^UserError: .*list\.json: a COCO file must be a JSON object\.$/);
+    await assert.rejects(importCoco(project, join(dir, 'noimages.json')), /missing "images" list/);
+    await writeImage(join(dir, 'a.png'), 20, 10, 1);
+    const box = (id: number, category_id: number) => ({ id, image_id: 1, category_id, bbox: [1, 1, 4, 4], area: 16, iscrowd: 0 });
+    writeFileSync(join(dir, 'cases.json'), JSON.stringify({ images: [{ id: 1, file_name: 'a.png', width: 20, height: 10 }], categories: [{ id: 1, name: 'Wire' }, { id: 2, name: ' wire ' }], annotations: [box(1, 1), box(2, 2)] }));
+    const report = await importCoco(project, join(dir, 'cases.json'));
+    assert.equal(report.annotations, 2);
+    assert.deepEqual(datasetStats(project).classes.map((c) => `${c.name}:${c.instances}`), ['Wire:2']);
+    assert.ok(report.warnings.some((w) => w.includes('merged into "Wire"')), report.warnings.join('\n'));
     project.close();
   });
 });

@@ -170,7 +170,10 @@ describe('annotations, classes, splits, stats', () => {
     const b = createClass(project, 'dent');
     assert.notEqual(a.color, b.color);
     assert.throws(() => createClass(project, 'scratch'), /already exists/);
-    assert.throws(() => createClass(project, '<img src=x onerror=alert(1)>'), /plain text, not HTML/);
+    const html = createClass(project, '<img src=x onerror=alert(1)>');
+    assert.equal(html.name, '<img src=x onerror=alert(1)>', 'names are text, stored as given');
+    deleteClass(project, html.id, null);
+    assert.throws(() => createClass(project, ' Scratch '), /"scratch" already exists \(names differing only in case/);
     assert.throws(() => createClass(project, '   '), /empty/);
     applyOps(project, images[0].id, [{ op: 'create', draft: { classId: a.id, geometry: { kind: 'box', bbox: [0, 0, 4, 4] } } }]);
     applyOps(project, images[1].id, [{ op: 'create', draft: { classId: b.id, geometry: { kind: 'box', bbox: [0, 0, 4, 4] } } }]);

@@ -168,6 +168,18 @@ describe('browser mode server', () => {
     assert.equal(readFileSync(bashrc, 'utf8'), 'echo hello\n');
     assert.equal((await call('/api/coco/export', [join(approved, 'x.json'), { imagesDir: join(outside, 'imgs') }])).status, 400);
     assert.ok(!existsSync(join(outside, 'imgs')));
+    // Other formats: detect, import and export take paths too; an export folder must be new or empty.
+    assert.equal((await call('/api/coco/detect', [outside])).status, 400);
+    assert.equal((await call('/api/coco/importDataset', [outside])).status, 400);
+    assert.equal((await call('/api/coco/exportDataset', [join(outside, 'yolo'), { format: 'yolo' }])).status, 400);
+    assert.ok(!existsSync(join(outside, 'yolo')));
+    mkdirSync(join(approved, 'yolo-full'));
+    writeFileSync(join(approved, 'yolo-full', 'data.yaml'), 'mine: true\n');
+    const refusedFolder = await call('/api/coco/exportDataset', [join(approved, 'yolo-full'), { format: 'yolo' }]);
+    assert.equal(refusedFolder.status, 400);
+    assert.match(refusedFolder.body.error.message, /not an empty folder/);
+    assert.equal(readFileSync(join(approved, 'yolo-full', 'data.yaml'), 'utf8'), 'mine: true\n');
+    assert.equal((await call('/api/coco/exportDataset', [join(approved, 'yolo-out'), { format: 'yolo' }])).status, 200);
     // Scale-out: export-run may not create its folder outside, import-run may not read from outside.
     const refusedRun = await call('/api/interop/exportRun', [{ engine: 'torchvision', outDir: join(outside, 'run-export') }]);
     assert.equal(refusedRun.status, 400);

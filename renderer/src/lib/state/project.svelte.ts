@@ -15,6 +15,10 @@ import type {
   SplitState,
   Unsubscribe,
   WorkbenchClient,
+  DatasetImportFormat,
+  DatasetImportOptions,
+  DatasetExportRequest,
+  DatasetExportResult,
 } from '../../../../electron/api.ts';
 import { errorMessage } from '../api/errors.ts';
 import type { Notices } from './notices.svelte.ts';
@@ -140,10 +144,43 @@ export class ProjectState {
     });
   }
 
+  /** What the import panel says it found in a dataset folder (format and layout), or why nothing. */
+  detected = $state.raw<{ path: string; format?: DatasetImportFormat; found: string } | null>(null);
+
+  async detectDataset(path: string): Promise<void> {
+    if (!path) return;
+    try {
+      const d = await this.client.coco.detect(path);
+      this.detected = { path, format: d.format, found: d.found };
+    } catch (err) {
+      this.detected = { path, found: (err as Error).message };
+    }
+  }
+
+  async importDataset(path: string, options: DatasetImportOptions): Promise<void> {
+    if (!path) return this.notices.show('Enter the path of a dataset folder or COCO JSON file.', 'warning');
+    await this.#job(`Importing ${options.format ?? this.detected?.format ?? 'dataset'}`, async () => {
+      this.cocoReport = await this.client.coco.importDataset(path, options);
+      this.imageReport = null;
+    });
+  }
+
+  datasetExport = $state.raw<DatasetExportResult | null>(null);
+
+  async exportDataset(path: string, request: DatasetExportRequest): Promise<void> {
+    if (!path) return this.notices.show('Enter the folder to export into.', 'warning');
+    await this.#job(`Exporting ${request.format}`, async () => {
+      this.datasetExport = await this.client.coco.exportDataset(path, request);
+      this.exportSummary = null;
+      this.notices.show(`Exported ${this.datasetExport.annotations} annotations of ${this.datasetExport.images} images to ${this.datasetExport.path}`);
+    });
+  }
+
   async exportCoco(path: string, split: Split | undefined): Promise<void> {
     if (!path) return this.notices.show('Enter the path of the COCO JSON file to write.', 'warning');
     await this.#job('Exporting COCO', async () => {
       this.exportSummary = await this.client.coco.export(path, split ? { split } : undefined);
+      this.datasetExport = null;
       this.notices.show(`Exported ${this.exportSummary.annotations} annotations of ${this.exportSummary.images} images to ${this.exportSummary.path}`);
     });
   }
