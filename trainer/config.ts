@@ -119,8 +119,24 @@ export interface SolverConfig {
   lrDropsFromEnd: number[];
   /** Periodic checkpoint interval (iterations; 0 = only at the end). */
   checkpointEveryIterations: number;
-  /** Validation interval (iterations; 0 = only at the end). */
+  /**
+   * Validation interval in iterations, a user override: 0 (every preset's default) places
+   * `evaluations` evaluations evenly over the schedule instead (trainer/schedule.ts).
+   */
   evalEveryIterations: number;
+  /**
+   * Evaluations spread evenly over the schedule when evalEveryIterations is 0, besides the one at the
+   * end (8: enough points for a val curve that can rise, peak and fall, whatever the run's length).
+   * 0 = only the final evaluation.
+   */
+  evaluations: number;
+  /**
+   * Time budget in minutes (0 = off: the length is `epochs`). When set, the trainer measures its speed
+   * over its first iterations and sets the total so the run — evaluations included — ends on time, with
+   * warm-up and LR drops at `lrDropsFromEnd` of that total; `epochs` is then ignored. The plan and how
+   * well the run kept to it are written to plan.json.
+   */
+  budgetMinutes: number;
   /** Clip the global gradient norm (0 = off). Scratch training with GN rarely needs it; a cheap guard. */
   clipGradNorm: number;
   /**
@@ -132,7 +148,7 @@ export interface SolverConfig {
   /**
    * Early stop after this many consecutive evaluations without a new best val box AP (0 = off). The
    * run then ends like a completed one (best checkpoint, predictions, report) with `stoppedEarly`.
-   * Inert when evalEveryIterations is 0 (only the final evaluation).
+   * Inert when there are no evaluations before the end (evalEveryIterations and evaluations both 0).
    */
   earlyStopPatience: number;
 }
@@ -198,7 +214,7 @@ const PAPER: RunConfig = {
     // The paper trains 16 images/iteration on 8 GPUs; one GPU holds ~2 at 800 px. LR scales linearly.
     imsPerBatch: 2, baseLr: 0.02, momentum: 0.9, weightDecay: 1e-4, warmupIterations: 1000, warmupFactor: 0.001,
     // 6× schedule ≈ 73 COCO epochs; small datasets overfit sooner — the val curve tells.
-    epochs: 72, lrDropsFromEnd: [60 / 540, 20 / 540], checkpointEveryIterations: 2000, evalEveryIterations: 5000, clipGradNorm: 0,
+    epochs: 72, lrDropsFromEnd: [60 / 540, 20 / 540], checkpointEveryIterations: 2000, evalEveryIterations: 0, evaluations: 8, budgetMinutes: 0, clipGradNorm: 0,
     trainEvalImages: 50,
     // Off: the paper's schedule is the experiment (its small-data curves are read by peaking then
     // falling, which needs the whole curve), and its last LR drop often lifts AP after a plateau.
@@ -229,12 +245,11 @@ const CPU: RunConfig = {
   solver: {
     ...PAPER.solver,
     imsPerBatch: 4, baseLr: 0.08, warmupIterations: 100, warmupFactor: 0.01,
-    epochs: 100, checkpointEveryIterations: 500, evalEveryIterations: 1000, clipGradNorm: 10,
-    // 5 evaluations × 1000 iterations × 4 images = 20k images seen without a new best val AP. Short
-    // of that, one evaluation on a small val set moves ±0.01–0.03 AP by noise (advice/overfitting.ts),
-    // so 2–3 flat evaluations are not a trend; 5 is long enough that a plateau is real, short enough
-    // to save most of a 100-epoch laptop run that already peaked (what a small dataset does). The
-    // best checkpoint is kept either way, so stopping costs little.
+    epochs: 100, checkpointEveryIterations: 500, evalEveryIterations: 0, clipGradNorm: 10,
+    // 5 flat evaluations of the 8 spread over the run. Short of that, one evaluation on a small val
+    // set moves ±0.01–0.03 AP by noise (advice/overfitting.ts), so 2–3 flat evaluations are not a
+    // trend; 5 is long enough that a plateau is real, short enough to save the last third of a run
+    // that already peaked (what a small dataset does). The best checkpoint is kept either way.
     earlyStopPatience: 5,
   },
 };
@@ -370,6 +385,8 @@ export function validateRunConfig(input: unknown = {}, fallbackPreset: PresetNam
   check(s.lrDropsFromEnd.every((f) => inRange(f, 0, 1)), 'solver.lrDropsFromEnd must be fractions in [0, 1]', s.lrDropsFromEnd);
   check(isInt(s.checkpointEveryIterations) && s.checkpointEveryIterations >= 0, 'solver.checkpointEveryIterations must be a non-negative integer', s.checkpointEveryIterations);
   check(isInt(s.evalEveryIterations) && s.evalEveryIterations >= 0, 'solver.evalEveryIterations must be a non-negative integer', s.evalEveryIterations);
+  check(isInt(s.evaluations) && s.evaluations >= 0 && s.evaluations <= 1000, 'solver.evaluations must be an integer in [0, 1000] (0 = only at the end)', s.evaluations);
+  check(s.budgetMinutes === 0 || inRange(s.budgetMinutes, 0.05, 60 * 24 * 14), 'solver.budgetMinutes must be 0 (off) or minutes in [0.05, 20160]', s.budgetMinutes);
   check(inRange(s.clipGradNorm, 0, 1e6), 'solver.clipGradNorm must be ≥ 0', s.clipGradNorm);
   check(isInt(s.trainEvalImages) && s.trainEvalImages >= 0 && s.trainEvalImages <= 100000, 'solver.trainEvalImages must be an integer in [0, 100000]', s.trainEvalImages);
   check(isInt(s.earlyStopPatience) && s.earlyStopPatience >= 0 && s.earlyStopPatience <= 10000, 'solver.earlyStopPatience must be an integer in [0, 10000] (0 = off)', s.earlyStopPatience);

@@ -19,6 +19,7 @@ import { predictRecords } from './predict.ts';
 import { DataParallel, plannedWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
 import { evaluateCoco } from './eval/coco_eval.ts';
 import { writeRunReport } from './advice/report.ts';
+import { BUDGET_MEASURE_ITERATIONS, budgetPlan, epochPlan, type SchedulePlan } from './schedule.ts';
 
 export interface TrainOptions {
   onEvent?: (e: TrainerEvent) => void;
@@ -33,6 +34,8 @@ export interface TrainOptions {
    * solver.earlyStopPatience). Not used by default.
    */
   shouldStop?: (e: EvaluationEvent, history: EvaluationEvent[]) => boolean;
+  /** Seconds on a monotonic clock (tests pass a fake one); times a budget run's plan and how it kept to it. */
+  clock?: () => number;
 }
 
 /** Iterations for `epochs` over `numTrain` images at `imsPerBatch`. */
@@ -199,7 +202,16 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     if (resumeCk && categories.map((k) => k.id).join() !== snap.classes.categories.map((k) => k.id).join()) {
       throw new Error(`Error in train: checkpoint classes ${categories.map((k) => k.id)} differ from the snapshot's ${snap.classes.categories.map((k) => k.id)}`);
     }
-    const total = resumeCk ? resumeCk.state.totalIterations : totalIterationsFor(c, train.length);
+    // A budget run's length is set after its first iterations (see ./schedule.ts); until then the
+    // epoch length stands in (only warm-up LRs are used before the plan, and no evaluation is due).
+    let total = resumeCk ? resumeCk.state.totalIterations : totalIterationsFor(c, train.length);
+    const planPath = join(runDir, 'plan.json');
+    const budgetRun = c.solver.budgetMinutes > 0 && !resumeCk;
+    let plan: SchedulePlan | null = resumeCk && existsSync(planPath) ? JSON.parse(readFileSync(planPath, 'utf8')) as SchedulePlan : budgetRun ? null : epochPlan(c.solver, total);
+    if (plan && plan.totalIterations !== total) plan = epochPlan(c.solver, total);
+    if (plan && !resumeCk) writeAtomic(planPath, JSON.stringify(plan, null, 2));
+    const clock = opts.clock ?? (() => performance.now() / 1000);
+    const clockStart = clock();
 
     model = new MaskRcnn(buildMaskRcnnOptions(c, categories.length));
     optimizer = new SgdMomentum(model.store, c.solver.momentum, c.solver.weightDecay);
@@ -268,7 +280,10 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       return opts.shouldStop?.(ev, history) ?? false;
     };
 
-    const stopAt = Math.min(total, opts.stopAfterIteration ?? total);
+    // Until a budget run has its plan, it runs at least through its measured iterations.
+    let stopAt = Math.min(budgetRun ? Math.max(total, iteration + 2 + BUDGET_MEASURE_ITERATIONS) : total, opts.stopAfterIteration ?? Infinity);
+    let evalAt = new Set(plan?.evalIterations ?? []);
+    let measureFrom = 0;
     const started = Date.now();
     const startIt = iteration;
     let window: { t: number; it: number }[] = [];
@@ -278,9 +293,29 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       const prepared = await next!;
       // Prefetch the next batch while this one trains (sharp decodes on its own threads).
       next = iteration + 1 < stopAt ? loadBatch(c, train, cache, iteration + 1) : null;
-      const lr = learningRateAt(c.solver, iteration, total);
+      // No LR drop before a budget run knows its length.
+      const lr = learningRateAt(c.solver, iteration, plan ? total : Infinity);
       const losses = await pool.trainStep(model, optimizer, prepared, c.input.sizeDivisibility, lr, hash(c.seed, iteration, 0x5a3), c.solver.clipGradNorm);
       iteration++;
+      if (budgetRun && !plan) {
+        // The first step sets up kernels and decodes; the next BUDGET_MEASURE_ITERATIONS are timed.
+        const tc = clock();
+        if (iteration === startIt + 1) measureFrom = tc;
+        else if (iteration === startIt + 1 + BUDGET_MEASURE_ITERATIONS) {
+          const secondsPerIteration = (tc - measureFrom) / BUDGET_MEASURE_ITERATIONS;
+          const secondsPerEvaluation = await measureEvaluationSeconds(model, c, snap, train, val, trainSample, cache, pool, clock);
+          plan = budgetPlan(c.solver, {
+            budgetSeconds: c.solver.budgetMinutes * 60, elapsedSeconds: clock() - clockStart, doneIterations: iteration,
+            measuredOverIterations: BUDGET_MEASURE_ITERATIONS, secondsPerIteration, secondsPerEvaluation,
+            finalSeconds: val.length ? secondsPerEvaluation : 0,
+          });
+          total = plan.totalIterations;
+          stopAt = Math.min(total, opts.stopAfterIteration ?? total);
+          evalAt = new Set(plan.evalIterations);
+          writeAtomic(planPath, JSON.stringify(plan, null, 2));
+          log(`budget ${c.solver.budgetMinutes} min: ${secondsPerIteration.toFixed(3)} s/iteration, ${secondsPerEvaluation.toFixed(1)} s/evaluation → ${total} iterations, LR drops at ${plan.lrDropIterations.join(', ')}, evaluations at ${plan.evalIterations.join(', ')}`);
+        }
+      }
       const t = Date.now();
       window.push({ t, it: iteration });
       window = window.filter((w) => t - w.t < 60_000 || window.length <= 5);
@@ -292,9 +327,9 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
         if (iteration % 50 === 0 || iteration === stopAt) log(`it ${iteration}/${total} lr ${lr.toExponential(2)} ${Object.entries(losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ')}`);
       }
       if (opts.signal?.aborted) { cancelled = true; break; }
-      const ckEvery = c.solver.checkpointEveryIterations, evEvery = c.solver.evalEveryIterations;
+      const ckEvery = c.solver.checkpointEveryIterations;
       if (ckEvery > 0 && iteration % ckEvery === 0 && iteration < total) checkpoint(lastPath, 'last');
-      if (evEvery > 0 && iteration % evEvery === 0 && iteration < total) {
+      if (evalAt.has(iteration) && iteration < total) {
         if (await evaluate()) { earlyStopped = true; break; }
       }
     }
@@ -315,6 +350,12 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     const done: DoneEvent = { type: 'done', time: now(), iteration, bbox, segm, predictionsPath, reason: finished && !cancelled ? 'completed' : 'cancelled' };
     if (bestIteration >= 0) Object.assign(done, { bestIteration, bestBoxAp });
     if (earlyStopped && !cancelled) done.stoppedEarly = true;
+    if (plan) {
+      const wallSeconds = clock() - clockStart;
+      plan.kept = { wallSeconds, iterations: iteration, finishedAt: now(), ...(plan.budgetSeconds ? { ratioToBudget: wallSeconds / plan.budgetSeconds } : {}) };
+      writeAtomic(planPath, JSON.stringify(plan, null, 2));
+      if (plan.budgetSeconds) log(`budget kept: ${wallSeconds.toFixed(0)} s of ${plan.budgetSeconds.toFixed(0)} s (${(100 * plan.kept.ratioToBudget!).toFixed(0)} %)`);
+    }
     log(`done (${done.reason}${done.stoppedEarly ? ', stopped early' : ''}) at iteration ${iteration}`);
     emit(done);
     // The full report (verdict + evidence) from the run's own files, so headless runs are complete too.
@@ -345,7 +386,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
  * train sample at its preset default and without early stop (the run did not ask for it).
  */
 function withNewSolverKeys(c: RunConfig): RunConfig {
-  return { ...c, workers: c.workers ?? 0, wasmThreads: c.wasmThreads ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0 } };
+  return { ...c, workers: c.workers ?? 0, wasmThreads: c.wasmThreads ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0, evaluations: c.solver.evaluations ?? 0, budgetMinutes: c.solver.budgetMinutes ?? 0 } };
 }
 
 /** Val evaluations logged in metrics.jsonl after `bestIteration` and up to `iteration` (for early stop on resume). */
@@ -372,6 +413,25 @@ const median = (xs: number[]) => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
+
+/**
+ * Seconds of one evaluation round — val AP (detect + COCO eval), val loss, the train sample — priced
+ * from one timed batch of each at the model's current state. Used by estimate() and by budget runs.
+ */
+async function measureEvaluationSeconds(model: MaskRcnn, c: RunConfig, snap: Snapshot, train: ImageRecord[], val: ImageRecord[], sample: ImageRecord[], cache: ImageCache, pool: DataParallel | null, clock: () => number = () => performance.now() / 1000): Promise<number> {
+  if (!val.length && !sample.length) return 0;
+  const probe = (val.length ? val : train).slice(0, c.solver.imsPerBatch);
+  let t0 = clock();
+  await predictRecords(model, c, snap.classes.categories, probe, cache, c.solver.imsPerBatch, undefined, pool ?? undefined);
+  const detectPerImage = (clock() - t0) / probe.length;
+  let lossPerImage = 0;
+  if (val.length) {
+    t0 = clock();
+    await heldOutLosses(model, c, probe, cache);
+    lossPerImage = (clock() - t0) / probe.length;
+  }
+  return (val.length + sample.length) * detectPerImage + val.length * lossPerImage;
+}
 
 /**
  * How long will this run take? A short measured warm-up on the run's real snapshot images and config:
@@ -407,28 +467,23 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
       if (it > 0) times.push((performance.now() - t0) / 1000);
     }
     const secondsPerIteration = median(times);
-    // Evaluation rounds: every evalEveryIterations before the end, plus the final one.
-    const evEvery = c.solver.evalEveryIterations;
-    const rounds = (evEvery > 0 ? Math.floor((total - 1) / evEvery) : 0) + 1;
     const sample = trainEvalSample(c.seed, train, c.solver.trainEvalImages);
-    const probe = (val.length ? val : train).slice(0, c.solver.imsPerBatch);
-    let t0 = performance.now();
-    await predictRecords(model, c, snap.classes.categories, probe, cache, c.solver.imsPerBatch, undefined, pool);
-    const detectPerImage = (performance.now() - t0) / 1000 / probe.length;
-    let lossPerImage = 0;
-    if (val.length) {
-      t0 = performance.now();
-      await heldOutLosses(model, c, probe, cache);
-      lossPerImage = (performance.now() - t0) / 1000 / probe.length;
-    }
-    const evaluationSeconds = rounds * ((val.length + sample.length) * detectPerImage + val.length * lossPerImage);
+    const perRound = await measureEvaluationSeconds(model, c, snap, train, val, sample, cache, pool);
+    // A budget run's length comes from the same measurement the trainer makes (./schedule.ts).
+    const plan = c.solver.budgetMinutes > 0
+      ? budgetPlan(c.solver, { budgetSeconds: c.solver.budgetMinutes * 60, elapsedSeconds: 0, doneIterations: 0, measuredOverIterations: n, secondsPerIteration, secondsPerEvaluation: perRound, finalSeconds: val.length ? perRound : 0 })
+      : epochPlan(c.solver, total);
+    const rounds = plan.evalIterations.length + 1;
+    const evaluationSeconds = rounds * perRound;
+    const finalSeconds = val.length ? perRound : 0;
     return {
       backend,
       imagesPerSecond: c.solver.imsPerBatch / secondsPerIteration,
       secondsPerIteration,
-      totalIterations: total,
-      estimatedSeconds: secondsPerIteration * total + evaluationSeconds,
+      totalIterations: plan.totalIterations,
+      estimatedSeconds: secondsPerIteration * plan.totalIterations + evaluationSeconds + finalSeconds,
       evaluationSeconds,
+      finalSeconds,
       timedIterations: n,
     };
   } finally {
