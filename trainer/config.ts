@@ -159,6 +159,13 @@ export interface RunConfig {
   /** Seed for weights init, data order and augmentation. Same seed + same snapshot = same run. */
   seed: number;
   /**
+   * When a run is created from a project, set the training scale, anchors and aspect ratios from the
+   * train split's object sizes (trainer/data/data_aware.ts) unless the run's options set them. The
+   * chosen values are written to the run's config.json. On for `cpu`; off for `paper` (the paper's
+   * experiment) and `tiny` (unit tests).
+   */
+  dataAware: boolean;
+  /**
    * Threads that share each batch (data parallel, trainer/parallel): 0 = one per CPU core, capped at
    * imsPerBatch. Only the WASM and pure-JS backends use it (native TensorFlow is multi-threaded
    * itself). Shards normalise their losses separately and their gradients are averaged, as
@@ -193,6 +200,7 @@ const PAPER: RunConfig = {
   preset: 'paper',
   backend: 'auto',
   seed: 1,
+  dataAware: false,
   workers: 0,
   wasmThreads: 0,
   backbone: { depth: 50, blocks: [3, 4, 6, 3], stemChannels: 64, stageChannels: [256, 512, 1024, 2048] },
@@ -225,6 +233,7 @@ const PAPER: RunConfig = {
 const CPU: RunConfig = {
   ...PAPER,
   preset: 'cpu',
+  dataAware: true,
   backbone: { depth: 18, blocks: [1, 1, 1, 1], stemChannels: 16, stageChannels: [16, 32, 64, 128] },
   // 16-channel layers with 32 groups would be per-channel norms; 8 groups keeps GN a group norm.
   norm: { groups: 8, eps: 1e-5 },
@@ -257,6 +266,7 @@ const CPU: RunConfig = {
 const TINY: RunConfig = {
   ...CPU,
   preset: 'tiny',
+  dataAware: false,
   backbone: { depth: 18, blocks: [1, 1, 1, 1], stemChannels: 8, stageChannels: [8, 16, 32, 32] },
   norm: { groups: 4, eps: 1e-5 },
   fpnChannels: 16,
@@ -328,6 +338,7 @@ export function validateRunConfig(input: unknown = {}, fallbackPreset: PresetNam
 
   check(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'].includes(c.backend), 'backend must be auto | tfjs-node-gpu | tfjs-node | wasm | cpu', c.backend);
   check(isInt(c.seed), 'seed must be an integer', c.seed);
+  check(typeof c.dataAware === 'boolean', 'dataAware must be true or false', c.dataAware);
   check(isInt(c.workers) && c.workers >= 0 && c.workers <= 256, 'workers must be an integer in [0, 256] (0 = one per CPU core)', c.workers);
   check(isInt(c.wasmThreads) && c.wasmThreads >= 0 && c.wasmThreads <= 64, 'wasmThreads must be an integer in [0, 64] (0 = the cores left over)', c.wasmThreads);
   check([18, 34, 50, 101].includes(c.backbone.depth), 'backbone.depth must be 18, 34, 50 or 101', c.backbone.depth);

@@ -19,6 +19,7 @@ import { predictRecords } from './predict.ts';
 import { DataParallel, plannedWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
 import { evaluateCoco } from './eval/coco_eval.ts';
 import { writeRunReport } from './advice/report.ts';
+import { objectScaleSentence } from './data/data_aware.ts';
 import { BUDGET_MEASURE_ITERATIONS, budgetPlan, epochPlan, type SchedulePlan } from './schedule.ts';
 
 export interface TrainOptions {
@@ -227,7 +228,8 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     }, wasmThreads);
     c.workers = pool.shards;
     writeFileSync(join(runDir, 'config.resolved.json'), JSON.stringify(c, null, 2));
-    const summary = summarizeConfig(c, total);
+    const scaleLine = objectScaleSentence(snap.dataset, c);
+    const summary = summarizeConfig(c, total) + (c.solver.budgetMinutes > 0 && !resumeCk ? `, length set by a ${c.solver.budgetMinutes} min budget` : '') + (scaleLine ? `; ${scaleLine}` : '');
     log(`started on ${backend}: ${summary}; ${train.length} train / ${val.length} val images; ${model.store.count} parameters; from iteration ${iteration}`);
     emit({ type: 'started', time: now(), backend, configSummary: summary, totalIterations: total, trainImages: train.length, valImages: val.length, startIteration: iteration });
 
@@ -386,7 +388,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
  * train sample at its preset default and without early stop (the run did not ask for it).
  */
 function withNewSolverKeys(c: RunConfig): RunConfig {
-  return { ...c, workers: c.workers ?? 0, wasmThreads: c.wasmThreads ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0, evaluations: c.solver.evaluations ?? 0, budgetMinutes: c.solver.budgetMinutes ?? 0 } };
+  return { ...c, dataAware: c.dataAware ?? false, workers: c.workers ?? 0, wasmThreads: c.wasmThreads ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0, evaluations: c.solver.evaluations ?? 0, budgetMinutes: c.solver.budgetMinutes ?? 0 } };
 }
 
 /** Val evaluations logged in metrics.jsonl after `bestIteration` and up to `iteration` (for early stop on resume). */

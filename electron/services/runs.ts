@@ -17,6 +17,7 @@ import { buildCocoDataset } from './coco_export.ts';
 import { NotFoundError, UserError } from './errors.ts';
 import type { Project } from './project.ts';
 import { seededRandom } from './splits.ts';
+import { finishRunConfig } from './run_preflight.ts';
 
 export const TRAINER_BIN = fileURLToPath(new URL('../../bin/fieldwork-train.js', import.meta.url));
 
@@ -199,7 +200,7 @@ export class RunSupervisor {
     const snapshot = buildSnapshot(this.#project, trainFraction);
     const trainImages = snapshot.images.filter((i) => i.split === 'train').length;
     if (trainImages === 0) throw new UserError('No labelled images in the train split: label some images (or assign splits) first.');
-    const config = runConfigFor(options, trainImages);
+    const config = finishRunConfig(options, snapshot, runConfigFor(options, trainImages));
     mkdirSync(dir, { recursive: true });
     writeJsonAtomic(join(dir, 'snapshot.json'), snapshot);
     writeJsonAtomic(join(dir, 'config.json'), config);
