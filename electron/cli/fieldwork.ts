@@ -12,6 +12,7 @@ import { importImages } from '../services/images.ts';
 import { Project } from '../services/project.ts';
 import { isSplit } from '../services/splits.ts';
 import { datasetStats } from '../services/stats.ts';
+import { trainOverridesFromArgs } from './train_args.ts';
 
 const USAGE = `usage:
   fieldwork create <project-dir> [--name N]
@@ -19,7 +20,7 @@ const USAGE = `usage:
   fieldwork import-coco <project-dir> <coco.json | export-folder> [--split train|val|test] [--json]
   fieldwork export-coco <project-dir> <out.json> [--split S] [--images-dir D]
   fieldwork stats <project-dir> [--json]
-  fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N] [--json]
+  fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N | --minutes M] [--config file.json] [--set key=value …] [--json]
   fieldwork learning-curve <project-dir> [--preset P] [--fractions 0.25,0.5,1] [--epochs E | --iterations N] [--json]
   fieldwork eval --gt <coco.json> --dt <coco-results.json> --iou-type bbox|segm [--json]`;
 
@@ -87,11 +88,13 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
       }
       case 'train':
       case 'learning-curve': {
-        const { values, positionals } = parse(rest, { preset: { type: 'string' }, epochs: { type: 'string' }, iterations: { type: 'string' }, fractions: { type: 'string' }, json: { type: 'boolean' } }, 1);
-        const preset = (values.preset ?? 'cpu') as string;
+        const { values, positionals } = parse(rest, { preset: { type: 'string' }, epochs: { type: 'string' }, iterations: { type: 'string' }, fractions: { type: 'string' }, json: { type: 'boolean' }, minutes: { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true } }, 1);
+        if (values.minutes !== undefined && (values.epochs !== undefined || values.iterations !== undefined)) throw new UsageError('give --minutes or --epochs / --iterations, not both');
+        const overrides = trainOverridesFromArgs({ config: values.config as string | undefined, set: values.set as string[] | undefined, minutes: values.minutes as string | undefined });
+        const preset = (values.preset ?? overrides?.preset ?? 'cpu') as string;
         if (!['cpu', 'paper', 'tiny'].includes(preset)) throw new UsageError(`--preset must be cpu, paper or tiny, not "${preset}"`);
         if (values.epochs !== undefined && values.iterations !== undefined) throw new UsageError('give --epochs or --iterations, not both');
-        const options: TrainOptions = { preset: preset as TrainOptions['preset'] };
+        const options: TrainOptions = { preset: preset as TrainOptions['preset'], ...(overrides ? { overrides } : {}) };
         if (values.epochs !== undefined) options.epochs = positiveNumber(values.epochs, '--epochs');
         if (values.iterations !== undefined) options.iterations = positiveNumber(values.iterations, '--iterations');
         return await withProject(positionals[0], (project) => (command === 'train' ? trainCommand(project, options, Boolean(values.json), out) : learningCurveCommand(project, { ...options, fractions: values.fractions ? String(values.fractions).split(',').map((f) => positiveNumber(f, '--fractions')) : undefined }, Boolean(values.json), out)));

@@ -16,7 +16,7 @@ function boxes(n: number, W: number, size: (r: Rng) => [number, number], split =
   const images = Array.from({ length: n }, (_, i) => ({ id: seed * 1000 + i, file_name: `${i}.png`, width: W, height: W, split }));
   const annotations = images.map((im, i) => {
     const [w, h] = size(r);
-    return { id: seed * 1000 + i, image_id: im.id, category_id: cat, bbox: [10, 10, w, h] as [number, number, number, number], area: w * h, iscrowd: 0, segmentation: [] };
+    return { id: seed * 1000 + i, image_id: im.id, category_id: cat, bbox: [10, 10, w, h] as [number, number, number, number], area: w * h, iscrowd: 0 as const, segmentation: [] };
   });
   return { images, annotations, categories: [{ id: 1, name: 'defect' }, { id: 2, name: 'rust' }] };
 }
