@@ -95,6 +95,15 @@ export interface InputConfig {
   maxSize: number;
   /** Random horizontal flip while training. */
   hflip: boolean;
+  /**
+   * Large-scale jitter (trainer/data/augment.ts): each training image is resized by a factor drawn
+   * uniformly from [lo, hi] of its chosen short side, then a window of the un-jittered size is cropped
+   * (Ghiasi et al. 2021 use 0.1–2.0 at 1024 px). [1, 1] = off, every preset's default: its effect on
+   * small CPU runs is not measured yet.
+   */
+  scaleJitter: [number, number];
+  /** Photometric jitter strength: brightness, contrast, saturation factors in [1 − s, 1 + s]. 0 = off (default; unmeasured). */
+  photometric: number;
   /** Batched images are zero-padded to a multiple of this (P6 has stride 64). */
   sizeDivisibility: number;
 }
@@ -217,7 +226,7 @@ const PAPER: RunConfig = {
     boxWeights: [10, 10, 5, 5], scoreThresh: 0.05, nmsThresh: 0.5, detectionsPerImage: 100,
   },
   mask: { convs: 4, channels: 256, poolSize: 14, threshold: 0.5 },
-  input: { trainShortSides: [800], testShortSide: 800, maxSize: 1333, hflip: true, sizeDivisibility: 64 },
+  input: { trainShortSides: [800], testShortSide: 800, maxSize: 1333, hflip: true, scaleJitter: [1, 1], photometric: 0, sizeDivisibility: 64 },
   solver: {
     // The paper trains 16 images/iteration on 8 GPUs; one GPU holds ~2 at 800 px. LR scales linearly.
     imsPerBatch: 2, baseLr: 0.02, momentum: 0.9, weightDecay: 1e-4, warmupIterations: 1000, warmupFactor: 0.001,
@@ -250,7 +259,7 @@ const CPU: RunConfig = {
     canonicalSize: 56,
   },
   mask: { convs: 2, channels: 64, poolSize: 14, threshold: 0.5 },
-  input: { trainShortSides: [128, 144, 160], testShortSide: 160, maxSize: 267, hflip: true, sizeDivisibility: 32 },
+  input: { ...PAPER.input, trainShortSides: [128, 144, 160], testShortSide: 160, maxSize: 267, sizeDivisibility: 32 },
   solver: {
     ...PAPER.solver,
     imsPerBatch: 4, baseLr: 0.08, warmupIterations: 100, warmupFactor: 0.01,
@@ -273,7 +282,7 @@ const TINY: RunConfig = {
   rpn: { ...CPU.rpn, preNmsTopKTrain: 200, preNmsTopKTest: 100, postNmsTopKTrain: 50, postNmsTopKTest: 50, batchSizePerImage: 64 },
   roi: { ...CPU.roi, batchSizePerImage: 16, boxHeadFcDim: 32, boxHeadConvChannels: 16 },
   mask: { convs: 1, channels: 16, poolSize: 14, threshold: 0.5 },
-  input: { trainShortSides: [64], testShortSide: 64, maxSize: 107, hflip: true, sizeDivisibility: 32 },
+  input: { ...CPU.input, trainShortSides: [64], testShortSide: 64, maxSize: 107 },
   // Early stop off: tiny runs are unit-test sized and must run their whole, deterministic schedule.
   solver: { ...CPU.solver, imsPerBatch: 2, epochs: 1, warmupIterations: 10, checkpointEveryIterations: 0, evalEveryIterations: 0, earlyStopPatience: 0 },
 };
@@ -383,6 +392,8 @@ export function validateRunConfig(input: unknown = {}, fallbackPreset: PresetNam
   check(isInt(i.testShortSide) && i.testShortSide >= 16 && i.testShortSide <= 4096, 'input.testShortSide must be an integer in [16, 4096]', i.testShortSide);
   check(isInt(i.maxSize) && i.maxSize >= Math.max(...i.trainShortSides, i.testShortSide), 'input.maxSize must be ≥ every short side', i.maxSize);
   check(typeof i.hflip === 'boolean', 'input.hflip must be boolean', i.hflip);
+  check(Array.isArray(i.scaleJitter) && i.scaleJitter.length === 2 && inRange(i.scaleJitter[0], 0.05, 4) && inRange(i.scaleJitter[1], i.scaleJitter[0], 4), 'input.scaleJitter must be [lo, hi] with 0.05 ≤ lo ≤ hi ≤ 4 ([1, 1] = off)', i.scaleJitter);
+  check(inRange(i.photometric, 0, 0.9), 'input.photometric must be in [0, 0.9] (0 = off)', i.photometric);
   check(isInt(i.sizeDivisibility) && i.sizeDivisibility >= 32 && i.sizeDivisibility % 32 === 0, 'input.sizeDivisibility must be a multiple of 32', i.sizeDivisibility);
 
   const s = c.solver;

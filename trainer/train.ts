@@ -20,6 +20,7 @@ import { DataParallel, plannedWasmThreads, resolveWorkers } from './parallel/dat
 import { evaluateCoco } from './eval/coco_eval.ts';
 import { writeRunReport } from './advice/report.ts';
 import { objectScaleSentence } from './data/data_aware.ts';
+import { randomPhotometric, type Augment } from './data/augment.ts';
 import { BUDGET_MEASURE_ITERATIONS, budgetPlan, epochPlan, type SchedulePlan } from './schedule.ts';
 
 export interface TrainOptions {
@@ -85,10 +86,16 @@ async function startBackend(choice: RunConfig['backend'], planned: RunConfig): P
 async function loadBatch(c: RunConfig, train: ImageRecord[], cache: ImageCache, it: number): Promise<PreparedImage[]> {
   const rng = new Rng(hash(c.seed, it, 0xa06));
   const idx = batchIndices(c.seed, it, c.solver.imsPerBatch, train.length);
-  const prepared = await Promise.all(idx.map((i) => {
+  const [lo, hi] = c.input.scaleJitter;
+  const augmenting = lo !== 1 || hi !== 1 || c.input.photometric > 0;
+  const prepared = await Promise.all(idx.map((i, j) => {
     const side = c.input.trainShortSides[rng.int(c.input.trainShortSides.length)];
     const flip = c.input.hflip && rng.next() < 0.5;
-    return prepareImage(train[i], cache, side, c.input.maxSize, flip, true);
+    if (!augmenting) return prepareImage(train[i], cache, side, c.input.maxSize, flip, true);
+    // Its own RNG, so runs without augmentation draw exactly what they drew before it existed.
+    const aRng = new Rng(hash(c.seed, it * 1024 + j, 0xa117));
+    const aug: Augment = { scaleFactor: lo + aRng.next() * (hi - lo), rng: aRng, photometric: c.input.photometric > 0 ? randomPhotometric(c.input.photometric, aRng) : undefined };
+    return prepareImage(train[i], cache, side, c.input.maxSize, flip, true, aug);
   }));
   return prepared;
 }
@@ -388,7 +395,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
  * train sample at its preset default and without early stop (the run did not ask for it).
  */
 function withNewSolverKeys(c: RunConfig): RunConfig {
-  return { ...c, dataAware: c.dataAware ?? false, workers: c.workers ?? 0, wasmThreads: c.wasmThreads ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0, evaluations: c.solver.evaluations ?? 0, budgetMinutes: c.solver.budgetMinutes ?? 0 } };
+  return { ...c, input: { ...c.input, scaleJitter: c.input.scaleJitter ?? [1, 1], photometric: c.input.photometric ?? 0 }, dataAware: c.dataAware ?? false, workers: c.workers ?? 0, wasmThreads: c.wasmThreads ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0, evaluations: c.solver.evaluations ?? 0, budgetMinutes: c.solver.budgetMinutes ?? 0 } };
 }
 
 /** Val evaluations logged in metrics.jsonl after `bestIteration` and up to `iteration` (for early stop on resume). */
