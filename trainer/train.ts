@@ -36,6 +36,12 @@ export interface TrainOptions {
    * solver.earlyStopPatience). Not used by default.
    */
   shouldStop?: (e: EvaluationEvent, history: EvaluationEvent[]) => boolean;
+  /**
+   * Extend a finished (or stopped) run from checkpoints/last by this many minutes: a new schedule tail
+   * planned like a budget run (speed measured again, then base LR until new drops at
+   * solver.lrDropsFromEnd of the new total, and evaluations spread over the tail).
+   */
+  extendMinutes?: number;
   /** Seconds on a monotonic clock (tests pass a fake one); times a budget run's plan and how it kept to it. */
   clock?: () => number;
 }
@@ -195,10 +201,14 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     const lastPath = join(runDir, 'checkpoints', 'last'), bestPath = join(runDir, 'checkpoints', 'best');
     // A run stopped before its first checkpoint (cancelled while starting, killed early) has nothing
     // to continue from: resuming it starts it from the beginning, and says so.
-    const resumeCk = opts.resume && existsSync(lastPath) ? readCheckpoint(lastPath) : null;
+    const extending = opts.extendMinutes !== undefined;
+    if (extending && !(Number.isFinite(opts.extendMinutes) && opts.extendMinutes! >= 0.05)) throw new Error(`Error in train: extend needs minutes ≥ 0.05, got ${opts.extendMinutes}`);
+    if (extending && !existsSync(lastPath)) throw new Error(`Error in train: run ${runDir} has no checkpoint to extend (checkpoints/last)`);
+    const resumeCk = (opts.resume || extending) && existsSync(lastPath) ? readCheckpoint(lastPath) : null;
     if (opts.resume && !resumeCk) log('resume: no checkpoint yet (the run stopped before its first one); starting from the beginning');
     const { backend, wasmThreads } = await startBackend(resumeCk?.state.config.backend ?? rawConfig.backend ?? 'auto', resumeCk ? withNewSolverKeys(resumeCk.state.config) : validateRunConfig(rawConfig, 'cpu'));
     const c = resumeCk ? withNewSolverKeys(resumeCk.state.config) : validateRunConfig(rawConfig, defaultPresetFor(backend));
+    if (extending) c.solver.budgetMinutes = opts.extendMinutes!;
     // Thread counts are fixed for the run (kept in its checkpoints): a resume uses the same.
     c.workers = resolveWorkers(c.workers, backend, c.solver.imsPerBatch);
     c.wasmThreads = wasmThreadsInUse();
@@ -214,8 +224,9 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     // epoch length stands in (only warm-up LRs are used before the plan, and no evaluation is due).
     let total = resumeCk ? resumeCk.state.totalIterations : totalIterationsFor(c, train.length);
     const planPath = join(runDir, 'plan.json');
-    const budgetRun = c.solver.budgetMinutes > 0 && !resumeCk;
-    let plan: SchedulePlan | null = resumeCk && existsSync(planPath) ? JSON.parse(readFileSync(planPath, 'utf8')) as SchedulePlan : budgetRun ? null : epochPlan(c.solver, total);
+    const budgetRun = (c.solver.budgetMinutes > 0 && !resumeCk) || extending;
+    const earlierPlan = existsSync(planPath) ? JSON.parse(readFileSync(planPath, 'utf8')) as SchedulePlan & { previous?: SchedulePlan[] } : null;
+    let plan: SchedulePlan | null = extending ? null : resumeCk && earlierPlan ? JSON.parse(readFileSync(planPath, 'utf8')) as SchedulePlan : budgetRun ? null : epochPlan(c.solver, total);
     if (plan && plan.totalIterations !== total) plan = epochPlan(c.solver, total);
     if (plan && !resumeCk) writeAtomic(planPath, JSON.stringify(plan, null, 2));
     const clock = opts.clock ?? (() => performance.now() / 1000);
@@ -236,7 +247,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     c.workers = pool.shards;
     writeFileSync(join(runDir, 'config.resolved.json'), JSON.stringify(c, null, 2));
     const scaleLine = objectScaleSentence(snap.dataset, c);
-    const summary = summarizeConfig(c, total) + (c.solver.budgetMinutes > 0 && !resumeCk ? `, length set by a ${c.solver.budgetMinutes} min budget` : '') + (scaleLine ? `; ${scaleLine}` : '');
+    const summary = summarizeConfig(c, total) + (budgetRun ? `, length set by a ${c.solver.budgetMinutes} min budget${extending ? ` (extending from iteration ${iteration})` : ''}` : '') + (scaleLine ? `; ${scaleLine}` : '');
     log(`started on ${backend}: ${summary}; ${train.length} train / ${val.length} val images; ${model.store.count} parameters; from iteration ${iteration}`);
     emit({ type: 'started', time: now(), backend, configSummary: summary, totalIterations: total, trainImages: train.length, valImages: val.length, startIteration: iteration });
 
@@ -318,6 +329,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
             measuredOverIterations: BUDGET_MEASURE_ITERATIONS, secondsPerIteration, secondsPerEvaluation,
             finalSeconds: val.length ? secondsPerEvaluation : 0,
           });
+          if (extending && earlierPlan) Object.assign(plan, { previous: [...(earlierPlan.previous ?? []), { ...earlierPlan, previous: undefined }] });
           total = plan.totalIterations;
           stopAt = Math.min(total, opts.stopAfterIteration ?? total);
           evalAt = new Set(plan.evalIterations);

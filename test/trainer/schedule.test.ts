@@ -97,3 +97,33 @@ test('a budget too short for one evaluation fails with the value to raise', asyn
   assert.equal(end.type, 'failed');
   assert.match(end.type === 'failed' ? end.reason : '', /budget of 3 s is shorter than .*solver\.budgetMinutes ≥/);
 });
+
+test('a finished budget run is extended from its last checkpoint with a new schedule tail', async () => {
+  const dir = join(root, 'extend');
+  await writeSyntheticRun(dir, {
+    seed: 43, train: 6, val: 2, width: 64, height: 64, minSize: 12, maxSize: 26,
+    config: { preset: 'tiny', backend: 'wasm', solver: { budgetMinutes: 0.4, warmupIterations: 2, trainEvalImages: 0 } },
+  });
+  let t = 0;
+  const clock = () => { const v = t; t += 0.5; return v; };
+  const first = await train(dir, { clock });
+  assert.equal(first.type, 'done', first.type === 'failed' ? first.reason : '');
+  const plan1 = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
+  const events: TrainerEvent[] = [];
+  t = 0;
+  const more = await train(dir, { clock, extendMinutes: 0.4, onEvent: (e) => events.push(e) });
+  assert.equal(more.type, 'done', more.type === 'failed' ? more.reason : '');
+  const plan2 = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
+  assert.equal(plan2.previous.length, 1);
+  assert.equal(plan2.previous[0].totalIterations, plan1.totalIterations, 'the first plan is kept');
+  assert.ok(plan2.totalIterations > plan1.totalIterations + 6, `extended ${plan1.totalIterations} → ${plan2.totalIterations}`);
+  assert.equal(more.type === 'done' && more.iteration, plan2.totalIterations);
+  assert.ok(plan2.evalIterations.every((it: number) => it > plan1.totalIterations + 6), 'evaluations spread over the tail');
+  assert.ok(plan2.lrDropIterations.every((it: number) => it > plan1.totalIterations), 'new drops near the new end');
+  const progress = events.filter((e): e is Extract<TrainerEvent, { type: 'progress' }> => e.type === 'progress');
+  const base = (validateRunConfig({ preset: 'tiny' }).solver.baseLr * 2) / 16;
+  assert.ok(Math.abs(progress[0].lr - base) < 1e-12, `the tail restarts at the base LR (${progress[0].lr})`);
+  assert.ok(progress.at(-1)!.lr < base / 50, 'and drops by its end');
+  const started = events.find((e) => e.type === 'started');
+  assert.equal(started?.type === 'started' && started.startIteration, plan1.totalIterations);
+});
