@@ -182,7 +182,8 @@ async function main(): Promise<void> {
     const withAug = await runOurs('ours (data-aware + LSJ 0.5–1.5 + photo 0.2)', root, snapshot, aug);
     console.log(`load after: ${loadavg()}\n`);
     for (const s of [ours, ...(tv ? [tv] : []), withAug]) console.log(row(s));
-    if (tv) console.log(`ratio speed ${(ours.imagesPerSecond / tv.imagesPerSecond).toFixed(2)} boxAP ${(ours.box[0] / tv.box[0]).toFixed(2)} maskAP ${(ours.mask[0] / tv.mask[0]).toFixed(2)}`);
+    const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : `n/a (${(100 * a).toFixed(1)} vs ${(100 * b).toFixed(1)})`);
+    if (tv) console.log(`ratio speed ${ratio(ours.imagesPerSecond, tv.imagesPerSecond)} boxAP ${ratio(ours.box[0], tv.box[0])} maskAP ${ratio(ours.mask[0], tv.mask[0])}`);
     console.log(`augmentation vs none, same ${minutes} min budget: mask AP50 ${(100 * withAug.mask[1]).toFixed(1)} vs ${(100 * ours.mask[1]).toFixed(1)} (one run each, no interval)`);
   } finally {
     if (!args.includes('--keep')) rmSync(root, { recursive: true, force: true });

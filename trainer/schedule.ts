@@ -21,6 +21,8 @@ export interface SchedulePlan {
   secondsPerEvaluation?: number;
   /** Seconds already spent when the plan was made (start-up and the measured iterations). */
   elapsedAtPlanSeconds?: number;
+  /** Budget runs re-plan once, after their first evaluation (real evaluation cost); the first plan is kept here. */
+  replanned?: { atIteration: number; first: Partial<SchedulePlan> };
   /** Filled in at the end of the run. */
   kept?: { wallSeconds: number; iterations: number; ratioToBudget?: number; finishedAt: string };
 }

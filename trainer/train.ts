@@ -21,7 +21,7 @@ import { evaluateCoco } from './eval/coco_eval.ts';
 import { writeRunReport } from './advice/report.ts';
 import { objectScaleSentence } from './data/data_aware.ts';
 import { randomPhotometric, type Augment } from './data/augment.ts';
-import { BUDGET_MEASURE_ITERATIONS, budgetPlan, epochPlan, type SchedulePlan } from './schedule.ts';
+import { BUDGET_MEASURE_ITERATIONS, BudgetError, budgetPlan, epochPlan, type SchedulePlan } from './schedule.ts';
 
 export interface TrainOptions {
   onEvent?: (e: TrainerEvent) => void;
@@ -247,7 +247,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     c.workers = pool.shards;
     writeFileSync(join(runDir, 'config.resolved.json'), JSON.stringify(c, null, 2));
     const scaleLine = objectScaleSentence(snap.dataset, c);
-    const summary = summarizeConfig(c, total) + (budgetRun ? `, length set by a ${c.solver.budgetMinutes} min budget${extending ? ` (extending from iteration ${iteration})` : ''}` : '') + (scaleLine ? `; ${scaleLine}` : '');
+    const summary = summarizeConfig(c, total, budgetRun) + (extending ? ` (extending from iteration ${iteration})` : '') + (scaleLine ? `; ${scaleLine}` : '');
     log(`started on ${backend}: ${summary}; ${train.length} train / ${val.length} val images; ${model.store.count} parameters; from iteration ${iteration}`);
     emit({ type: 'started', time: now(), backend, configSummary: summary, totalIterations: total, trainImages: train.length, valImages: val.length, startIteration: iteration });
 
@@ -303,7 +303,8 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     // Until a budget run has its plan, it runs at least through its measured iterations.
     let stopAt = Math.min(budgetRun ? Math.max(total, iteration + 2 + BUDGET_MEASURE_ITERATIONS) : total, opts.stopAfterIteration ?? Infinity);
     let evalAt = new Set(plan?.evalIterations ?? []);
-    let measureFrom = 0;
+    let measureFrom = 0, replanned = false;
+    let planAt = { t: 0, it: 0 };
     const started = Date.now();
     const startIt = iteration;
     let window: { t: number; it: number }[] = [];
@@ -317,9 +318,10 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       const lr = learningRateAt(c.solver, iteration, plan ? total : Infinity);
       const losses = await pool.trainStep(model, optimizer, prepared, c.input.sizeDivisibility, lr, hash(c.seed, iteration, 0x5a3), c.solver.clipGradNorm);
       iteration++;
+      // Budget runs read the clock once per step: the measurement, then the re-plan after the first evaluation.
+      const tc = budgetRun ? clock() : 0;
       if (budgetRun && !plan) {
         // The first step sets up kernels and decodes; the next BUDGET_MEASURE_ITERATIONS are timed.
-        const tc = clock();
         if (iteration === startIt + 1) measureFrom = tc;
         else if (iteration === startIt + 1 + BUDGET_MEASURE_ITERATIONS) {
           const secondsPerIteration = (tc - measureFrom) / BUDGET_MEASURE_ITERATIONS;
@@ -334,6 +336,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
           stopAt = Math.min(total, opts.stopAfterIteration ?? total);
           evalAt = new Set(plan.evalIterations);
           writeAtomic(planPath, JSON.stringify(plan, null, 2));
+          planAt = { t: clock(), it: iteration };
           log(`budget ${c.solver.budgetMinutes} min: ${secondsPerIteration.toFixed(3)} s/iteration, ${secondsPerEvaluation.toFixed(1)} s/evaluation → ${total} iterations, LR drops at ${plan.lrDropIterations.join(', ')}, evaluations at ${plan.evalIterations.join(', ')}`);
         }
       }
@@ -351,7 +354,33 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       const ckEvery = c.solver.checkpointEveryIterations;
       if (ckEvery > 0 && iteration % ckEvery === 0 && iteration < total) checkpoint(lastPath, 'last');
       if (evalAt.has(iteration) && iteration < total) {
+        const te0 = tc;
         if (await evaluate()) { earlyStopped = true; break; }
+        if (budgetRun && plan && !replanned) {
+          // The plan priced evaluations at the untrained model's speed; the first real one re-prices
+          // them (and the steps since the plan) and sets the rest of the schedule to end on time.
+          replanned = true;
+          const te1 = clock();
+          const steps = iteration - planAt.it;
+          const secondsPerIteration = steps >= BUDGET_MEASURE_ITERATIONS ? (te0 - planAt.t) / steps : plan.secondsPerIteration!;
+          const doneEvals = plan.evalIterations.filter((it) => it <= iteration);
+          try {
+            const tail = budgetPlan({ ...c.solver, evaluations: Math.max(0, c.solver.evaluations - doneEvals.length) }, {
+              budgetSeconds: c.solver.budgetMinutes * 60, elapsedSeconds: te1 - clockStart, doneIterations: iteration, measuredOverIterations: steps,
+              secondsPerIteration, secondsPerEvaluation: te1 - te0, finalSeconds: val.length ? te1 - te0 : 0,
+            });
+            const first = { totalIterations: plan.totalIterations, secondsPerIteration: plan.secondsPerIteration, secondsPerEvaluation: plan.secondsPerEvaluation, elapsedAtPlanSeconds: plan.elapsedAtPlanSeconds, measuredOverIterations: plan.measuredOverIterations, evalIterations: plan.evalIterations };
+            plan = { ...plan, ...tail, evalIterations: [...doneEvals, ...tail.evalIterations], replanned: { atIteration: iteration, first } } as SchedulePlan;
+            total = plan.totalIterations;
+            stopAt = Math.min(total, opts.stopAfterIteration ?? Infinity);
+            evalAt = new Set(plan.evalIterations);
+            writeAtomic(planPath, JSON.stringify(plan, null, 2));
+            log(`re-planned after the first evaluation (${(te1 - te0).toFixed(1)} s, ${secondsPerIteration.toFixed(3)} s/iteration): ${total} iterations, evaluations at ${plan.evalIterations.join(', ')}`);
+          } catch (e) {
+            if (!(e instanceof BudgetError)) throw e;
+            log(`kept the plan after the first evaluation: ${e.message}`);
+          }
+        }
       }
     }
     if (next) await next;

@@ -21,6 +21,7 @@ const USAGE = `usage:
   fieldwork export-coco <project-dir> <out.json> [--split S] [--images-dir D]
   fieldwork stats <project-dir> [--json]
   fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N | --minutes M] [--config file.json] [--set key=value …] [--json]
+  fieldwork extend <project-dir> <run-id> --minutes M [--json]
   fieldwork learning-curve <project-dir> [--preset P] [--fractions 0.25,0.5,1] [--epochs E | --iterations N] [--json]
   fieldwork eval --gt <coco.json> --dt <coco-results.json> --iou-type bbox|segm [--json]`;
 
@@ -98,6 +99,12 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
         if (values.epochs !== undefined) options.epochs = positiveNumber(values.epochs, '--epochs');
         if (values.iterations !== undefined) options.iterations = positiveNumber(values.iterations, '--iterations');
         return await withProject(positionals[0], (project) => (command === 'train' ? trainCommand(project, options, Boolean(values.json), out) : learningCurveCommand(project, { ...options, fractions: values.fractions ? String(values.fractions).split(',').map((f) => positiveNumber(f, '--fractions')) : undefined }, Boolean(values.json), out)));
+      }
+      case 'extend': {
+        const { values, positionals } = parse(rest, { minutes: { type: 'string' }, json: { type: 'boolean' } }, 2);
+        if (values.minutes === undefined) throw new UsageError('extend needs --minutes M');
+        const minutes = positiveNumber(values.minutes, '--minutes');
+        return await withProject(positionals[0], (project) => extendCommand(project, positionals[1], minutes, Boolean(values.json), out));
       }
       case 'eval': {
         const { runEvalCommand } = await import('../../trainer/eval/cli.ts');
@@ -186,6 +193,18 @@ async function trainCommand(project: Project, options: TrainOptions, json: boole
     out.log(`run ${end.id} ${end.status}${end.bestBoxAp !== null ? `: best val box AP ${fmt3(end.bestBoxAp)}, mask AP ${fmt3(end.bestMaskAp ?? undefined)}` : ''}${end.verdict ? `; verdict: ${end.verdict}` : ''}`);
     if (end.error) out.error(`fieldwork: ${end.error.split('\n')[0]}`);
   }
+  return end.status === 'done' ? 0 : end.status === 'cancelled' ? 3 : 1;
+}
+
+async function extendCommand(project: Project, runId: string, minutes: number, json: boolean, out: Out): Promise<number> {
+  const print = eventPrinter(json, out);
+  const runs = new RunSupervisor(project, nodeTrainerLauncher, (id, e) => print(id, e));
+  runs.extend(runId, minutes);
+  const release = cancelOnInterrupt(runs, () => runId);
+  const end = await runs.whenFinished(runId);
+  release();
+  if (!json) out.log(`run ${end.id} ${end.status}${end.bestBoxAp !== null ? `: best val box AP ${fmt3(end.bestBoxAp)}` : ''}`);
+  if (end.error) out.error(`fieldwork: ${end.error.split('\n')[0]}`);
   return end.status === 'done' ? 0 : end.status === 'cancelled' ? 3 : 1;
 }
 

@@ -277,6 +277,17 @@ export class RunSupervisor {
     return this.get(id);
   }
 
+  /** Trains a stopped or finished run `minutes` more from its last checkpoint, with a new schedule tail. */
+  extend(id: string, minutes: number): RunSummary {
+    this.get(id);
+    if (this.#live.has(id)) throw new UserError(`Run ${id} is already training.`);
+    if (!(Number.isFinite(minutes) && minutes >= 0.05)) throw new UserError(`minutes must be a number ≥ 0.05, not ${minutes}.`);
+    if (!existsSync(join(this.runDir(id), 'checkpoints', 'last'))) throw new UserError(`Run ${id} has no checkpoint to continue from.`);
+    this.#setStatus(id, 'running', null);
+    this.#spawn(id, ['extend', this.runDir(id), '--minutes', String(minutes), '--json']);
+    return this.get(id);
+  }
+
   isLive(id: string): boolean {
     return this.#live.has(id);
   }

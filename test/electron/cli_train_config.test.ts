@@ -74,6 +74,17 @@ describe('train options from the command line', () => {
     assert.equal(config.solver.baseLr, 0.03);
     assert.equal(config.solver.momentum, 0.8);
     assert.equal(config.seed, 7);
+
+    // Train 0.3 minutes more from its last checkpoint: a new schedule tail, the earlier plan kept.
+    const more = await run('extend', project, runId, '--minutes', '0.3');
+    assert.equal(more.code, 0, more.err);
+    const plan = JSON.parse(readFileSync(join(project, 'runs', runId, 'plan.json'), 'utf8'));
+    assert.equal(plan.basis, 'budget');
+    assert.equal(plan.previous[0].totalIterations, 2);
+    assert.ok(plan.totalIterations > 2 + 6, `${plan.totalIterations} iterations`);
+    assert.match(more.out, new RegExp(`run ${runId} done`));
+    assert.equal((await run('extend', project, runId)).code, 2, '--minutes is required');
+    assert.equal((await run('extend', project, 'no-such-run', '--minutes', '1')).code, 1);
   });
 
   test('fieldwork train refuses a class labelled only in val and images far below the scale, before any run exists', async () => {

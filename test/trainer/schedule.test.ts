@@ -72,11 +72,17 @@ test('a budget run measures its speed, plans its length, evaluates on the plan a
   const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
   assert.equal(plan.basis, 'budget');
   assert.equal(plan.budgetSeconds, 30);
-  assert.equal(plan.measuredOverIterations, 5);
-  assert.equal(plan.secondsPerIteration, 0.5, 'five steps, one reading each');
+  const first = plan.replanned.first;
+  assert.equal(first.measuredOverIterations, 5);
+  assert.equal(first.secondsPerIteration, 0.5, 'five steps, one reading each');
   const c = validateRunConfig({ preset: 'tiny', solver: { budgetMinutes: 0.5, warmupIterations: 2, trainEvalImages: 2 } });
-  const again = budgetPlan(c.solver, { budgetSeconds: 30, elapsedSeconds: plan.elapsedAtPlanSeconds, doneIterations: 6, measuredOverIterations: 5, secondsPerIteration: 0.5, secondsPerEvaluation: plan.secondsPerEvaluation, finalSeconds: plan.secondsPerEvaluation });
-  assert.equal(plan.totalIterations, again.totalIterations, 'the length follows from the measurement');
+  const again = budgetPlan(c.solver, { budgetSeconds: 30, elapsedSeconds: first.elapsedAtPlanSeconds, doneIterations: 6, measuredOverIterations: 5, secondsPerIteration: 0.5, secondsPerEvaluation: first.secondsPerEvaluation, finalSeconds: first.secondsPerEvaluation });
+  assert.equal(first.totalIterations, again.totalIterations, 'the first length follows from the measurement');
+  // The first evaluation cost one clock reading (0.5 s), less than the probe priced: the rest of the run is re-planned longer.
+  assert.equal(plan.replanned.atIteration, first.evalIterations[0]);
+  assert.equal(plan.secondsPerEvaluation, 0.5);
+  assert.ok(plan.totalIterations > first.totalIterations, `re-planned ${first.totalIterations} → ${plan.totalIterations}`);
+  assert.equal(plan.evalIterations[0], first.evalIterations[0]);
   assert.ok(plan.totalIterations > 6 && plan.totalIterations < 100, `${plan.totalIterations} iterations`);
   assert.equal(end.type === 'done' && end.iteration, plan.totalIterations, 'the run ends at its planned length, not its epochs');
   const valEvals = events.filter((e): e is Extract<TrainerEvent, { type: 'evaluation' }> => e.type === 'evaluation' && e.split === 'val');
