@@ -75,8 +75,8 @@ describe('train options from the command line', () => {
     assert.equal(config.solver.momentum, 0.8);
     assert.equal(config.seed, 7);
 
-    // Train 0.3 minutes more from its last checkpoint: a new schedule tail, the earlier plan kept.
-    const more = await run('extend', project, runId, '--minutes', '0.3');
+    // Train a minute more from its last checkpoint (a short real run): a new schedule tail, the earlier plan kept.
+    const more = await run('extend', project, runId, '--minutes', '1');
     assert.equal(more.code, 0, more.err);
     const plan = JSON.parse(readFileSync(join(project, 'runs', runId, 'plan.json'), 'utf8'));
     assert.equal(plan.basis, 'budget');
