@@ -1,6 +1,6 @@
 // Learning on a real COCO export: ours vs torchvision at an identical config and iteration count on
 // the same pixels, then ours with the data-aware config plus augmentation vs without, same budget.
-//   npm run bench:real -- [--dataset <coco-export-folder>] [--minutes 30] [--python PATH]
+//   npm run bench:real -- [--dataset <coco-export-folder>] [--minutes 30] [--evaluations 8] [--python PATH]
 // Default dataset: ../shared/datasets/wagon-defects (skipped with a message where absent). Needs
 // Debian's python3-torch python3-torchvision libopenblas0-pthread for the torchvision side
 // (bench/torchvision_learn.py, the architecture of bench/torchvision_ref.py), run with
@@ -30,6 +30,8 @@ const opt = (name: string, def: string) => { const i = args.indexOf(name); retur
 const here = dirname(fileURLToPath(import.meta.url));
 const dataset = resolve(opt('--dataset', join(here, '..', '..', 'shared', 'datasets', 'wagon-defects')));
 const minutes = Number(opt('--minutes', '30'));
+/** Evaluations spread over each run of ours (solver.evaluations); a short run on a loaded machine needs fewer. */
+const evaluations = Number(opt('--evaluations', '8'));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim().split(/\s+/).slice(0, 3).join(' ');
 
 /** The export's train and val splits as one snapshot (absolute paths, unique ids, split per image). */
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
     const fitted = applyDataAware(cpu, choice, () => false);
     const side = fitted.input.testShortSide;
     // One training side so torchvision (single scale) sees the identical config; flip only.
-    const base = validateRunConfig({ ...fitted, input: { ...fitted.input, trainShortSides: [side] }, solver: { ...fitted.solver, budgetMinutes: minutes, trainEvalImages: 0, earlyStopPatience: 0, checkpointEveryIterations: 0 } });
+    const base = validateRunConfig({ ...fitted, input: { ...fitted.input, trainShortSides: [side] }, solver: { ...fitted.solver, budgetMinutes: minutes, evaluations, trainEvalImages: 0, earlyStopPatience: 0, checkpointEveryIterations: 0 } });
     const aug = validateRunConfig({ ...base, input: { ...base.input, scaleJitter: [0.5, 1.5], photometric: 0.2 } });
     console.log(`bench:real on ${dataset}: ${snapshot.images.filter((i) => i.split === 'train').length} train / ${snapshot.images.filter((i) => i.split === 'val').length} val images, budget ${minutes} min per run of ours`);
     console.log(`cpu preset: ${objectScaleSentence(snapshot, cpu)}\ndata-aware: ${objectScaleSentence(snapshot, base)}; anchors ${base.rpn.anchorSizes}, ratios ${base.rpn.aspectRatios}`);
