@@ -64,6 +64,14 @@ def flipped(rec, W):
     return rec["image"].flip(-1), {"boxes": b, "labels": rec["labels"], "masks": rec["masks"].flip(-1)}
 
 
+def column_major_runs(m):
+    """Uncompressed COCO RLE counts of a 0/1 mask (column-major runs, starting with zeros)."""
+    f = m.T.reshape(-1).astype(np.uint8)
+    change = np.flatnonzero(f[1:] != f[:-1]) + 1
+    counts = np.diff(np.concatenate([[0], change, [len(f)]])).tolist()
+    return ([0] + counts) if len(f) and f[0] == 1 else counts
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", required=True)
@@ -72,6 +80,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-every", type=float, default=60)
     ap.add_argument("--seed", type=int, default=1)
+    # bench/real.ts: train exactly this many iterations, evaluate once at the end, with masks.
+    ap.add_argument("--iterations", type=int, default=0)
+    ap.add_argument("--masks", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -126,7 +137,8 @@ def main():
         opt.step()
         it += 1
         train_seconds += time.perf_counter() - t
-        if train_seconds < next_eval:
+        last = args.iterations > 0 and it >= args.iterations
+        if not last and (args.iterations > 0 or train_seconds < next_eval):
             continue
         # Evaluation (not on the training clock): predict val at test scale, no flip.
         t = time.perf_counter()
@@ -136,9 +148,13 @@ def main():
             for i in range(0, len(val), B):
                 part = val[i:i + B]
                 for rec, o in zip(part, model([r["image"] for r in part])):
-                    for box, label, score in zip(o["boxes"].tolist(), o["labels"].tolist(), o["scores"].tolist()):
+                    masks = (o["masks"][:, 0] >= 0.5).numpy() if args.masks else [None] * len(o["boxes"])
+                    for box, label, score, m in zip(o["boxes"].tolist(), o["labels"].tolist(), o["scores"].tolist(), masks):
                         x1, y1, x2, y2 = box
-                        results.append({"image_id": rec["id"], "category_id": int(label), "bbox": [x1, y1, x2 - x1, y2 - y1], "score": float(score)})
+                        r = {"image_id": rec["id"], "category_id": int(label), "bbox": [x1, y1, x2 - x1, y2 - y1], "score": float(score)}
+                        if m is not None:
+                            r["segmentation"] = {"size": list(m.shape), "counts": column_major_runs(m)}
+                        results.append(r)
         k += 1
         path = os.path.join(args.out, f"tv-results-{k:03d}.json")
         with open(path, "w") as f:
@@ -148,7 +164,7 @@ def main():
         reply({"eval": k, "file": path, "iteration": it, "trainSeconds": train_seconds, "evalSeconds": dt, "lossTotal": float(loss.item()),
                "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
         answer = sys.stdin.readline().strip()
-        if answer != "go":
+        if answer != "go" or last:
             break
         next_eval += args.eval_every
     reply({"done": True, "iteration": it, "trainSeconds": train_seconds, "evalSecondsTotal": eval_seconds,

@@ -1,6 +1,7 @@
 // fieldwork-train: headless train / resume / predict on a run folder (usable on a server without the app).
 //   fieldwork-train train <run-dir> [--json]
 //   fieldwork-train resume <run-dir> [--json]
+//   fieldwork-train extend <run-dir> --minutes N [--json]   (train N minutes more from checkpoints/last, new schedule tail)
 //   fieldwork-train predict <run-dir> --images <snapshot.json|coco.json|dir> --out <coco-results.json> [--json]
 //   fieldwork-train estimate <run-dir> [--iterations N] [--json]   (measured warm-up; writes nothing)
 // With --json, the protocol events go to stdout as JSON lines; otherwise one readable line each.
@@ -13,6 +14,7 @@ import { EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, type TrainerEvent } f
 const USAGE = `usage:
   fieldwork-train train <run-dir> [--json]
   fieldwork-train resume <run-dir> [--json]
+  fieldwork-train extend <run-dir> --minutes N [--json]
   fieldwork-train predict <run-dir> --images <snapshot.json|coco.json|dir> --out <coco-results.json> [--json]
   fieldwork-train estimate <run-dir> [--iterations N] [--json]`;
 
@@ -40,12 +42,22 @@ export async function main(argv: string[]): Promise<number> {
     if (json) process.stdout.write(JSON.stringify(e) + '\n');
     else if (e.type !== 'metric') process.stdout.write(fmt(e) + '\n');
   };
-  if ((command === 'train' || command === 'resume') && runDir && args.length === 2) {
+  const extend = command === 'extend' && runDir && args.length === 4 && flag('--minutes') !== undefined;
+  if (command === 'extend' && !extend) {
+    process.stderr.write(`fieldwork-train: extend needs --minutes N\n${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  const minutes = extend ? Number(flag('--minutes')) : undefined;
+  if (extend && !(Number.isFinite(minutes) && minutes! > 0)) {
+    process.stderr.write(`fieldwork-train: --minutes must be a positive number\n${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  if (((command === 'train' || command === 'resume') && runDir && args.length === 2) || extend) {
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    const end = await train(resolve(runDir), { onEvent: out, signal: controller.signal, resume: command === 'resume' });
+    const end = await train(resolve(runDir), { onEvent: out, signal: controller.signal, resume: command === 'resume', ...(extend ? { extendMinutes: minutes } : {}) });
     if (end.type === 'failed') {
       process.stderr.write(`fieldwork-train: ${end.reason.split('\n')[0]}\n`);
       return EXIT_FAILED;

@@ -95,6 +95,15 @@ export interface InputConfig {
   maxSize: number;
   /** Random horizontal flip while training. */
   hflip: boolean;
+  /**
+   * Large-scale jitter (trainer/data/augment.ts): each training image is resized by a factor drawn
+   * uniformly from [lo, hi] of its chosen short side, then a window of the un-jittered size is cropped
+   * (Ghiasi et al. 2021 use 0.1–2.0 at 1024 px). [1, 1] = off, every preset's default: its effect on
+   * small CPU runs is not measured yet.
+   */
+  scaleJitter: [number, number];
+  /** Photometric jitter strength: brightness, contrast, saturation factors in [1 − s, 1 + s]. 0 = off (default; unmeasured). */
+  photometric: number;
   /** Batched images are zero-padded to a multiple of this (P6 has stride 64). */
   sizeDivisibility: number;
 }
@@ -119,8 +128,24 @@ export interface SolverConfig {
   lrDropsFromEnd: number[];
   /** Periodic checkpoint interval (iterations; 0 = only at the end). */
   checkpointEveryIterations: number;
-  /** Validation interval (iterations; 0 = only at the end). */
+  /**
+   * Validation interval in iterations, a user override: 0 (every preset's default) places
+   * `evaluations` evaluations evenly over the schedule instead (trainer/schedule.ts).
+   */
   evalEveryIterations: number;
+  /**
+   * Evaluations spread evenly over the schedule when evalEveryIterations is 0, besides the one at the
+   * end (8: enough points for a val curve that can rise, peak and fall, whatever the run's length).
+   * 0 = only the final evaluation.
+   */
+  evaluations: number;
+  /**
+   * Time budget in minutes (0 = off: the length is `epochs`). When set, the trainer measures its speed
+   * over its first iterations and sets the total so the run — evaluations included — ends on time, with
+   * warm-up and LR drops at `lrDropsFromEnd` of that total; `epochs` is then ignored. The plan and how
+   * well the run kept to it are written to plan.json.
+   */
+  budgetMinutes: number;
   /** Clip the global gradient norm (0 = off). Scratch training with GN rarely needs it; a cheap guard. */
   clipGradNorm: number;
   /**
@@ -132,7 +157,7 @@ export interface SolverConfig {
   /**
    * Early stop after this many consecutive evaluations without a new best val box AP (0 = off). The
    * run then ends like a completed one (best checkpoint, predictions, report) with `stoppedEarly`.
-   * Inert when evalEveryIterations is 0 (only the final evaluation).
+   * Inert when there are no evaluations before the end (evalEveryIterations and evaluations both 0).
    */
   earlyStopPatience: number;
 }
@@ -142,6 +167,13 @@ export interface RunConfig {
   backend: BackendChoice;
   /** Seed for weights init, data order and augmentation. Same seed + same snapshot = same run. */
   seed: number;
+  /**
+   * When a run is created from a project, set the training scale, anchors and aspect ratios from the
+   * train split's object sizes (trainer/data/data_aware.ts) unless the run's options set them. The
+   * chosen values are written to the run's config.json. On for `cpu`; off for `paper` (the paper's
+   * experiment) and `tiny` (unit tests).
+   */
+  dataAware: boolean;
   /**
    * Threads that share each batch (data parallel, trainer/parallel): 0 = one per CPU core, capped at
    * imsPerBatch. Only the WASM and pure-JS backends use it (native TensorFlow is multi-threaded
@@ -177,6 +209,7 @@ const PAPER: RunConfig = {
   preset: 'paper',
   backend: 'auto',
   seed: 1,
+  dataAware: false,
   workers: 0,
   wasmThreads: 0,
   backbone: { depth: 50, blocks: [3, 4, 6, 3], stemChannels: 64, stageChannels: [256, 512, 1024, 2048] },
@@ -193,12 +226,12 @@ const PAPER: RunConfig = {
     boxWeights: [10, 10, 5, 5], scoreThresh: 0.05, nmsThresh: 0.5, detectionsPerImage: 100,
   },
   mask: { convs: 4, channels: 256, poolSize: 14, threshold: 0.5 },
-  input: { trainShortSides: [800], testShortSide: 800, maxSize: 1333, hflip: true, sizeDivisibility: 64 },
+  input: { trainShortSides: [800], testShortSide: 800, maxSize: 1333, hflip: true, scaleJitter: [1, 1], photometric: 0, sizeDivisibility: 64 },
   solver: {
     // The paper trains 16 images/iteration on 8 GPUs; one GPU holds ~2 at 800 px. LR scales linearly.
     imsPerBatch: 2, baseLr: 0.02, momentum: 0.9, weightDecay: 1e-4, warmupIterations: 1000, warmupFactor: 0.001,
     // 6× schedule ≈ 73 COCO epochs; small datasets overfit sooner — the val curve tells.
-    epochs: 72, lrDropsFromEnd: [60 / 540, 20 / 540], checkpointEveryIterations: 2000, evalEveryIterations: 5000, clipGradNorm: 0,
+    epochs: 72, lrDropsFromEnd: [60 / 540, 20 / 540], checkpointEveryIterations: 2000, evalEveryIterations: 0, evaluations: 8, budgetMinutes: 0, clipGradNorm: 0,
     trainEvalImages: 50,
     // Off: the paper's schedule is the experiment (its small-data curves are read by peaking then
     // falling, which needs the whole curve), and its last LR drop often lifts AP after a plateau.
@@ -209,6 +242,7 @@ const PAPER: RunConfig = {
 const CPU: RunConfig = {
   ...PAPER,
   preset: 'cpu',
+  dataAware: true,
   backbone: { depth: 18, blocks: [1, 1, 1, 1], stemChannels: 16, stageChannels: [16, 32, 64, 128] },
   // 16-channel layers with 32 groups would be per-channel norms; 8 groups keeps GN a group norm.
   norm: { groups: 8, eps: 1e-5 },
@@ -225,16 +259,15 @@ const CPU: RunConfig = {
     canonicalSize: 56,
   },
   mask: { convs: 2, channels: 64, poolSize: 14, threshold: 0.5 },
-  input: { trainShortSides: [128, 144, 160], testShortSide: 160, maxSize: 267, hflip: true, sizeDivisibility: 32 },
+  input: { ...PAPER.input, trainShortSides: [128, 144, 160], testShortSide: 160, maxSize: 267, sizeDivisibility: 32 },
   solver: {
     ...PAPER.solver,
     imsPerBatch: 4, baseLr: 0.08, warmupIterations: 100, warmupFactor: 0.01,
-    epochs: 100, checkpointEveryIterations: 500, evalEveryIterations: 1000, clipGradNorm: 10,
-    // 5 evaluations × 1000 iterations × 4 images = 20k images seen without a new best val AP. Short
-    // of that, one evaluation on a small val set moves ±0.01–0.03 AP by noise (advice/overfitting.ts),
-    // so 2–3 flat evaluations are not a trend; 5 is long enough that a plateau is real, short enough
-    // to save most of a 100-epoch laptop run that already peaked (what a small dataset does). The
-    // best checkpoint is kept either way, so stopping costs little.
+    epochs: 100, checkpointEveryIterations: 500, evalEveryIterations: 0, clipGradNorm: 10,
+    // 5 flat evaluations of the 8 spread over the run. Short of that, one evaluation on a small val
+    // set moves ±0.01–0.03 AP by noise (advice/overfitting.ts), so 2–3 flat evaluations are not a
+    // trend; 5 is long enough that a plateau is real, short enough to save the last third of a run
+    // that already peaked (what a small dataset does). The best checkpoint is kept either way.
     earlyStopPatience: 5,
   },
 };
@@ -242,13 +275,14 @@ const CPU: RunConfig = {
 const TINY: RunConfig = {
   ...CPU,
   preset: 'tiny',
+  dataAware: false,
   backbone: { depth: 18, blocks: [1, 1, 1, 1], stemChannels: 8, stageChannels: [8, 16, 32, 32] },
   norm: { groups: 4, eps: 1e-5 },
   fpnChannels: 16,
   rpn: { ...CPU.rpn, preNmsTopKTrain: 200, preNmsTopKTest: 100, postNmsTopKTrain: 50, postNmsTopKTest: 50, batchSizePerImage: 64 },
   roi: { ...CPU.roi, batchSizePerImage: 16, boxHeadFcDim: 32, boxHeadConvChannels: 16 },
   mask: { convs: 1, channels: 16, poolSize: 14, threshold: 0.5 },
-  input: { trainShortSides: [64], testShortSide: 64, maxSize: 107, hflip: true, sizeDivisibility: 32 },
+  input: { ...CPU.input, trainShortSides: [64], testShortSide: 64, maxSize: 107 },
   // Early stop off: tiny runs are unit-test sized and must run their whole, deterministic schedule.
   solver: { ...CPU.solver, imsPerBatch: 2, epochs: 1, warmupIterations: 10, checkpointEveryIterations: 0, evalEveryIterations: 0, earlyStopPatience: 0 },
 };
@@ -313,6 +347,7 @@ export function validateRunConfig(input: unknown = {}, fallbackPreset: PresetNam
 
   check(['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'].includes(c.backend), 'backend must be auto | tfjs-node-gpu | tfjs-node | wasm | cpu', c.backend);
   check(isInt(c.seed), 'seed must be an integer', c.seed);
+  check(typeof c.dataAware === 'boolean', 'dataAware must be true or false', c.dataAware);
   check(isInt(c.workers) && c.workers >= 0 && c.workers <= 256, 'workers must be an integer in [0, 256] (0 = one per CPU core)', c.workers);
   check(isInt(c.wasmThreads) && c.wasmThreads >= 0 && c.wasmThreads <= 64, 'wasmThreads must be an integer in [0, 64] (0 = the cores left over)', c.wasmThreads);
   check([18, 34, 50, 101].includes(c.backbone.depth), 'backbone.depth must be 18, 34, 50 or 101', c.backbone.depth);
@@ -357,6 +392,8 @@ export function validateRunConfig(input: unknown = {}, fallbackPreset: PresetNam
   check(isInt(i.testShortSide) && i.testShortSide >= 16 && i.testShortSide <= 4096, 'input.testShortSide must be an integer in [16, 4096]', i.testShortSide);
   check(isInt(i.maxSize) && i.maxSize >= Math.max(...i.trainShortSides, i.testShortSide), 'input.maxSize must be ≥ every short side', i.maxSize);
   check(typeof i.hflip === 'boolean', 'input.hflip must be boolean', i.hflip);
+  check(Array.isArray(i.scaleJitter) && i.scaleJitter.length === 2 && inRange(i.scaleJitter[0], 0.05, 4) && inRange(i.scaleJitter[1], i.scaleJitter[0], 4), 'input.scaleJitter must be [lo, hi] with 0.05 ≤ lo ≤ hi ≤ 4 ([1, 1] = off)', i.scaleJitter);
+  check(inRange(i.photometric, 0, 0.9), 'input.photometric must be in [0, 0.9] (0 = off)', i.photometric);
   check(isInt(i.sizeDivisibility) && i.sizeDivisibility >= 32 && i.sizeDivisibility % 32 === 0, 'input.sizeDivisibility must be a multiple of 32', i.sizeDivisibility);
 
   const s = c.solver;
@@ -370,6 +407,8 @@ export function validateRunConfig(input: unknown = {}, fallbackPreset: PresetNam
   check(s.lrDropsFromEnd.every((f) => inRange(f, 0, 1)), 'solver.lrDropsFromEnd must be fractions in [0, 1]', s.lrDropsFromEnd);
   check(isInt(s.checkpointEveryIterations) && s.checkpointEveryIterations >= 0, 'solver.checkpointEveryIterations must be a non-negative integer', s.checkpointEveryIterations);
   check(isInt(s.evalEveryIterations) && s.evalEveryIterations >= 0, 'solver.evalEveryIterations must be a non-negative integer', s.evalEveryIterations);
+  check(isInt(s.evaluations) && s.evaluations >= 0 && s.evaluations <= 1000, 'solver.evaluations must be an integer in [0, 1000] (0 = only at the end)', s.evaluations);
+  check(s.budgetMinutes === 0 || inRange(s.budgetMinutes, 0.05, 60 * 24 * 14), 'solver.budgetMinutes must be 0 (off) or minutes in [0.05, 20160]', s.budgetMinutes);
   check(inRange(s.clipGradNorm, 0, 1e6), 'solver.clipGradNorm must be ≥ 0', s.clipGradNorm);
   check(isInt(s.trainEvalImages) && s.trainEvalImages >= 0 && s.trainEvalImages <= 100000, 'solver.trainEvalImages must be an integer in [0, 100000]', s.trainEvalImages);
   check(isInt(s.earlyStopPatience) && s.earlyStopPatience >= 0 && s.earlyStopPatience <= 10000, 'solver.earlyStopPatience must be an integer in [0, 10000] (0 = off)', s.earlyStopPatience);
@@ -390,10 +429,11 @@ export function learningRateAt(s: SolverConfig, iteration: number, totalIteratio
 }
 
 /** One line for the `started` event and the log. */
-export function summarizeConfig(c: RunConfig, totalIterations: number): string {
+export function summarizeConfig(c: RunConfig, totalIterations: number, lengthPending = false): string {
   const b = c.backbone;
   const bb = b.stemChannels === 64 && b.blocks.join() === (BLOCKS_BY_DEPTH[b.depth] ?? []).join() ? `R${b.depth}` : `R${b.depth}-style ${b.blocks.join('/')} blocks, ${b.stageChannels.join('/')} ch`;
   return `${c.preset} preset: ${bb}-FPN(${c.fpnChannels}) GN, short side ${c.input.trainShortSides.join('/')}, ` +
-    `${c.solver.imsPerBatch} img/iter, lr ${(c.solver.baseLr * c.solver.imsPerBatch) / 16}, ${c.solver.epochs} epochs = ${totalIterations} iterations` +
+    `${c.solver.imsPerBatch} img/iter, lr ${(c.solver.baseLr * c.solver.imsPerBatch) / 16}, ` +
+    (lengthPending ? `iterations set by a ${c.solver.budgetMinutes} min budget after 5 timed steps` : c.solver.budgetMinutes > 0 ? `${totalIterations} iterations (a ${c.solver.budgetMinutes} min budget)` : `${c.solver.epochs} epochs = ${totalIterations} iterations`) +
     (c.workers > 1 ? `, batch split over ${c.workers} threads` : '') + (c.wasmThreads > 1 ? `, ${c.wasmThreads} XNNPACK threads each` : '');
 }

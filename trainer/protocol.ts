@@ -97,8 +97,10 @@ export interface EstimateResult {
   imagesPerSecond: number;
   secondsPerIteration: number;
   totalIterations: number;
-  /** secondsPerIteration × totalIterations + evaluationSeconds. */
+  /** secondsPerIteration × totalIterations + evaluationSeconds + finalSeconds. */
   estimatedSeconds: number;
+  /** The end of the run besides its last evaluation: the best model's predictions on val (one round). */
+  finalSeconds?: number;
   /** Estimated time of all evaluation rounds (val AP + val loss + train sample), measured on one batch. */
   evaluationSeconds: number;
   /** Timed steps measured (after one untimed warm-up step). */

@@ -19,6 +19,9 @@ import { predictRecords } from './predict.ts';
 import { DataParallel, plannedWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
 import { evaluateCoco } from './eval/coco_eval.ts';
 import { writeRunReport } from './advice/report.ts';
+import { objectScaleSentence } from './data/data_aware.ts';
+import { randomPhotometric, type Augment } from './data/augment.ts';
+import { BUDGET_MEASURE_ITERATIONS, BudgetError, budgetPlan, epochPlan, type SchedulePlan } from './schedule.ts';
 
 export interface TrainOptions {
   onEvent?: (e: TrainerEvent) => void;
@@ -33,6 +36,14 @@ export interface TrainOptions {
    * solver.earlyStopPatience). Not used by default.
    */
   shouldStop?: (e: EvaluationEvent, history: EvaluationEvent[]) => boolean;
+  /**
+   * Extend a finished (or stopped) run from checkpoints/last by this many minutes: a new schedule tail
+   * planned like a budget run (speed measured again, then base LR until new drops at
+   * solver.lrDropsFromEnd of the new total, and evaluations spread over the tail).
+   */
+  extendMinutes?: number;
+  /** Seconds on a monotonic clock (tests pass a fake one); times a budget run's plan and how it kept to it. */
+  clock?: () => number;
 }
 
 /** Iterations for `epochs` over `numTrain` images at `imsPerBatch`. */
@@ -81,10 +92,16 @@ async function startBackend(choice: RunConfig['backend'], planned: RunConfig): P
 async function loadBatch(c: RunConfig, train: ImageRecord[], cache: ImageCache, it: number): Promise<PreparedImage[]> {
   const rng = new Rng(hash(c.seed, it, 0xa06));
   const idx = batchIndices(c.seed, it, c.solver.imsPerBatch, train.length);
-  const prepared = await Promise.all(idx.map((i) => {
+  const [lo, hi] = c.input.scaleJitter;
+  const augmenting = lo !== 1 || hi !== 1 || c.input.photometric > 0;
+  const prepared = await Promise.all(idx.map((i, j) => {
     const side = c.input.trainShortSides[rng.int(c.input.trainShortSides.length)];
     const flip = c.input.hflip && rng.next() < 0.5;
-    return prepareImage(train[i], cache, side, c.input.maxSize, flip, true);
+    if (!augmenting) return prepareImage(train[i], cache, side, c.input.maxSize, flip, true);
+    // Its own RNG, so runs without augmentation draw exactly what they drew before it existed.
+    const aRng = new Rng(hash(c.seed, it * 1024 + j, 0xa117));
+    const aug: Augment = { scaleFactor: lo + aRng.next() * (hi - lo), rng: aRng, photometric: c.input.photometric > 0 ? randomPhotometric(c.input.photometric, aRng) : undefined };
+    return prepareImage(train[i], cache, side, c.input.maxSize, flip, true, aug);
   }));
   return prepared;
 }
@@ -184,10 +201,14 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     const lastPath = join(runDir, 'checkpoints', 'last'), bestPath = join(runDir, 'checkpoints', 'best');
     // A run stopped before its first checkpoint (cancelled while starting, killed early) has nothing
     // to continue from: resuming it starts it from the beginning, and says so.
-    const resumeCk = opts.resume && existsSync(lastPath) ? readCheckpoint(lastPath) : null;
+    const extending = opts.extendMinutes !== undefined;
+    if (extending && !(Number.isFinite(opts.extendMinutes) && opts.extendMinutes! >= 0.05)) throw new Error(`Error in train: extend needs minutes ≥ 0.05, got ${opts.extendMinutes}`);
+    if (extending && !existsSync(lastPath)) throw new Error(`Error in train: run ${runDir} has no checkpoint to extend (checkpoints/last)`);
+    const resumeCk = (opts.resume || extending) && existsSync(lastPath) ? readCheckpoint(lastPath) : null;
     if (opts.resume && !resumeCk) log('resume: no checkpoint yet (the run stopped before its first one); starting from the beginning');
     const { backend, wasmThreads } = await startBackend(resumeCk?.state.config.backend ?? rawConfig.backend ?? 'auto', resumeCk ? withNewSolverKeys(resumeCk.state.config) : validateRunConfig(rawConfig, 'cpu'));
     const c = resumeCk ? withNewSolverKeys(resumeCk.state.config) : validateRunConfig(rawConfig, defaultPresetFor(backend));
+    if (extending) c.solver.budgetMinutes = opts.extendMinutes!;
     // Thread counts are fixed for the run (kept in its checkpoints): a resume uses the same.
     c.workers = resolveWorkers(c.workers, backend, c.solver.imsPerBatch);
     c.wasmThreads = wasmThreadsInUse();
@@ -199,7 +220,17 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     if (resumeCk && categories.map((k) => k.id).join() !== snap.classes.categories.map((k) => k.id).join()) {
       throw new Error(`Error in train: checkpoint classes ${categories.map((k) => k.id)} differ from the snapshot's ${snap.classes.categories.map((k) => k.id)}`);
     }
-    const total = resumeCk ? resumeCk.state.totalIterations : totalIterationsFor(c, train.length);
+    // A budget run's length is set after its first iterations (see ./schedule.ts); until then the
+    // epoch length stands in (only warm-up LRs are used before the plan, and no evaluation is due).
+    let total = resumeCk ? resumeCk.state.totalIterations : totalIterationsFor(c, train.length);
+    const planPath = join(runDir, 'plan.json');
+    const budgetRun = (c.solver.budgetMinutes > 0 && !resumeCk) || extending;
+    const earlierPlan = existsSync(planPath) ? JSON.parse(readFileSync(planPath, 'utf8')) as SchedulePlan & { previous?: SchedulePlan[] } : null;
+    let plan: SchedulePlan | null = extending ? null : resumeCk && earlierPlan ? JSON.parse(readFileSync(planPath, 'utf8')) as SchedulePlan : budgetRun ? null : epochPlan(c.solver, total);
+    if (plan && plan.totalIterations !== total) plan = epochPlan(c.solver, total);
+    if (plan && !resumeCk) writeAtomic(planPath, JSON.stringify(plan, null, 2));
+    const clock = opts.clock ?? (() => performance.now() / 1000);
+    const clockStart = clock();
 
     model = new MaskRcnn(buildMaskRcnnOptions(c, categories.length));
     optimizer = new SgdMomentum(model.store, c.solver.momentum, c.solver.weightDecay);
@@ -215,7 +246,8 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     }, wasmThreads);
     c.workers = pool.shards;
     writeFileSync(join(runDir, 'config.resolved.json'), JSON.stringify(c, null, 2));
-    const summary = summarizeConfig(c, total);
+    const scaleLine = objectScaleSentence(snap.dataset, c);
+    const summary = summarizeConfig(c, total, budgetRun) + (extending ? ` (extending from iteration ${iteration})` : '') + (scaleLine ? `; ${scaleLine}` : '');
     log(`started on ${backend}: ${summary}; ${train.length} train / ${val.length} val images; ${model.store.count} parameters; from iteration ${iteration}`);
     emit({ type: 'started', time: now(), backend, configSummary: summary, totalIterations: total, trainImages: train.length, valImages: val.length, startIteration: iteration });
 
@@ -268,7 +300,11 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       return opts.shouldStop?.(ev, history) ?? false;
     };
 
-    const stopAt = Math.min(total, opts.stopAfterIteration ?? total);
+    // Until a budget run has its plan, it runs at least through its measured iterations.
+    let stopAt = Math.min(budgetRun ? Math.max(total, iteration + 2 + BUDGET_MEASURE_ITERATIONS) : total, opts.stopAfterIteration ?? Infinity);
+    let evalAt = new Set(plan?.evalIterations ?? []);
+    let measureFrom = 0, replanned = false;
+    let planAt = { t: 0, it: 0 };
     const started = Date.now();
     const startIt = iteration;
     let window: { t: number; it: number }[] = [];
@@ -278,9 +314,32 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       const prepared = await next!;
       // Prefetch the next batch while this one trains (sharp decodes on its own threads).
       next = iteration + 1 < stopAt ? loadBatch(c, train, cache, iteration + 1) : null;
-      const lr = learningRateAt(c.solver, iteration, total);
+      // No LR drop before a budget run knows its length.
+      const lr = learningRateAt(c.solver, iteration, plan ? total : Infinity);
       const losses = await pool.trainStep(model, optimizer, prepared, c.input.sizeDivisibility, lr, hash(c.seed, iteration, 0x5a3), c.solver.clipGradNorm);
       iteration++;
+      // Budget runs read the clock once per step: the measurement, then the re-plan after the first evaluation.
+      const tc = budgetRun ? clock() : 0;
+      if (budgetRun && !plan) {
+        // The first step sets up kernels and decodes; the next BUDGET_MEASURE_ITERATIONS are timed.
+        if (iteration === startIt + 1) measureFrom = tc;
+        else if (iteration === startIt + 1 + BUDGET_MEASURE_ITERATIONS) {
+          const secondsPerIteration = (tc - measureFrom) / BUDGET_MEASURE_ITERATIONS;
+          const secondsPerEvaluation = await measureEvaluationSeconds(model, c, snap, train, val, trainSample, cache, pool, clock);
+          plan = budgetPlan(c.solver, {
+            budgetSeconds: c.solver.budgetMinutes * 60, elapsedSeconds: clock() - clockStart, doneIterations: iteration,
+            measuredOverIterations: BUDGET_MEASURE_ITERATIONS, secondsPerIteration, secondsPerEvaluation,
+            finalSeconds: val.length ? secondsPerEvaluation : 0,
+          });
+          if (extending && earlierPlan) Object.assign(plan, { previous: [...(earlierPlan.previous ?? []), { ...earlierPlan, previous: undefined }] });
+          total = plan.totalIterations;
+          stopAt = Math.min(total, opts.stopAfterIteration ?? total);
+          evalAt = new Set(plan.evalIterations);
+          writeAtomic(planPath, JSON.stringify(plan, null, 2));
+          planAt = { t: clock(), it: iteration };
+          log(`budget ${c.solver.budgetMinutes} min: ${secondsPerIteration.toFixed(3)} s/iteration, ${secondsPerEvaluation.toFixed(1)} s/evaluation → ${total} iterations, LR drops at ${plan.lrDropIterations.join(', ')}, evaluations at ${plan.evalIterations.join(', ')}`);
+        }
+      }
       const t = Date.now();
       window.push({ t, it: iteration });
       window = window.filter((w) => t - w.t < 60_000 || window.length <= 5);
@@ -292,10 +351,36 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
         if (iteration % 50 === 0 || iteration === stopAt) log(`it ${iteration}/${total} lr ${lr.toExponential(2)} ${Object.entries(losses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ')}`);
       }
       if (opts.signal?.aborted) { cancelled = true; break; }
-      const ckEvery = c.solver.checkpointEveryIterations, evEvery = c.solver.evalEveryIterations;
+      const ckEvery = c.solver.checkpointEveryIterations;
       if (ckEvery > 0 && iteration % ckEvery === 0 && iteration < total) checkpoint(lastPath, 'last');
-      if (evEvery > 0 && iteration % evEvery === 0 && iteration < total) {
+      if (evalAt.has(iteration) && iteration < total) {
+        const te0 = tc;
         if (await evaluate()) { earlyStopped = true; break; }
+        if (budgetRun && plan && !replanned) {
+          // The plan priced evaluations at the untrained model's speed; the first real one re-prices
+          // them (and the steps since the plan) and sets the rest of the schedule to end on time.
+          replanned = true;
+          const te1 = clock();
+          const steps = iteration - planAt.it;
+          const secondsPerIteration = steps >= BUDGET_MEASURE_ITERATIONS ? (te0 - planAt.t) / steps : plan.secondsPerIteration!;
+          const doneEvals = plan.evalIterations.filter((it) => it <= iteration);
+          try {
+            const tail = budgetPlan({ ...c.solver, evaluations: Math.max(0, c.solver.evaluations - doneEvals.length) }, {
+              budgetSeconds: c.solver.budgetMinutes * 60, elapsedSeconds: te1 - clockStart, doneIterations: iteration, measuredOverIterations: steps,
+              secondsPerIteration, secondsPerEvaluation: te1 - te0, finalSeconds: val.length ? te1 - te0 : 0,
+            });
+            const first = { totalIterations: plan.totalIterations, secondsPerIteration: plan.secondsPerIteration, secondsPerEvaluation: plan.secondsPerEvaluation, elapsedAtPlanSeconds: plan.elapsedAtPlanSeconds, measuredOverIterations: plan.measuredOverIterations, evalIterations: plan.evalIterations };
+            plan = { ...plan, ...tail, evalIterations: [...doneEvals, ...tail.evalIterations], replanned: { atIteration: iteration, first } } as SchedulePlan;
+            total = plan.totalIterations;
+            stopAt = Math.min(total, opts.stopAfterIteration ?? Infinity);
+            evalAt = new Set(plan.evalIterations);
+            writeAtomic(planPath, JSON.stringify(plan, null, 2));
+            log(`re-planned after the first evaluation (${(te1 - te0).toFixed(1)} s, ${secondsPerIteration.toFixed(3)} s/iteration): ${total} iterations, evaluations at ${plan.evalIterations.join(', ')}`);
+          } catch (e) {
+            if (!(e instanceof BudgetError)) throw e;
+            log(`kept the plan after the first evaluation: ${e.message}`);
+          }
+        }
       }
     }
     if (next) await next;
@@ -315,6 +400,12 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     const done: DoneEvent = { type: 'done', time: now(), iteration, bbox, segm, predictionsPath, reason: finished && !cancelled ? 'completed' : 'cancelled' };
     if (bestIteration >= 0) Object.assign(done, { bestIteration, bestBoxAp });
     if (earlyStopped && !cancelled) done.stoppedEarly = true;
+    if (plan) {
+      const wallSeconds = clock() - clockStart;
+      plan.kept = { wallSeconds, iterations: iteration, finishedAt: now(), ...(plan.budgetSeconds ? { ratioToBudget: wallSeconds / plan.budgetSeconds } : {}) };
+      writeAtomic(planPath, JSON.stringify(plan, null, 2));
+      if (plan.budgetSeconds) log(`budget kept: ${wallSeconds.toFixed(0)} s of ${plan.budgetSeconds.toFixed(0)} s (${(100 * plan.kept.ratioToBudget!).toFixed(0)} %)`);
+    }
     log(`done (${done.reason}${done.stoppedEarly ? ', stopped early' : ''}) at iteration ${iteration}`);
     emit(done);
     // The full report (verdict + evidence) from the run's own files, so headless runs are complete too.
@@ -345,7 +436,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
  * train sample at its preset default and without early stop (the run did not ask for it).
  */
 function withNewSolverKeys(c: RunConfig): RunConfig {
-  return { ...c, workers: c.workers ?? 0, wasmThreads: c.wasmThreads ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0 } };
+  return { ...c, input: { ...c.input, scaleJitter: c.input.scaleJitter ?? [1, 1], photometric: c.input.photometric ?? 0 }, dataAware: c.dataAware ?? false, workers: c.workers ?? 0, wasmThreads: c.wasmThreads ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0, evaluations: c.solver.evaluations ?? 0, budgetMinutes: c.solver.budgetMinutes ?? 0 } };
 }
 
 /** Val evaluations logged in metrics.jsonl after `bestIteration` and up to `iteration` (for early stop on resume). */
@@ -372,6 +463,25 @@ const median = (xs: number[]) => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
+
+/**
+ * Seconds of one evaluation round — val AP (detect + COCO eval), val loss, the train sample — priced
+ * from one timed batch of each at the model's current state. Used by estimate() and by budget runs.
+ */
+async function measureEvaluationSeconds(model: MaskRcnn, c: RunConfig, snap: Snapshot, train: ImageRecord[], val: ImageRecord[], sample: ImageRecord[], cache: ImageCache, pool: DataParallel | null, clock: () => number = () => performance.now() / 1000): Promise<number> {
+  if (!val.length && !sample.length) return 0;
+  const probe = (val.length ? val : train).slice(0, c.solver.imsPerBatch);
+  let t0 = clock();
+  await predictRecords(model, c, snap.classes.categories, probe, cache, c.solver.imsPerBatch, undefined, pool ?? undefined);
+  const detectPerImage = (clock() - t0) / probe.length;
+  let lossPerImage = 0;
+  if (val.length) {
+    t0 = clock();
+    await heldOutLosses(model, c, probe, cache);
+    lossPerImage = (clock() - t0) / probe.length;
+  }
+  return (val.length + sample.length) * detectPerImage + val.length * lossPerImage;
+}
 
 /**
  * How long will this run take? A short measured warm-up on the run's real snapshot images and config:
@@ -407,28 +517,23 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
       if (it > 0) times.push((performance.now() - t0) / 1000);
     }
     const secondsPerIteration = median(times);
-    // Evaluation rounds: every evalEveryIterations before the end, plus the final one.
-    const evEvery = c.solver.evalEveryIterations;
-    const rounds = (evEvery > 0 ? Math.floor((total - 1) / evEvery) : 0) + 1;
     const sample = trainEvalSample(c.seed, train, c.solver.trainEvalImages);
-    const probe = (val.length ? val : train).slice(0, c.solver.imsPerBatch);
-    let t0 = performance.now();
-    await predictRecords(model, c, snap.classes.categories, probe, cache, c.solver.imsPerBatch, undefined, pool);
-    const detectPerImage = (performance.now() - t0) / 1000 / probe.length;
-    let lossPerImage = 0;
-    if (val.length) {
-      t0 = performance.now();
-      await heldOutLosses(model, c, probe, cache);
-      lossPerImage = (performance.now() - t0) / 1000 / probe.length;
-    }
-    const evaluationSeconds = rounds * ((val.length + sample.length) * detectPerImage + val.length * lossPerImage);
+    const perRound = await measureEvaluationSeconds(model, c, snap, train, val, sample, cache, pool);
+    // A budget run's length comes from the same measurement the trainer makes (./schedule.ts).
+    const plan = c.solver.budgetMinutes > 0
+      ? budgetPlan(c.solver, { budgetSeconds: c.solver.budgetMinutes * 60, elapsedSeconds: 0, doneIterations: 0, measuredOverIterations: n, secondsPerIteration, secondsPerEvaluation: perRound, finalSeconds: val.length ? perRound : 0 })
+      : epochPlan(c.solver, total);
+    const rounds = plan.evalIterations.length + 1;
+    const evaluationSeconds = rounds * perRound;
+    const finalSeconds = val.length ? perRound : 0;
     return {
       backend,
       imagesPerSecond: c.solver.imsPerBatch / secondsPerIteration,
       secondsPerIteration,
-      totalIterations: total,
-      estimatedSeconds: secondsPerIteration * total + evaluationSeconds,
+      totalIterations: plan.totalIterations,
+      estimatedSeconds: secondsPerIteration * plan.totalIterations + evaluationSeconds + finalSeconds,
       evaluationSeconds,
+      finalSeconds,
       timedIterations: n,
     };
   } finally {

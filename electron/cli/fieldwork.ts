@@ -13,6 +13,7 @@ import { importImages } from '../services/images.ts';
 import { Project } from '../services/project.ts';
 import { isSplit } from '../services/splits.ts';
 import { datasetStats } from '../services/stats.ts';
+import { trainOverridesFromArgs } from './train_args.ts';
 
 const USAGE = `usage:
   fieldwork create <project-dir> [--name N]
@@ -22,7 +23,8 @@ const USAGE = `usage:
   fieldwork import-dataset <project-dir> <folder | coco.json> [--format coco|yolo|voc|labelme] [--split S] [--strict] [--json]
   fieldwork export <project-dir> <out-dir> --format coco|yolo|yolo-seg|voc|labelme|masks [--split S] [--copy-images] [--json]
   fieldwork stats <project-dir> [--json]
-  fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N] [--json]
+  fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N | --minutes M] [--config file.json] [--set key=value …] [--json]
+  fieldwork extend <project-dir> <run-id> --minutes M [--json]
   fieldwork learning-curve <project-dir> [--preset P] [--fractions 0.25,0.5,1] [--epochs E | --iterations N] [--json]
   fieldwork eval --gt <coco.json> --dt <coco-results.json> --iou-type bbox|segm [--json]
   fieldwork export-run <project-dir> <out-dir> --engine detectron2|torchvision [--preset P] [--run ID] [--images copy|link|absolute] [--norm GN|SyncBN]
@@ -94,11 +96,13 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
       }
       case 'train':
       case 'learning-curve': {
-        const { values, positionals } = parse(rest, { preset: { type: 'string' }, epochs: { type: 'string' }, iterations: { type: 'string' }, fractions: { type: 'string' }, json: { type: 'boolean' } }, 1);
-        const preset = (values.preset ?? 'cpu') as string;
+        const { values, positionals } = parse(rest, { preset: { type: 'string' }, epochs: { type: 'string' }, iterations: { type: 'string' }, fractions: { type: 'string' }, json: { type: 'boolean' }, minutes: { type: 'string' }, config: { type: 'string' }, set: { type: 'string', multiple: true } }, 1);
+        if (values.minutes !== undefined && (values.epochs !== undefined || values.iterations !== undefined)) throw new UsageError('give --minutes or --epochs / --iterations, not both');
+        const overrides = trainOverridesFromArgs({ config: values.config as string | undefined, set: values.set as string[] | undefined, minutes: values.minutes as string | undefined });
+        const preset = (values.preset ?? overrides?.preset ?? 'cpu') as string;
         if (!['cpu', 'paper', 'tiny'].includes(preset)) throw new UsageError(`--preset must be cpu, paper or tiny, not "${preset}"`);
         if (values.epochs !== undefined && values.iterations !== undefined) throw new UsageError('give --epochs or --iterations, not both');
-        const options: TrainOptions = { preset: preset as TrainOptions['preset'] };
+        const options: TrainOptions = { preset: preset as TrainOptions['preset'], ...(overrides ? { overrides } : {}) };
         if (values.epochs !== undefined) options.epochs = positiveNumber(values.epochs, '--epochs');
         if (values.iterations !== undefined) options.iterations = positiveNumber(values.iterations, '--iterations');
         return await withProject(positionals[0], (project) => (command === 'train' ? trainCommand(project, options, Boolean(values.json), out) : learningCurveCommand(project, { ...options, fractions: values.fractions ? String(values.fractions).split(',').map((f) => positiveNumber(f, '--fractions')) : undefined }, Boolean(values.json), out)));
@@ -113,6 +117,12 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
         return await importDatasetCommand(rest, out);
       case 'export':
         return await exportCommand(rest, out);
+      case 'extend': {
+        const { values, positionals } = parse(rest, { minutes: { type: 'string' }, json: { type: 'boolean' } }, 2);
+        if (values.minutes === undefined) throw new UsageError('extend needs --minutes M');
+        const minutes = positiveNumber(values.minutes, '--minutes');
+        return await withProject(positionals[0], (project) => extendCommand(project, positionals[1], minutes, Boolean(values.json), out));
+      }
       case 'eval': {
         const { runEvalCommand } = await import('../../trainer/eval/cli.ts');
         return await runEvalCommand(rest);
@@ -200,6 +210,18 @@ async function trainCommand(project: Project, options: TrainOptions, json: boole
     out.log(`run ${end.id} ${end.status}${end.bestBoxAp !== null ? `: best val box AP ${fmt3(end.bestBoxAp)}, mask AP ${fmt3(end.bestMaskAp ?? undefined)}` : ''}${end.verdict ? `; verdict: ${end.verdict}` : ''}`);
     if (end.error) out.error(`fieldwork: ${end.error.split('\n')[0]}`);
   }
+  return end.status === 'done' ? 0 : end.status === 'cancelled' ? 3 : 1;
+}
+
+async function extendCommand(project: Project, runId: string, minutes: number, json: boolean, out: Out): Promise<number> {
+  const print = eventPrinter(json, out);
+  const runs = new RunSupervisor(project, nodeTrainerLauncher, (id, e) => print(id, e));
+  runs.extend(runId, minutes);
+  const release = cancelOnInterrupt(runs, () => runId);
+  const end = await runs.whenFinished(runId);
+  release();
+  if (!json) out.log(`run ${end.id} ${end.status}${end.bestBoxAp !== null ? `: best val box AP ${fmt3(end.bestBoxAp)}` : ''}`);
+  if (end.error) out.error(`fieldwork: ${end.error.split('\n')[0]}`);
   return end.status === 'done' ? 0 : end.status === 'cancelled' ? 3 : 1;
 }
 

@@ -17,6 +17,7 @@ import { buildCocoDataset } from './coco_export.ts';
 import { NotFoundError, UserError } from './errors.ts';
 import type { Project } from './project.ts';
 import { seededRandom } from './splits.ts';
+import { finishRunConfig } from './run_preflight.ts';
 
 export const TRAINER_BIN = fileURLToPath(new URL('../../bin/fieldwork-train.js', import.meta.url));
 
@@ -199,7 +200,7 @@ export class RunSupervisor {
     const snapshot = buildSnapshot(this.#project, trainFraction);
     const trainImages = snapshot.images.filter((i) => i.split === 'train').length;
     if (trainImages === 0) throw new UserError('No labelled images in the train split: label some images (or assign splits) first.');
-    const config = runConfigFor(options, trainImages);
+    const config = finishRunConfig(options, snapshot, runConfigFor(options, trainImages));
     mkdirSync(dir, { recursive: true });
     writeJsonAtomic(join(dir, 'snapshot.json'), snapshot);
     writeJsonAtomic(join(dir, 'config.json'), config);
@@ -273,6 +274,17 @@ export class RunSupervisor {
     if (run.status === 'done') throw new UserError(`Run ${id} has finished; start a new run to train again.`);
     this.#setStatus(id, 'running', null);
     this.#spawn(id, ['resume', this.runDir(id), '--json']);
+    return this.get(id);
+  }
+
+  /** Trains a stopped or finished run `minutes` more from its last checkpoint, with a new schedule tail. */
+  extend(id: string, minutes: number): RunSummary {
+    this.get(id);
+    if (this.#live.has(id)) throw new UserError(`Run ${id} is already training.`);
+    if (!(Number.isFinite(minutes) && minutes >= 0.05)) throw new UserError(`minutes must be a number ≥ 0.05, not ${minutes}.`);
+    if (!existsSync(join(this.runDir(id), 'checkpoints', 'last'))) throw new UserError(`Run ${id} has no checkpoint to continue from.`);
+    this.#setStatus(id, 'running', null);
+    this.#spawn(id, ['extend', this.runDir(id), '--minutes', String(minutes), '--json']);
     return this.get(id);
   }
 

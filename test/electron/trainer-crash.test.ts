@@ -22,7 +22,7 @@ describe('trainer killed mid-run (real trainer, tiny preset)', () => {
         child!.kill('SIGKILL');
       }
     });
-    const started = runs.start({ preset: 'tiny', iterations: 60, overrides: { solver: { checkpointEveryIterations: 2, evalEveryIterations: 0 } } });
+    const started = runs.start({ preset: 'tiny', iterations: 60, overrides: { solver: { checkpointEveryIterations: 2, evalEveryIterations: 0, evaluations: 0 } } });
     const failed = await runs.whenFinished(started.id);
     assert.ok(killedAt >= 4, 'killed after a checkpoint');
     assert.equal(failed.status, 'failed');

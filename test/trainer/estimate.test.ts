@@ -41,7 +41,8 @@ test('estimate measures train steps on the run and writes nothing into its folde
   assert.ok(r.secondsPerIteration > 0 && Number.isFinite(r.secondsPerIteration));
   assert.ok(Math.abs(r.imagesPerSecond - 2 / r.secondsPerIteration) < 1e-9);
   assert.ok(r.evaluationSeconds > 0, 'evaluation rounds priced');
-  assert.ok(Math.abs(r.estimatedSeconds - (r.secondsPerIteration * 30 + r.evaluationSeconds)) < 1e-9);
+  assert.ok(r.finalSeconds! > 0, 'the final predictions on val priced');
+  assert.ok(Math.abs(r.estimatedSeconds - (r.secondsPerIteration * 30 + r.evaluationSeconds + r.finalSeconds!)) < 1e-9);
   await assert.rejects(estimate(dir, { iterations: 0 }), /iterations/);
   await assert.rejects(estimate(join(root, 'nope')), /does not exist/);
 });

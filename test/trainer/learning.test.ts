@@ -26,7 +26,7 @@ export const LEARNING_RUN = {
     preset: 'cpu',
     backend: 'wasm',
     input: { trainShortSides: [128], testShortSide: 128 },
-    solver: { epochs: 3.5, evalEveryIterations: 0, checkpointEveryIterations: 0 },
+    solver: { epochs: 3.5, evalEveryIterations: 0, evaluations: 0, checkpointEveryIterations: 0 },
   },
 };
 

@@ -10,7 +10,7 @@ import { validateRunConfig } from '../../trainer/config.ts';
 import { gtInstances, makeBatch, type Sample } from '../../trainer/data/loader.ts';
 import { cropMask, maskTarget } from '../../trainer/data/mask_targets.ts';
 import { Rng } from '../../trainer/data/rng.ts';
-import { syntheticImage } from '../../trainer/data/synthetic.ts';
+import { SYNTHETIC_CATEGORIES, syntheticImage } from '../../trainer/data/synthetic.ts';
 import { rleFromPolygons, rleToMask } from '../../trainer/eval/rle.ts';
 import { MaskRcnn, buildMaskRcnnOptions } from '../../trainer/model/mask_rcnn.ts';
 import { SgdMomentum } from '../../trainer/optim.ts';
@@ -52,7 +52,7 @@ function assertGradsMatch(grads: Record<string, tf.Tensor>, want: Map<string, Fl
 }
 
 const config = validateRunConfig({ preset: 'tiny' });
-const options = buildMaskRcnnOptions(config, 3);
+const options = buildMaskRcnnOptions(config, SYNTHETIC_CATEGORIES.length);
 
 /** In-thread reference: each shard's gradients, weighted by its images. */
 function referenceGrads(model: MaskRcnn, all: Sample[], shards: number, seed: number): Map<string, Float32Array> {

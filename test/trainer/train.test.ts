@@ -89,7 +89,7 @@ test('data order is a per-epoch permutation known for any iteration', () => {
   assert.deepEqual(batchIndices(7, 3, 2, 10), batchIndices(7, 3, 2, 10));
 });
 
-const tinyRunConfig = { preset: 'tiny', backend: 'wasm', solver: { epochs: 3, checkpointEveryIterations: 0, evalEveryIterations: 0, warmupIterations: 2 } };
+const tinyRunConfig = { preset: 'tiny', backend: 'wasm', solver: { epochs: 3, checkpointEveryIterations: 0, evalEveryIterations: 0, evaluations: 0, warmupIterations: 2 } };
 
 test('train k steps + resume = train N steps (same weights, same momentum)', async () => {
   const straight = join(root, 'straight'), split = join(root, 'split');

@@ -5,6 +5,7 @@ import { segmentationToRle, rleToMask } from '../eval/rle.ts';
 import { cropMask, maskTarget, type BinaryMask } from './mask_targets.ts';
 import type { ImageRecord } from './snapshot.ts';
 import type { GtInstances, ImageBatch } from '../model/mask_rcnn.ts';
+import { MIN_VISIBLE, applyPhotometric, cropBoxes, cropPixels, randomWindow, type Augment, type CropWindow } from './augment.ts';
 
 export interface DecodedImage {
   data: Uint8Array;
@@ -53,6 +54,8 @@ export interface GtSource {
   width: number;
   height: number;
   flip: boolean;
+  /** Set when the frame is a window of a larger resized image (large-scale jitter); flip applies after the crop. */
+  crop?: CropWindow;
   /** Instance masks at the resolution of the annotations (unflipped); lazily rasterised in the main thread. */
   masks: BinaryMask[] | (() => BinaryMask[]);
 }
@@ -78,9 +81,11 @@ export function gtInstances(src: GtSource): GtInstances {
       const all = masks();
       const m = all[index];
       if (!m) throw new Error(`Error in gtInstances: instance ${index} has no mask (${all.length} masks for ${src.classes.length} instances)`);
-      const mx = m.width / w, my = m.height / h;
+      const crop = src.crop;
+      const mx = m.width / (crop?.fullWidth ?? w), my = m.height / (crop?.fullHeight ?? h);
+      const ox = crop?.x0 ?? 0, oy = crop?.y0 ?? 0;
       const bx1 = flip ? w - box[2] : box[0], bx2 = flip ? w - box[0] : box[2];
-      return maskTarget(m, [bx1 * mx, box[1] * my, bx2 * mx, box[3] * my], size, flip);
+      return maskTarget(m, [(bx1 + ox) * mx, (box[1] + oy) * my, (bx2 + ox) * mx, (box[3] + oy) * my], size, flip);
     },
   };
 }
@@ -134,7 +139,8 @@ function instanceMask(seg: ImageRecord['instances'][number]['segmentation'], bbo
  * Loads one image resized to `shortSide` (capped by maxSize), optionally flipped, with GT boxes in
  * that frame and a mask-target function sampling the original-resolution masks.
  */
-export async function prepareImage(rec: ImageRecord, cache: ImageCache, shortSide: number, maxSize: number, flip: boolean, withGt: boolean): Promise<PreparedImage> {
+export async function prepareImage(rec: ImageRecord, cache: ImageCache, shortSide: number, maxSize: number, flip: boolean, withGt: boolean, aug?: Augment): Promise<PreparedImage> {
+  if (aug) return prepareAugmented(rec, cache, shortSide, maxSize, flip, withGt, aug);
   const img = await cache.image(rec);
   const scale = resizeScale(img.height, img.width, shortSide, maxSize);
   const w = Math.max(1, Math.round(img.width * scale)), h = Math.max(1, Math.round(img.height * scale));
@@ -154,6 +160,79 @@ export async function prepareImage(rec: ImageRecord, cache: ImageCache, shortSid
   }
   const truth: GtSource = { boxes, classes, width: w, height: h, flip, masks: () => cache.masks(rec) };
   return { pixels, height: h, width: w, scale, flip, truth, gt: gtInstances(truth) };
+}
+
+/**
+ * prepareImage with augmentation: resize by `aug.scaleFactor` × the short side, crop a window of the
+ * un-jittered size at a random place (large-scale jitter), flip, photometric jitter. Boxes are clipped
+ * to the window; instances that leave it are dropped, and the mask targets of the rest are sampled
+ * from the original masks through the window (see gtInstances).
+ */
+async function prepareAugmented(rec: ImageRecord, cache: ImageCache, shortSide: number, maxSize: number, flip: boolean, withGt: boolean, aug: Augment): Promise<PreparedImage> {
+  const img = await cache.image(rec);
+  const base = resizeScale(img.height, img.width, shortSide, maxSize);
+  const outW = Math.max(1, Math.round(img.width * base)), outH = Math.max(1, Math.round(img.height * base));
+  const scale = base * aug.scaleFactor;
+  const fw = Math.max(1, Math.round(img.width * scale)), fh = Math.max(1, Math.round(img.height * scale));
+  const buf = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: 3 } }).resize(fw, fh, { fit: 'fill' }).raw().toBuffer();
+  const win = randomWindow(fw, fh, outW, outH, aug.rng);
+  let pixels = cropPixels(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), fw, win);
+  const { width: w, height: h } = win;
+  if (flip) pixels = flipPixels(pixels, w, h);
+  if (aug.photometric) applyPhotometric(pixels, aug.photometric);
+  const sx = fw / rec.width, sy = fh / rec.height;
+  const G = withGt ? rec.instances.length : 0;
+  const full = new Float32Array(G * 4);
+  for (let g = 0; g < G; g++) {
+    const [x, y, bw, bh] = rec.instances[g].bbox;
+    full.set([x * sx, y * sy, (x + bw) * sx, (y + bh) * sy], 4 * g);
+  }
+  const clipped = cropBoxes(full, win);
+  // A box cut by the window is re-fitted to what its mask shows inside it (clipping the box of a
+  // non-rectangular shape leaves it loose); instances with nothing visible left are dropped.
+  const masks = withGt ? cache.masks(rec) : [];
+  const keep: number[] = [], fitted: number[] = [];
+  clipped.keep.forEach((g, k) => {
+    const inside = full[4 * g] >= win.x0 && full[4 * g + 1] >= win.y0 && full[4 * g + 2] <= win.x0 + win.width && full[4 * g + 3] <= win.y0 + win.height;
+    const box = inside ? Array.from(clipped.boxes.subarray(4 * k, 4 * k + 4)) : visibleBox(masks[g], fw / masks[g].width, fh / masks[g].height, win);
+    if (!box || box[2] - box[0] < MIN_VISIBLE || box[3] - box[1] < MIN_VISIBLE) return;
+    keep.push(g);
+    fitted.push(...box);
+  });
+  const boxes = Float32Array.from(fitted);
+  if (flip) for (let k = 0; k < keep.length; k++) { const x1 = boxes[4 * k]; boxes[4 * k] = w - boxes[4 * k + 2]; boxes[4 * k + 2] = w - x1; }
+  const classes = Int32Array.from(keep.map((g) => rec.instances[g].classIndex));
+  const truth: GtSource = { boxes, classes, width: w, height: h, flip, crop: win, masks: () => { const all = cache.masks(rec); return keep.map((g) => all[g]); } };
+  return { pixels, height: h, width: w, scale, flip, truth, gt: gtInstances(truth) };
+}
+
+/** The extent, in `win`'s frame, of the pixels of `mask` (scaled by sx, sy) that fall inside the window; null when none do. */
+function visibleBox(mask: BinaryMask, sx: number, sy: number, win: CropWindow): number[] | null {
+  const w = mask.window ?? { x0: 0, y0: 0, rows: mask.height, cols: mask.width };
+  let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  for (let r = 0; r < w.rows; r++) {
+    const fy1 = (w.y0 + r) * sy - win.y0, fy2 = fy1 + sy;
+    if (fy2 <= 0 || fy1 >= win.height) continue;
+    for (let c = 0; c < w.cols; c++) {
+      if (!mask.data[r * w.cols + c]) continue;
+      const fx1 = (w.x0 + c) * sx - win.x0, fx2 = fx1 + sx;
+      if (fx2 <= 0 || fx1 >= win.width) continue;
+      if (fx1 < x1) x1 = fx1;
+      if (fx2 > x2) x2 = fx2;
+      if (fy1 < y1) y1 = fy1;
+      if (fy2 > y2) y2 = fy2;
+    }
+  }
+  return x2 < x1 ? null : [Math.max(0, x1), Math.max(0, y1), Math.min(win.width, x2), Math.min(win.height, y2)];
+}
+
+function flipPixels(px: Uint8Array, w: number, h: number): Uint8Array {
+  const out = new Uint8Array(px.length);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const s = (y * w + x) * 3, d = (y * w + (w - 1 - x)) * 3;
+    out[d] = px[s]; out[d + 1] = px[s + 1]; out[d + 2] = px[s + 2];
+  }
+  return out;
 }
 
 /** Normalisation: a fixed affine map of 0–255 to roughly zero-mean, unit-scale inputs (no dataset stats). */

@@ -33,6 +33,17 @@ export interface SyntheticOptions {
   /** Object size (bounding-box side) in pixels: uniform in [minSize, maxSize]. */
   minSize: number;
   maxSize: number;
+  /**
+   * Number of classes (default 4, the four shapes). 1 makes every object a "circle"; more than 4
+   * reuses the shapes with a colour per class, so class k is shape ((k − 1) mod 4) + 1.
+   */
+  classes?: number;
+}
+
+/** The categories of a synthetic set with `n` classes (1..n). */
+export function syntheticCategories(n = SYNTHETIC_CATEGORIES.length): { id: number; name: string }[] {
+  if (!(Number.isInteger(n) && n >= 1 && n <= 80)) throw new Error(`Error in syntheticCategories: classes must be an integer in [1, 80], got ${n}`);
+  return Array.from({ length: n }, (_, i) => (i < SYNTHETIC_CATEGORIES.length ? SYNTHETIC_CATEGORIES[i] : { id: i + 1, name: `${SYNTHETIC_CATEGORIES[i % 4].name}-${i + 1}` }));
 }
 
 export const DEFAULT_SYNTHETIC: SyntheticOptions = { width: 128, height: 128, minObjects: 1, maxObjects: 4, minSize: 20, maxSize: 48 };
@@ -83,7 +94,8 @@ export function syntheticImage(seed: number, index: number, opts: SyntheticOptio
   const objects: SyntheticImage['objects'] = [];
   const taken: [number, number, number, number][] = [];
   for (let tries = 0; objects.length < n && tries < 50; tries++) {
-    const cls = 1 + rng.int(SYNTHETIC_CATEGORIES.length);
+    const classId = 1 + rng.int(opts.classes ?? SYNTHETIC_CATEGORIES.length);
+    const cls = ((classId - 1) % SYNTHETIC_CATEGORIES.length) + 1;
     const size = opts.minSize + rng.next() * (opts.maxSize - opts.minSize);
     const aspect = cls === 2 ? 0.6 + rng.next() * 0.8 : 1;
     const rot = cls === 1 ? 0 : (rng.next() - 0.5) * 0.6;
@@ -93,13 +105,16 @@ export function syntheticImage(seed: number, index: number, opts: SyntheticOptio
     const box: [number, number, number, number] = [Math.max(0, Math.min(...xs)), Math.max(0, Math.min(...ys)), Math.min(W, Math.max(...xs)), Math.min(H, Math.max(...ys))];
     if (taken.some((t) => box[0] < t[2] + 2 && t[0] < box[2] + 2 && box[1] < t[3] + 2 && t[1] < box[3] + 2)) continue;
     taken.push(box);
-    const base = BASE_COLOURS[cls - 1];
+    // Classes beyond the four shapes get their own hue (a rotation of the shape's base colour).
+    const lap = Math.floor((classId - 1) / SYNTHETIC_CATEGORIES.length);
+    const base0 = BASE_COLOURS[cls - 1];
+    const base = lap === 0 ? base0 : base0.map((_, k) => base0[(k + lap) % 3] * (lap % 2 ? 0.6 : 1) + (lap % 2 ? 60 : 0));
     const colour = base.map((v) => Math.max(0, Math.min(255, v + (rng.next() - 0.5) * 70)));
     for (let y = Math.floor(box[1]); y < Math.ceil(box[3]); y++) for (let x = Math.floor(box[0]); x < Math.ceil(box[2]); x++) {
       if (!inside(poly, x + 0.5, y + 0.5)) continue;
       for (let c = 0; c < 3; c++) px[(y * W + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(colour[c] + (rng.next() - 0.5) * 16)));
     }
-    objects.push({ categoryId: cls, polygon: poly.map((v) => Math.round(v * 100) / 100), bbox: [box[0], box[1], box[2] - box[0], box[3] - box[1]] });
+    objects.push({ categoryId: classId, polygon: poly.map((v) => Math.round(v * 100) / 100), bbox: [box[0], box[1], box[2] - box[0], box[3] - box[1]] });
   }
   return { width: W, height: H, pixels: px, objects };
 }
@@ -135,7 +150,7 @@ export async function writeSyntheticRun(runDir: string, o: SyntheticRunOptions):
       }
     }
   }
-  const ds: CocoDataset = { info: { description: `Fieldwork synthetic shapes, seed ${o.seed}` }, images, annotations, categories: SYNTHETIC_CATEGORIES };
+  const ds: CocoDataset = { info: { description: `Fieldwork synthetic shapes, seed ${o.seed}` }, images, annotations, categories: syntheticCategories(opts.classes) };
   writeFileSync(join(runDir, 'snapshot.json'), JSON.stringify(ds));
   writeFileSync(join(runDir, 'config.json'), JSON.stringify(o.config ?? { preset: 'cpu' }, null, 2));
   return ds;

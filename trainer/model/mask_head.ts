@@ -51,7 +51,14 @@ export class MaskHead {
 export function selectClassMasks(logits: tf.Tensor4D, classes: ArrayLike<number>): tf.Tensor3D {
   return tf.tidy(() => {
     const [R, M, , K] = logits.shape;
-    const onehot = tf.reshape(tf.oneHot(tf.tensor1d(Array.from(classes, (c) => c - 1), 'int32'), K), [R, 1, 1, K]);
+    // Built here rather than with tf.oneHot, which refuses depth 1 (a one-class dataset).
+    const sel = new Float32Array(R * K);
+    for (let r = 0; r < R; r++) {
+      const c = classes[r];
+      if (!(Number.isInteger(c) && c >= 1 && c <= K)) throw new Error(`Error in selectClassMasks: class ${c} of RoI ${r} is outside 1..${K}`);
+      sel[r * K + c - 1] = 1;
+    }
+    const onehot = tf.tensor4d(sel, [R, 1, 1, K]);
     return tf.reshape(tf.sum(tf.mul(logits, onehot), 3), [R, M, M]) as tf.Tensor3D;
   });
 }

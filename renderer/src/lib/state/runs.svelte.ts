@@ -35,6 +35,8 @@ export class RunsState {
   preset = $state<PresetName>('cpu');
   /** Run length in epochs; null = the preset's default. */
   epochs = $state<number | null>(null);
+  /** A time budget in minutes instead of epochs ("train for 2 h"); null = the length is in epochs. */
+  budgetMinutes = $state<number | null>(null);
   /** Advanced values the user changed, by dotted path (e.g. 'solver.baseLr'). */
   edits = $state<ConfigEdits>({});
   /** The run shown live (train screen) or as a report: its detail plus the events that arrived since. */
@@ -53,8 +55,9 @@ export class RunsState {
   readonly presetConfig = $derived(PRESETS[this.preset]);
   readonly options: TrainOptions = $derived.by(() => {
     const options: TrainOptions = { preset: this.preset };
-    if (this.epochs !== null && this.epochs > 0) options.epochs = this.epochs;
+    if (this.epochs !== null && this.epochs > 0 && this.budgetMinutes === null) options.epochs = this.epochs;
     if (Object.keys(this.overrides).length > 0) options.overrides = this.overrides;
+    if (this.budgetMinutes !== null) options.overrides = withBudget(options.overrides, this.budgetMinutes);
     return options;
   });
 
@@ -213,4 +216,10 @@ export class RunsState {
     const at = this.curves.findIndex((c) => c.id === record.id);
     this.curves = at >= 0 ? this.curves.map((c, i) => (i === at ? record : c)) : [record, ...this.curves];
   }
+}
+
+/** `overrides` with solver.budgetMinutes set (the trainer plans the run's length from it). */
+export function withBudget(overrides: Record<string, unknown> | undefined, minutes: number): Record<string, unknown> {
+  const solver = (overrides?.solver ?? {}) as Record<string, unknown>;
+  return { ...(overrides ?? {}), solver: { ...solver, budgetMinutes: minutes } };
 }
