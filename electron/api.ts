@@ -86,6 +86,8 @@ export interface ImageSummary {
   height: number;
   split: Split;
   status: ImageStatus;
+  /** How the image came to its split ('import': kept from the import's folders). */
+  splitOrigin: SplitOrigin;
   annotationCount: number;
   /** sha256 of the stored bytes (content address). */
   hash: string;
@@ -168,12 +170,54 @@ export interface SplitState {
   frozen: boolean;
   counts: Record<Split, number>;
   seed: number | null;
+  /** Images whose split came with an import (a COCO export's train/ valid/ test/ folders). */
+  fromImport: number;
+  /** Whether the last assignment or hand edit can be undone. */
+  undoable: boolean;
+}
+
+/** How images came to their split. */
+export type SplitOrigin = 'default' | 'import' | 'assigned' | 'manual';
+
+export interface SplitAssignOptions {
+  /** Keep the splits that came with an import (default true); only the other images are assigned. */
+  keepImported?: boolean;
+}
+
+/** Images that must share a split: copies of one source photo. */
+export interface SplitGroup {
+  fileNames: string[];
+  splits: Split[];
+  /** What ties them: Roboflow's `.rf.` source name, identical bytes, or a near-identical thumbnail. */
+  reasons: ('source-name' | 'identical-bytes' | 'near-duplicate')[];
+}
+
+/** What an assignment would do, for a confirm before anything changes. */
+export interface SplitPlan {
+  before: Record<Split, number>;
+  after: Record<Split, number>;
+  /** Images whose split would change. */
+  moved: number;
+  /** Units assigned as one (a group of copies, or a single image). */
+  units: number;
+  /** Images that sit in a group of two or more. */
+  groupedImages: number;
+  keptFromImport: number;
+  /** Groups spread over more than one split now, and after the assignment (0 unless imported splits straddle). */
+  straddlingBefore: number;
+  straddlingAfter: number;
 }
 
 export interface SplitsApi {
   get(): Promise<SplitState>;
-  /** Stratified random assignment (by each image's rarest class). Refused while frozen. */
-  assign(ratios: SplitRatios, seed: number): Promise<SplitState>;
+  /** What `assign` would do, changing nothing. */
+  preview(ratios: SplitRatios, seed: number, options?: SplitAssignOptions): Promise<SplitPlan>;
+  /** Stratified random assignment of groups of copies (by each group's rarest class). Refused while frozen. */
+  assign(ratios: SplitRatios, seed: number, options?: SplitAssignOptions): Promise<SplitState>;
+  /** Puts back the splits from before the last assignment or hand edit. Refused while frozen. */
+  undo(): Promise<SplitState>;
+  /** Groups of copies that straddle splits (held-out images leaking into training). */
+  straddling(): Promise<SplitGroup[]>;
   /** Moves images by hand. Refused while frozen. */
   set(imageIds: number[], split: Split): Promise<SplitState>;
   setFrozen(frozen: boolean): Promise<SplitState>;
@@ -476,7 +520,7 @@ export const API_METHODS = {
   images: ['import', 'list', 'get', 'setStatus'],
   annotations: ['list', 'apply'],
   classes: ['list', 'create', 'update', 'merge', 'delete'],
-  splits: ['get', 'assign', 'set', 'setFrozen'],
+  splits: ['get', 'preview', 'assign', 'undo', 'straddling', 'set', 'setFrozen'],
   coco: ['import', 'export'],
   stats: ['get'],
   runs: ['check', 'estimate', 'start', 'list', 'get', 'cancel', 'resume', 'compare', 'startLearningCurve', 'learningCurves'],

@@ -14,7 +14,8 @@ import { getImage, imageFiles, importImages, listImages, setImageStatus } from '
 import { DB_FILE, Project } from './project.ts';
 import { acceptPrediction, correctionCounts, matchImage, nodePredictLauncher, predictForReview, rejectPrediction, resetPrediction, reviewImages } from './review.ts';
 import { nodeTrainerLauncher, RunSupervisor, type TrainerLauncher } from './runs.ts';
-import { assignSplits, setFrozen, setSplit, splitState } from './splits.ts';
+import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplits } from './splits.ts';
+import { straddlingGroups } from './split_groups.ts';
 import { datasetStats } from './stats.ts';
 
 export interface WorkbenchOptions {
@@ -204,8 +205,17 @@ export class Workbench {
         async get() {
           return splitState(wb.project);
         },
-        async assign(ratios, seed) {
-          return changed('splits', assignSplits(wb.project, ratios, seed));
+        async preview(ratios, seed, options) {
+          return previewSplits(wb.project, ratios, seed, options);
+        },
+        async assign(ratios, seed, options) {
+          return changed('splits', await assignSplits(wb.project, ratios, seed, options));
+        },
+        async undo() {
+          return changed('splits', undoSplits(wb.project));
+        },
+        async straddling() {
+          return straddlingGroups(wb.project);
         },
         async set(imageIds, split: Split) {
           return changed('splits', setSplit(wb.project, imageIds, split));
