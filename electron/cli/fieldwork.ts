@@ -11,6 +11,7 @@ import { NotFoundError, UserError } from '../services/errors.ts';
 import { importImages } from '../services/images.ts';
 import { Project } from '../services/project.ts';
 import { isSplit } from '../services/splits.ts';
+import { SPLIT_USAGE, splitCommand } from './split.ts';
 import { datasetStats } from '../services/stats.ts';
 
 const USAGE = `usage:
@@ -21,6 +22,7 @@ const USAGE = `usage:
   fieldwork stats <project-dir> [--json]
   fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N] [--json]
   fieldwork learning-curve <project-dir> [--preset P] [--fractions 0.25,0.5,1] [--epochs E | --iterations N] [--json]
+${SPLIT_USAGE}
   fieldwork eval --gt <coco.json> --dt <coco-results.json> --iou-type bbox|segm [--json]`;
 
 class UsageError extends Error {}
@@ -96,6 +98,8 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
         if (values.iterations !== undefined) options.iterations = positiveNumber(values.iterations, '--iterations');
         return await withProject(positionals[0], (project) => (command === 'train' ? trainCommand(project, options, Boolean(values.json), out) : learningCurveCommand(project, { ...options, fractions: values.fractions ? String(values.fractions).split(',').map((f) => positiveNumber(f, '--fractions')) : undefined }, Boolean(values.json), out)));
       }
+      case 'split':
+        return await splitCommand(rest, out);
       case 'eval': {
         const { runEvalCommand } = await import('../../trainer/eval/cli.ts');
         return await runEvalCommand(rest);
