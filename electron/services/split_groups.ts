@@ -112,3 +112,12 @@ export async function straddlingGroups(project: Project): Promise<SplitGroup[]> 
   const { images, groups } = await groupImages(project);
   return groups.filter((g) => new Set(g.members.map((i) => images[i].split)).size > 1).map((g) => describeGroup(images, g));
 }
+
+/** The dataset check's warning when copies of one photo sit in more than one split; null when none do. */
+export async function splitLeakNote(project: Project): Promise<string | null> {
+  const groups = await straddlingGroups(project);
+  if (groups.length === 0) return null;
+  const images = groups.reduce((n, g) => n + g.fileNames.length, 0);
+  const example = groups[0].fileNames.slice(0, 2).join(', ');
+  return `${groups.length} ${groups.length === 1 ? 'group' : 'groups'} of copies of one photo (${images} images, e.g. ${example}) ${groups.length === 1 ? 'straddles' : 'straddle'} splits: held-out images leak into training and inflate val AP. Assign the splits again (copies stay together) or move them by hand.`;
+}

@@ -15,7 +15,7 @@ import { DB_FILE, Project } from './project.ts';
 import { acceptPrediction, correctionCounts, matchImage, nodePredictLauncher, predictForReview, rejectPrediction, resetPrediction, reviewImages } from './review.ts';
 import { nodeTrainerLauncher, RunSupervisor, type TrainerLauncher } from './runs.ts';
 import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplits } from './splits.ts';
-import { straddlingGroups } from './split_groups.ts';
+import { splitLeakNote, straddlingGroups } from './split_groups.ts';
 import { datasetStats } from './stats.ts';
 
 export interface WorkbenchOptions {
@@ -242,7 +242,9 @@ export class Workbench {
       },
       runs: {
         async check(options) {
-          return wb.runs.check(options ?? {});
+          const check = wb.runs.check(options ?? {});
+          const leak = await splitLeakNote(wb.project);
+          return leak ? { ...check, notes: [leak, ...check.notes] } : check;
         },
         async estimate(options) {
           if (!options || typeof options !== 'object') throw new UserError('Choose a preset to estimate.');

@@ -11,6 +11,7 @@ import { dHash, hammingDistance } from '../../electron/services/perceptual-hash.
 import { Project } from '../../electron/services/project.ts';
 import { roboflowSource, straddlingGroups } from '../../electron/services/split_groups.ts';
 import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplits } from '../../electron/services/splits.ts';
+import { Workbench } from '../../electron/services/workbench.ts';
 import { FIXTURES, SHARED_WAGON, tempDir, writeNoiseImage } from '../helpers/tmp.ts';
 
 const RATIOS = { train: 0.8, val: 0.1, test: 0.1 };
@@ -130,6 +131,17 @@ describe('assign: confirm, undo, import splits, frozen', () => {
     assert.equal(listImages(project).find((i) => i.id === first.id)!.split, first.split, 'the hand edit is undone after unfreezing');
     project.close();
   });
+});
+
+test('the dataset check warns while copies of one photo straddle splits, and not after an assignment', async () => {
+  const wb = new Workbench({ userDataDir: tempDir(), resourcesDir: tempDir() });
+  await wb.api.projects.create(join(tempDir(), 'p'));
+  await wb.api.coco.import(join(FIXTURES, 'roboflow-mini'));
+  const warned = await wb.api.runs.check();
+  assert.match(warned.notes[0], /1 group of copies of one photo \(2 images, .*\) straddles splits/);
+  await wb.api.splits.assign(RATIOS, 1);
+  assert.ok(!(await wb.api.runs.check()).notes.some((n) => /straddle/.test(n)), 'the straddling copy joined its group');
+  wb.close();
 });
 
 describe('the wagon-defects export (needs ../shared/datasets/wagon-defects)', { skip: !existsSync(SHARED_WAGON) && 'shared dataset absent' }, () => {
