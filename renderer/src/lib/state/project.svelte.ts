@@ -11,6 +11,8 @@ import type {
   LabelClass,
   ProjectInfo,
   Split,
+  SplitAssignOptions,
+  SplitPlan,
   SplitRatios,
   SplitState,
   Unsubscribe,
@@ -150,9 +152,46 @@ export class ProjectState {
 
   // ---------- splits ----------
 
-  async assignSplits(ratios: SplitRatios, seed: number): Promise<void> {
+  /** A proposed assignment waiting for the user's confirm: its counts before and after. */
+  splitPlan = $state.raw<{ plan: SplitPlan; ratios: SplitRatios; seed: number; options: SplitAssignOptions } | null>(null);
+
+  async previewSplits(ratios: SplitRatios, seed: number, options: SplitAssignOptions = {}): Promise<void> {
+    await this.#job('Planning splits', async () => {
+      this.splitPlan = { plan: await this.client.splits.preview(ratios, seed, options), ratios, seed, options };
+    });
+  }
+
+  cancelSplitPlan(): void {
+    this.splitPlan = null;
+  }
+
+  async confirmSplitPlan(): Promise<void> {
+    const pending = this.splitPlan;
+    if (!pending) return;
+    this.splitPlan = null;
     await this.#job('Assigning splits', async () => {
-      this.splits = await this.client.splits.assign(ratios, seed);
+      this.splits = await this.client.splits.assign(pending.ratios, pending.seed, pending.options);
+      this.notices.show(`Splits assigned: ${pending.plan.moved} ${pending.plan.moved === 1 ? 'image' : 'images'} moved. Undo is in the Splits panel.`);
+    });
+  }
+
+  async undoSplits(): Promise<void> {
+    await this.#job('Undoing the split change', async () => {
+      this.splits = await this.client.splits.undo();
+    });
+  }
+
+  async setStatusOf(imageIds: number[], status: ImageStatus): Promise<void> {
+    if (imageIds.length === 0) return;
+    await this.#job('Setting status', async () => {
+      for (const id of imageIds) await this.client.images.setStatus(id, status);
+    });
+  }
+
+  async setSplitOf(imageIds: number[], split: Split): Promise<void> {
+    if (imageIds.length === 0) return;
+    await this.#job('Moving images', async () => {
+      this.splits = await this.client.splits.set(imageIds, split);
     });
   }
 
