@@ -125,6 +125,18 @@ export interface ImagesApi {
   list(query?: ImageListQuery): Promise<ImageSummary[]>;
   get(id: number): Promise<ImageSummary>;
   setStatus(id: number, status: ImageStatus): Promise<ImageSummary>;
+  /** What `delete` would remove. */
+  deleteSummary(ids: number[]): Promise<ImageDeleteSummary>;
+  /** Deletes images with their labels and predictions; runs keep their frozen snapshots. Refused while splits are frozen. */
+  delete(ids: number[]): Promise<ImageDeleteSummary>;
+}
+
+export interface ImageDeleteSummary {
+  images: number;
+  annotations: number;
+  predictions: number;
+  /** Runs whose frozen snapshots keep these images (their bytes stay in the store). */
+  runsKeepSnapshots: number;
 }
 
 // ---------- annotations ----------
@@ -517,7 +529,7 @@ export interface WorkbenchClient extends WorkbenchApi {
  */
 export const API_METHODS = {
   projects: ['create', 'open', 'openDemo', 'current', 'close', 'recent'],
-  images: ['import', 'list', 'get', 'setStatus'],
+  images: ['import', 'list', 'get', 'setStatus', 'deleteSummary', 'delete'],
   annotations: ['list', 'apply'],
   classes: ['list', 'create', 'update', 'merge', 'delete'],
   splits: ['get', 'preview', 'assign', 'undo', 'straddling', 'set', 'setFrozen'],

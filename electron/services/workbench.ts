@@ -16,6 +16,7 @@ import { acceptPrediction, correctionCounts, matchImage, nodePredictLauncher, pr
 import { nodeTrainerLauncher, RunSupervisor, type TrainerLauncher } from './runs.ts';
 import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplits } from './splits.ts';
 import { splitLeakNote, straddlingGroups } from './split_groups.ts';
+import { deleteImages, deleteSummary } from './image_delete.ts';
 import { datasetStats } from './stats.ts';
 
 export interface WorkbenchOptions {
@@ -172,6 +173,12 @@ export class Workbench {
         },
         async setStatus(id, status) {
           return changed('images', setImageStatus(wb.project, id, status));
+        },
+        async deleteSummary(ids) {
+          return deleteSummary(wb.project, ids);
+        },
+        async delete(ids) {
+          return changed('images', deleteImages(wb.project, ids));
         },
       },
       annotations: {

@@ -64,8 +64,17 @@ describe('splits and grid (browser mode, headless Chromium)', { skip }, () => {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="thumb"]').length === 4);
       await page.getByTestId('select-all').click();
       assert.equal(await page.getByTestId('selected-count').textContent(), '4 selected');
-      // A plain click with nothing selected still opens the image.
-      await page.getByTestId('select-none').click();
+      // Delete with a confirm that says what goes.
+      await page.getByTestId('bulk-delete').click();
+      assert.match((await page.getByTestId('delete-confirm-text').textContent()) ?? '', /^Delete 4 images with \d+ labels and 0 predictions\?/);
+      await page.getByTestId('delete-confirm-cancel').click();
+      assert.equal((await s.workbench.api.images.list()).length, 9, 'cancel deletes nothing');
+      await page.getByTestId('bulk-delete').click();
+      await page.getByTestId('delete-confirm-apply').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="thumb"]').length === 0);
+      assert.equal((await s.workbench.api.images.list()).length, 5);
+      // The selection went with the images; a plain click with nothing selected still opens an image.
+      assert.equal(await page.getByTestId('bulk-bar').count(), 0);
       await page.getByTestId('filter-status').selectOption('');
       await thumbs.nth(1).click();
       await page.waitForFunction(() => !document.querySelector('[data-testid="select-all"]'), undefined, { timeout: 30_000 });

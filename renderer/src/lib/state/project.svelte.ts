@@ -3,6 +3,7 @@ import type {
   CocoExportSummary,
   CocoImportReport,
   DatasetStats,
+  ImageDeleteSummary,
   ImageImportReport,
   ImageListQuery,
   ImageStatus,
@@ -185,6 +186,29 @@ export class ProjectState {
     if (imageIds.length === 0) return;
     await this.#job('Setting status', async () => {
       for (const id of imageIds) await this.client.images.setStatus(id, status);
+    });
+  }
+
+  /** Images waiting for the user's confirm to be deleted, with what goes with them. */
+  pendingDelete = $state.raw<{ ids: number[]; summary: ImageDeleteSummary } | null>(null);
+
+  async askDelete(imageIds: number[]): Promise<void> {
+    if (imageIds.length === 0) return;
+    const summary = await this.notices.guard(() => this.client.images.deleteSummary(imageIds));
+    if (summary) this.pendingDelete = { ids: imageIds, summary };
+  }
+
+  cancelDelete(): void {
+    this.pendingDelete = null;
+  }
+
+  async confirmDelete(): Promise<void> {
+    const pending = this.pendingDelete;
+    if (!pending) return;
+    this.pendingDelete = null;
+    await this.#job('Deleting images', async () => {
+      const done = await this.client.images.delete(pending.ids);
+      this.notices.show(`Deleted ${done.images} ${done.images === 1 ? 'image' : 'images'}.`);
     });
   }
 
