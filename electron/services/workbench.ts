@@ -15,7 +15,8 @@ import { DB_FILE, Project } from './project.ts';
 import { acceptPrediction, correctionCounts, matchImage, nodePredictLauncher, predictForReview, rejectPrediction, resetPrediction, reviewImages } from './review.ts';
 import { nodeTrainerLauncher, RunSupervisor, type TrainerLauncher } from './runs.ts';
 import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplits } from './splits.ts';
-import { splitLeakNote, straddlingGroups } from './split_groups.ts';
+import { straddlingGroups } from './split_groups.ts';
+import { withProjectFacts } from './check_extras.ts';
 import { deleteImages, deleteSummary } from './image_delete.ts';
 import { datasetStats } from './stats.ts';
 
@@ -249,9 +250,7 @@ export class Workbench {
       },
       runs: {
         async check(options) {
-          const check = wb.runs.check(options ?? {});
-          const leak = await splitLeakNote(wb.project);
-          return leak ? { ...check, notes: [leak, ...check.notes] } : check;
+          return withProjectFacts(wb.project, wb.runs.check(options ?? {}));
         },
         async estimate(options) {
           if (!options || typeof options !== 'object') throw new UserError('Choose a preset to estimate.');

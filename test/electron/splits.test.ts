@@ -141,6 +141,13 @@ test('the dataset check warns while copies of one photo straddle splits, and not
   assert.match(warned.notes[0], /1 group of copies of one photo \(2 images, .*\) straddles splits/);
   await wb.api.splits.assign(RATIOS, 1);
   assert.ok(!(await wb.api.runs.check()).notes.some((n) => /straddle/.test(n)), 'the straddling copy joined its group');
+  // The check counts every image, not only the labelled ones its snapshot holds.
+  const src = tempDir();
+  for (let k = 0; k < 3; k++) await writeNoiseImage(join(src, `plain${k}.png`), 32, 32, 300 + k);
+  await wb.api.images.import([src]);
+  const counted = await wb.api.runs.check();
+  assert.equal(counted.images, 12);
+  assert.equal(counted.labelledImages, 8);
   wb.close();
 });
 
