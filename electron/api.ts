@@ -375,6 +375,8 @@ export interface RunComparison {
     /** Up to 50 examples, by file name. */
     examples: { fileName: string; change: 'added' | 'removed' | 'relabelled' | 'moved' }[];
   };
+  /** Run settings that differ (dotted config keys; epochs, input scale, preset and augmentation first). */
+  configDiff: { key: string; a: unknown; b: unknown }[];
 }
 
 export interface LearningCurvePointRecord {
