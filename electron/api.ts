@@ -145,6 +145,14 @@ export interface AnnotationsApi {
   list(imageId: number): Promise<Annotation[]>;
   /** Applies the operations in one transaction and returns the image's annotations afterwards. */
   apply(imageId: number, ops: AnnotationOp[]): Promise<Annotation[]>;
+  /** Light outlines per image for the grid (polygons thinned; boxes and masks as their box). */
+  outlines(imageIds: number[]): Promise<Record<number, AnnotationOutline[]>>;
+}
+
+export interface AnnotationOutline {
+  classId: number;
+  /** Closed rings [x0, y0, x1, y1, …] in image pixels. */
+  rings: number[][];
 }
 
 // ---------- classes ----------
@@ -532,7 +540,7 @@ export interface WorkbenchClient extends WorkbenchApi {
 export const API_METHODS = {
   projects: ['create', 'open', 'openDemo', 'current', 'close', 'recent'],
   images: ['import', 'list', 'get', 'setStatus', 'deleteSummary', 'delete'],
-  annotations: ['list', 'apply'],
+  annotations: ['list', 'apply', 'outlines'],
   classes: ['list', 'create', 'update', 'merge', 'delete'],
   splits: ['get', 'preview', 'assign', 'undo', 'straddling', 'set', 'setFrozen'],
   coco: ['import', 'export'],

@@ -17,6 +17,7 @@ import { nodeTrainerLauncher, RunSupervisor, type TrainerLauncher } from './runs
 import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplits } from './splits.ts';
 import { straddlingGroups } from './split_groups.ts';
 import { withProjectFacts } from './check_extras.ts';
+import { annotationOutlines } from './outlines.ts';
 import { deleteImages, deleteSummary } from './image_delete.ts';
 import { datasetStats } from './stats.ts';
 
@@ -189,6 +190,9 @@ export class Workbench {
         },
         async apply(imageId, ops) {
           return changed('annotations', applyOps(wb.project, imageId, ops));
+        },
+        async outlines(imageIds) {
+          return annotationOutlines(wb.project, imageIds);
         },
       },
       classes: {

@@ -18,6 +18,10 @@ describe('splits and grid (browser mode, headless Chromium)', { skip }, () => {
       await page.getByTestId('import-coco-path').fill(join(FIXTURES, 'roboflow-mini'));
       await page.getByTestId('import-coco-submit').click();
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="thumb"]').length === 9, undefined, { timeout: 60_000 });
+      // Every labelled tile shows its labels' outlines (8 of the fixture's 9 images are labelled, 42 labels).
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="thumb-outlines"]').length === 8, undefined, { timeout: 30_000 });
+      const outlined = await page.getByTestId('thumb-outlines').evaluateAll((svgs) => svgs.reduce((n, svg) => n + Number(svg.getAttribute('data-count')), 0));
+      assert.equal(outlined, 42);
       const counts = page.getByTestId('split-counts');
       await page.waitForFunction(() => /train 4 · val 3 · test 2/.test(document.querySelector('[data-testid="split-counts"]')?.textContent ?? ''));
       assert.match((await page.getByTestId('split-from-import').textContent()) ?? '', /9 images keep the split that came with their import/);

@@ -1,5 +1,6 @@
 // What the project screen shows: images (filtered), classes, stats, splits, and import/export jobs.
 import type {
+  AnnotationOutline,
   CocoExportSummary,
   CocoImportReport,
   DatasetStats,
@@ -82,6 +83,15 @@ export class ProjectState {
     await Promise.all([this.refreshImages(), this.refreshClasses(), this.refreshStats(), this.refreshSplits()]);
   }
 
+  /** Label outlines per image id, for the grid's overlays (loaded with the image list). */
+  outlines = $state.raw<Record<number, AnnotationOutline[]>>({});
+
+  async refreshOutlines(): Promise<void> {
+    const ids = this.images.filter((i) => i.annotationCount > 0).map((i) => i.id);
+    const outlines = ids.length > 0 ? await this.notices.guard(() => this.client.annotations.outlines(ids)) : {};
+    if (outlines) this.outlines = outlines;
+  }
+
   async refreshImages(): Promise<void> {
     const request = ++this.#imagesRequest;
     const query: ImageListQuery = {};
@@ -92,6 +102,7 @@ export class ProjectState {
     if (images && request === this.#imagesRequest) {
       this.images = images;
       this.imagesLoaded = true;
+      void this.refreshOutlines();
     }
   }
 
