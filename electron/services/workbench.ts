@@ -18,6 +18,7 @@ import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplit
 import { straddlingGroups } from './split_groups.ts';
 import { withProjectFacts } from './check_extras.ts';
 import { annotationOutlines } from './outlines.ts';
+import { fromHome } from './user-paths.ts';
 import { deleteImages, deleteSummary } from './image_delete.ts';
 import { datasetStats } from './stats.ts';
 
@@ -30,6 +31,8 @@ export interface WorkbenchOptions {
   maxPixels?: number;
   /** How trainer processes start (Electron runs Node through its own binary). */
   launchTrainer?: TrainerLauncher;
+  /** What relative project paths are relative to (the user's home folder by default). */
+  homeDir?: string;
 }
 
 type Listener<E extends keyof WorkbenchEvents> = (payload: WorkbenchEvents[E]) => void;
@@ -125,12 +128,12 @@ export class Workbench {
       projects: {
         async create(dir, name) {
           if (typeof dir !== 'string' || dir.trim() === '') throw new UserError('Choose a folder for the new project.');
-          wb.#setProject(Project.create(dir, name));
+          wb.#setProject(Project.create(fromHome(dir, wb.#options.homeDir), name));
           return wb.project.info();
         },
         async open(dir) {
           if (typeof dir !== 'string' || dir.trim() === '') throw new UserError('Choose a project folder to open.');
-          wb.#setProject(Project.open(dir));
+          wb.#setProject(Project.open(fromHome(dir, wb.#options.homeDir)));
           return wb.project.info();
         },
         async openDemo() {
