@@ -86,6 +86,8 @@ export interface ImageSummary {
   height: number;
   split: Split;
   status: ImageStatus;
+  /** How the image came to its split ('import': kept from the import's folders). */
+  splitOrigin: SplitOrigin;
   annotationCount: number;
   /** sha256 of the stored bytes (content address). */
   hash: string;
@@ -123,6 +125,18 @@ export interface ImagesApi {
   list(query?: ImageListQuery): Promise<ImageSummary[]>;
   get(id: number): Promise<ImageSummary>;
   setStatus(id: number, status: ImageStatus): Promise<ImageSummary>;
+  /** What `delete` would remove. */
+  deleteSummary(ids: number[]): Promise<ImageDeleteSummary>;
+  /** Deletes images with their labels and predictions; runs keep their frozen snapshots. Refused while splits are frozen. */
+  delete(ids: number[]): Promise<ImageDeleteSummary>;
+}
+
+export interface ImageDeleteSummary {
+  images: number;
+  annotations: number;
+  predictions: number;
+  /** Runs whose frozen snapshots keep these images (their bytes stay in the store). */
+  runsKeepSnapshots: number;
 }
 
 // ---------- annotations ----------
@@ -131,6 +145,14 @@ export interface AnnotationsApi {
   list(imageId: number): Promise<Annotation[]>;
   /** Applies the operations in one transaction and returns the image's annotations afterwards. */
   apply(imageId: number, ops: AnnotationOp[]): Promise<Annotation[]>;
+  /** Light outlines per image for the grid (polygons thinned; boxes and masks as their box). */
+  outlines(imageIds: number[]): Promise<Record<number, AnnotationOutline[]>>;
+}
+
+export interface AnnotationOutline {
+  classId: number;
+  /** Closed rings [x0, y0, x1, y1, …] in image pixels. */
+  rings: number[][];
 }
 
 // ---------- classes ----------
@@ -168,12 +190,54 @@ export interface SplitState {
   frozen: boolean;
   counts: Record<Split, number>;
   seed: number | null;
+  /** Images whose split came with an import (a COCO export's train/ valid/ test/ folders). */
+  fromImport: number;
+  /** Whether the last assignment or hand edit can be undone. */
+  undoable: boolean;
+}
+
+/** How images came to their split. */
+export type SplitOrigin = 'default' | 'import' | 'assigned' | 'manual';
+
+export interface SplitAssignOptions {
+  /** Keep the splits that came with an import (default true); only the other images are assigned. */
+  keepImported?: boolean;
+}
+
+/** Images that must share a split: copies of one source photo. */
+export interface SplitGroup {
+  fileNames: string[];
+  splits: Split[];
+  /** What ties them: Roboflow's `.rf.` source name, identical bytes, or a near-identical thumbnail. */
+  reasons: ('source-name' | 'identical-bytes' | 'near-duplicate')[];
+}
+
+/** What an assignment would do, for a confirm before anything changes. */
+export interface SplitPlan {
+  before: Record<Split, number>;
+  after: Record<Split, number>;
+  /** Images whose split would change. */
+  moved: number;
+  /** Units assigned as one (a group of copies, or a single image). */
+  units: number;
+  /** Images that sit in a group of two or more. */
+  groupedImages: number;
+  keptFromImport: number;
+  /** Groups spread over more than one split now, and after the assignment (0 unless imported splits straddle). */
+  straddlingBefore: number;
+  straddlingAfter: number;
 }
 
 export interface SplitsApi {
   get(): Promise<SplitState>;
-  /** Stratified random assignment (by each image's rarest class). Refused while frozen. */
-  assign(ratios: SplitRatios, seed: number): Promise<SplitState>;
+  /** What `assign` would do, changing nothing. */
+  preview(ratios: SplitRatios, seed: number, options?: SplitAssignOptions): Promise<SplitPlan>;
+  /** Stratified random assignment of groups of copies (by each group's rarest class). Refused while frozen. */
+  assign(ratios: SplitRatios, seed: number, options?: SplitAssignOptions): Promise<SplitState>;
+  /** Puts back the splits from before the last assignment or hand edit. Refused while frozen. */
+  undo(): Promise<SplitState>;
+  /** Groups of copies that straddle splits (held-out images leaking into training). */
+  straddling(): Promise<SplitGroup[]>;
   /** Moves images by hand. Refused while frozen. */
   set(imageIds: number[], split: Split): Promise<SplitState>;
   setFrozen(frozen: boolean): Promise<SplitState>;
@@ -369,6 +433,8 @@ export interface RunComparison {
     /** Up to 50 examples, by file name. */
     examples: { fileName: string; change: 'added' | 'removed' | 'relabelled' | 'moved' }[];
   };
+  /** Run settings that differ (dotted config keys; epochs, input scale, preset and augmentation first). */
+  configDiff: { key: string; a: unknown; b: unknown }[];
 }
 
 export interface LearningCurvePointRecord {
@@ -565,10 +631,10 @@ export interface WorkbenchClient extends WorkbenchApi {
  */
 export const API_METHODS = {
   projects: ['create', 'open', 'openDemo', 'current', 'close', 'recent'],
-  images: ['import', 'list', 'get', 'setStatus'],
-  annotations: ['list', 'apply'],
+  images: ['import', 'list', 'get', 'setStatus', 'deleteSummary', 'delete'],
+  annotations: ['list', 'apply', 'outlines'],
   classes: ['list', 'create', 'update', 'merge', 'delete'],
-  splits: ['get', 'assign', 'set', 'setFrozen'],
+  splits: ['get', 'preview', 'assign', 'undo', 'straddling', 'set', 'setFrozen'],
   coco: ['import', 'export', 'detect', 'importDataset', 'exportDataset'],
   stats: ['get'],
   runs: ['check', 'estimate', 'start', 'list', 'get', 'cancel', 'resume', 'compare', 'startLearningCurve', 'learningCurves'],

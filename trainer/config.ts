@@ -434,6 +434,6 @@ export function summarizeConfig(c: RunConfig, totalIterations: number, lengthPen
   const bb = b.stemChannels === 64 && b.blocks.join() === (BLOCKS_BY_DEPTH[b.depth] ?? []).join() ? `R${b.depth}` : `R${b.depth}-style ${b.blocks.join('/')} blocks, ${b.stageChannels.join('/')} ch`;
   return `${c.preset} preset: ${bb}-FPN(${c.fpnChannels}) GN, short side ${c.input.trainShortSides.join('/')}, ` +
     `${c.solver.imsPerBatch} img/iter, lr ${(c.solver.baseLr * c.solver.imsPerBatch) / 16}, ` +
-    (lengthPending ? `iterations set by a ${c.solver.budgetMinutes} min budget after 5 timed steps` : c.solver.budgetMinutes > 0 ? `${totalIterations} iterations (a ${c.solver.budgetMinutes} min budget)` : `${c.solver.epochs} epochs = ${totalIterations} iterations`) +
+    (lengthPending ? `iterations set by a ${c.solver.budgetMinutes} min budget after 5 timed steps` : c.solver.budgetMinutes > 0 ? `${totalIterations} iterations (a ${c.solver.budgetMinutes} min budget)` : `${Number(c.solver.epochs.toFixed(1))} epochs = ${totalIterations} iterations`) +
     (c.workers > 1 ? `, batch split over ${c.workers} threads` : '') + (c.wasmThreads > 1 ? `, ${c.wasmThreads} XNNPACK threads each` : '');
 }

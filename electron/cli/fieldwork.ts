@@ -12,6 +12,7 @@ import { NotFoundError, UserError } from '../services/errors.ts';
 import { importImages } from '../services/images.ts';
 import { Project } from '../services/project.ts';
 import { isSplit } from '../services/splits.ts';
+import { SPLIT_USAGE, splitCommand } from './split.ts';
 import { datasetStats } from '../services/stats.ts';
 import { trainOverridesFromArgs } from './train_args.ts';
 
@@ -26,6 +27,7 @@ const USAGE = `usage:
   fieldwork train <project-dir> [--preset cpu|paper|tiny] [--epochs E | --iterations N | --minutes M] [--config file.json] [--set key=value …] [--json]
   fieldwork extend <project-dir> <run-id> --minutes M [--json]
   fieldwork learning-curve <project-dir> [--preset P] [--fractions 0.25,0.5,1] [--epochs E | --iterations N] [--json]
+${SPLIT_USAGE}
   fieldwork eval --gt <coco.json> --dt <coco-results.json> --iou-type bbox|segm [--json]
   fieldwork export-run <project-dir> <out-dir> --engine detectron2|torchvision [--preset P] [--run ID] [--images copy|link|absolute] [--norm GN|SyncBN]
   fieldwork import-run <project-dir> <export-dir | results.json> [--json]
@@ -123,6 +125,8 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
         const minutes = positiveNumber(values.minutes, '--minutes');
         return await withProject(positionals[0], (project) => extendCommand(project, positionals[1], minutes, Boolean(values.json), out));
       }
+      case 'split':
+        return await splitCommand(rest, out);
       case 'eval': {
         const { runEvalCommand } = await import('../../trainer/eval/cli.ts');
         return await runEvalCommand(rest);

@@ -341,11 +341,13 @@ export async function importCoco(
       const key = `${si}:${c.id}`;
       if (!skippedKeys.has(key) && categoryName.has(key)) classFor(categoryName.get(key)!);
     }
+    const splitsFrozen = project.meta('split_frozen') === '1';
     for (const plan of toWrite) {
       const si = sources.indexOf(plan.source);
       const stored = { ...plan.stored!, fileName: basename(String(plan.entry.file_name)) };
       const imageId = plan.attachTo ?? insertImage(project, stored, plan.split);
-      if (plan.attachTo !== undefined) project.db.prepare('UPDATE images SET split = ? WHERE id = ?').run(plan.split, imageId);
+      // A frozen split never changes by an import: an image already in the project keeps its split then.
+      if (plan.attachTo === undefined || !splitsFrozen) project.db.prepare("UPDATE images SET split = ?, split_origin = 'import' WHERE id = ?").run(plan.split, imageId);
       report.images++;
       report.splits[plan.split]++;
       const anns = annotationsOf.get(plan)!;

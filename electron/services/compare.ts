@@ -1,5 +1,6 @@
 // Comparing two runs: AP per class side by side, and what changed in the data between their snapshots.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { configDifferences } from './config_diff.ts';
 import { join } from 'node:path';
 import type { RunComparison } from '../api.ts';
 import type { CocoDataset } from '../coco.ts';
@@ -84,5 +85,9 @@ export function compareRuns(runs: RunSupervisor, a: string, b: string): RunCompa
     diff.annotationsRemoved += img.labels.length;
     example(img.fileName, 'removed');
   }
-  return { a: A.summary, b: B.summary, perClass, diff };
+  const config = (id: string) => {
+    const file = join(runs.runDir(id), 'config.json');
+    return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  };
+  return { a: A.summary, b: B.summary, perClass, diff, configDiff: configDifferences(config(a), config(b)) };
 }

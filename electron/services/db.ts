@@ -85,6 +85,12 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX predictions_run_image ON predictions (run_id, image_id);
   `,
+  // Where each image's split came from (an import's folder, an assignment, a hand edit, or the default), and
+  // a cached perceptual hash of its thumbnail for near-duplicate grouping (electron/services/split_groups.ts).
+  `
+  ALTER TABLE images ADD COLUMN split_origin TEXT NOT NULL DEFAULT 'default' CHECK (split_origin IN ('default', 'import', 'assigned', 'manual'));
+  ALTER TABLE images ADD COLUMN dhash TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import type { ImageImportReport, ImageListQuery, ImageStatus, ImageSummary, ImportProblem, Split } from '../api.ts';
+import type { ImageImportReport, ImageListQuery, ImageStatus, ImageSummary, ImportProblem, Split, SplitOrigin } from '../api.ts';
 import { NotFoundError, UserError } from './errors.ts';
 import type { Project } from './project.ts';
 
@@ -192,11 +192,12 @@ interface ImageRow {
   height: number;
   split: Split;
   status: ImageStatus;
+  split_origin: SplitOrigin;
   hash: string;
   annotation_count: number;
 }
 
-const IMAGE_COLUMNS = `i.id, i.file_name, i.width, i.height, i.split, i.status, i.hash,
+const IMAGE_COLUMNS = `i.id, i.file_name, i.width, i.height, i.split, i.split_origin, i.status, i.hash,
   (SELECT COUNT(*) FROM annotations a WHERE a.image_id = i.id) AS annotation_count`;
 
 function toSummary(row: ImageRow): ImageSummary {
@@ -207,6 +208,7 @@ function toSummary(row: ImageRow): ImageSummary {
     height: row.height,
     split: row.split,
     status: row.status,
+    splitOrigin: row.split_origin,
     hash: row.hash,
     annotationCount: row.annotation_count,
   };

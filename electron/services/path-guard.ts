@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { CocoExportOptions, WorkbenchApi } from '../api.ts';
 import { UserError } from './errors.ts';
+import { fromHome } from './user-paths.ts';
 
 /** The real path of `path`, resolving symlinks of the part that exists (a new file's folder, say). */
 export function realPathOf(path: string): string {
@@ -74,6 +75,17 @@ export class PathGuard {
   }
 }
 
+/**
+ * A project path as the user typed it: `~/x` is in their home folder, a bare relative name is a folder in the
+ * default project home (~/Fieldwork, approved), never the server's working directory.
+ */
+function typedProjectPath(path: unknown): unknown {
+  if (typeof path !== 'string' || path.trim() === '') return path;
+  const p = path.trim();
+  if (p === '~' || p.startsWith('~/')) return fromHome(p);
+  return isAbsolute(p) ? resolve(p) : resolve(defaultProjectHome(), p);
+}
+
 /** What coco_export.ts writes first: `{"info":{"description":"Exported from Fieldwork"}, …`. */
 const EXPORT_MARK = /^\s*\{\s*"info"\s*:\s*\{\s*"description"\s*:\s*"Exported from Fieldwork"/;
 
@@ -126,8 +138,9 @@ function startsWith(file: string, mark: RegExp): boolean {
 export function confineApi(api: WorkbenchApi, guard: PathGuard): WorkbenchApi {
   const projects: WorkbenchApi['projects'] = {
     ...api.projects,
-    create: async (dir, name) => api.projects.create(guard.check(dir, 'New project'), name),
-    open: async (dir) => {
+    create: async (dir, name) => api.projects.create(guard.check(typedProjectPath(dir), 'New project'), name),
+    open: async (typed) => {
+      const dir = typedProjectPath(typed);
       const recent = await api.projects.recent();
       const known = typeof dir === 'string' && recent.some((r) => resolve(r) === resolve(dir));
       return api.projects.open(known ? resolve(dir) : guard.check(dir, 'Open project'));

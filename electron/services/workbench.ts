@@ -16,7 +16,12 @@ import { getImage, imageFiles, importImages, listImages, setImageStatus } from '
 import { DB_FILE, Project } from './project.ts';
 import { acceptPrediction, correctionCounts, matchImage, nodePredictLauncher, predictForReview, rejectPrediction, resetPrediction, reviewImages } from './review.ts';
 import { nodeTrainerLauncher, RunSupervisor, type TrainerLauncher } from './runs.ts';
-import { assignSplits, setFrozen, setSplit, splitState } from './splits.ts';
+import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplits } from './splits.ts';
+import { straddlingGroups } from './split_groups.ts';
+import { withProjectFacts } from './check_extras.ts';
+import { annotationOutlines } from './outlines.ts';
+import { fromHome } from './user-paths.ts';
+import { deleteImages, deleteSummary } from './image_delete.ts';
 import { datasetStats } from './stats.ts';
 
 export interface WorkbenchOptions {
@@ -28,6 +33,8 @@ export interface WorkbenchOptions {
   maxPixels?: number;
   /** How trainer processes start (Electron runs Node through its own binary). */
   launchTrainer?: TrainerLauncher;
+  /** What relative project paths are relative to (the user's home folder by default). */
+  homeDir?: string;
 }
 
 type Listener<E extends keyof WorkbenchEvents> = (payload: WorkbenchEvents[E]) => void;
@@ -123,12 +130,12 @@ export class Workbench {
       projects: {
         async create(dir, name) {
           if (typeof dir !== 'string' || dir.trim() === '') throw new UserError('Choose a folder for the new project.');
-          wb.#setProject(Project.create(dir, name));
+          wb.#setProject(Project.create(fromHome(dir, wb.#options.homeDir), name));
           return wb.project.info();
         },
         async open(dir) {
           if (typeof dir !== 'string' || dir.trim() === '') throw new UserError('Choose a project folder to open.');
-          wb.#setProject(Project.open(dir));
+          wb.#setProject(Project.open(fromHome(dir, wb.#options.homeDir)));
           return wb.project.info();
         },
         async openDemo() {
@@ -174,6 +181,12 @@ export class Workbench {
         async setStatus(id, status) {
           return changed('images', setImageStatus(wb.project, id, status));
         },
+        async deleteSummary(ids) {
+          return deleteSummary(wb.project, ids);
+        },
+        async delete(ids) {
+          return changed('images', deleteImages(wb.project, ids));
+        },
       },
       annotations: {
         async list(imageId) {
@@ -182,6 +195,9 @@ export class Workbench {
         },
         async apply(imageId, ops) {
           return changed('annotations', applyOps(wb.project, imageId, ops));
+        },
+        async outlines(imageIds) {
+          return annotationOutlines(wb.project, imageIds);
         },
       },
       classes: {
@@ -206,8 +222,17 @@ export class Workbench {
         async get() {
           return splitState(wb.project);
         },
-        async assign(ratios, seed) {
-          return changed('splits', assignSplits(wb.project, ratios, seed));
+        async preview(ratios, seed, options) {
+          return previewSplits(wb.project, ratios, seed, options);
+        },
+        async assign(ratios, seed, options) {
+          return changed('splits', await assignSplits(wb.project, ratios, seed, options));
+        },
+        async undo() {
+          return changed('splits', undoSplits(wb.project));
+        },
+        async straddling() {
+          return straddlingGroups(wb.project);
         },
         async set(imageIds, split: Split) {
           return changed('splits', setSplit(wb.project, imageIds, split));
@@ -235,7 +260,7 @@ export class Workbench {
       },
       runs: {
         async check(options) {
-          return wb.runs.check(options ?? {});
+          return withProjectFacts(wb.project, wb.runs.check(options ?? {}));
         },
         async estimate(options) {
           if (!options || typeof options !== 'object') throw new UserError('Choose a preset to estimate.');

@@ -74,7 +74,7 @@ test('dispatch calls the workbench for a listed channel from the app frame', asy
 
 test('dispatch refuses a channel not in API_METHODS without calling anything', async () => {
   const { wb, calls } = fakeWorkbench();
-  for (const channel of ['projects.constructor', 'projects.__proto__', 'images.delete', 'shell.openExternal']) {
+  for (const channel of ['projects.constructor', 'projects.__proto__', 'images.destroy', 'shell.openExternal']) {
     const reply = await dispatchApiCall(wb, channel, APP_FRAME, [], () => {});
     assert.equal(reply.ok, false, channel);
     assert.equal(!reply.ok && reply.error.name, 'NotFoundError');

@@ -10,7 +10,7 @@ import { importImages, listImages } from '../../electron/services/images.ts';
 import { Project } from '../../electron/services/project.ts';
 import { assignSplits, setFrozen, setSplit, splitState } from '../../electron/services/splits.ts';
 import { datasetStats } from '../../electron/services/stats.ts';
-import { tempDir, writeImage } from '../helpers/tmp.ts';
+import { tempDir, writeImage, writeNoiseImage } from '../helpers/tmp.ts';
 
 describe('project store', () => {
   test('create makes the folder layout and a WAL database with foreign keys', () => {
@@ -125,7 +125,7 @@ describe('image import', () => {
 async function projectWithImages(n: number) {
   const src = tempDir();
   const project = Project.create(join(tempDir(), 'p'));
-  for (let i = 0; i < n; i++) await writeImage(join(src, `img${String(i).padStart(3, '0')}.png`), 32, 32, i);
+  for (let i = 0; i < n; i++) await writeNoiseImage(join(src, `img${String(i).padStart(3, '0')}.png`), 32, 32, i);
   const report = await importImages(project, [src]);
   return { project, images: report.imported };
 }
@@ -196,18 +196,18 @@ describe('annotations, classes, splits, stats', () => {
     images.forEach((img, i) => {
       applyOps(project, img.id, [{ op: 'create', draft: { classId: i % 4 === 0 ? rare.id : common.id, geometry: { kind: 'box', bbox: [0, 0, 5, 5] } } }]);
     });
-    const state = assignSplits(project, { train: 0.8, val: 0.1, test: 0.1 }, 7);
+    const state = await assignSplits(project, { train: 0.8, val: 0.1, test: 0.1 }, 7);
     assert.deepEqual(state.counts, { train: 32, val: 4, test: 4 });
     const rareSplits = datasetStats(project).classes.find((c) => c.name === 'rare')!.perSplit;
     assert.deepEqual(rareSplits, { train: 8, val: 1, test: 1 }, 'the rare class reaches every split in proportion');
     const before = listImages(project).map((i) => i.split);
-    assignSplits(project, { train: 0.8, val: 0.1, test: 0.1 }, 7);
+    await assignSplits(project, { train: 0.8, val: 0.1, test: 0.1 }, 7);
     assert.deepEqual(listImages(project).map((i) => i.split), before, 'same seed, same assignment');
-    assignSplits(project, { train: 0.8, val: 0.1, test: 0.1 }, 8);
+    await assignSplits(project, { train: 0.8, val: 0.1, test: 0.1 }, 8);
     assert.notDeepEqual(listImages(project).map((i) => i.split), before, 'another seed, another assignment');
 
     setFrozen(project, true);
-    assert.throws(() => assignSplits(project, { train: 1, val: 0, test: 0 }, 1), /frozen/);
+    await assert.rejects(() => assignSplits(project, { train: 1, val: 0, test: 0 }, 1), /frozen/);
     assert.throws(() => setSplit(project, [images[0].id], 'test'), /frozen/);
     assert.equal(splitState(project).frozen, true);
     setFrozen(project, false);
@@ -219,7 +219,7 @@ describe('annotations, classes, splits, stats', () => {
   test('splits keep byte-identical images in one split', async () => {
     const src = tempDir();
     const project = Project.create(join(tempDir(), 'p'));
-    for (let i = 0; i < 12; i++) await writeImage(join(src, `i${i}.png`), 16, 16, i);
+    for (let i = 0; i < 12; i++) await writeNoiseImage(join(src, `i${i}.png`), 16, 16, i);
     await importImages(project, [src]);
     // Two entries with the same bytes, as COCO imports of augmented exports produce.
     const row = project.db.prepare('SELECT * FROM images LIMIT 1').get() as Record<string, unknown>;
@@ -227,7 +227,7 @@ describe('annotations, classes, splits, stats', () => {
       project.db.prepare('INSERT INTO images (hash, file_name, stored_path, thumb_path, width, height, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(row.hash, `copy${k}.png`, row.stored_path, row.thumb_path, row.width, row.height, 'now');
     }
     for (const seed of [1, 2, 3, 4, 5]) {
-      assignSplits(project, { train: 0.5, val: 0.25, test: 0.25 }, seed);
+      await assignSplits(project, { train: 0.5, val: 0.25, test: 0.25 }, seed);
       const splits = new Set((project.db.prepare('SELECT split FROM images WHERE hash = ?').all(row.hash) as { split: string }[]).map((r) => r.split));
       assert.equal(splits.size, 1, `seed ${seed}: copies in ${[...splits]}`);
     }

@@ -30,5 +30,22 @@ export async function writeImage(path: string, width: number, height: number, se
   return path;
 }
 
+/**
+ * Writes seeded random noise: unlike the gradients above (which differ by a shift, so their perceptual hashes
+ * agree and splits group them as near-duplicates), two seeds give unrelated pictures.
+ */
+export async function writeNoiseImage(path: string, width: number, height: number, seed = 0): Promise<string> {
+  const raw = Buffer.alloc(width * height * 3);
+  let a = (seed + 1) * 0x9e3779b9;
+  for (let i = 0; i < raw.length; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    raw[i] = (t ^ (t >>> 14)) & 255;
+  }
+  await sharp(raw, { raw: { width, height, channels: 3 } }).png().toFile(path);
+  return path;
+}
+
 export const SHARED_WAGON = new URL('../../../shared/datasets/wagon-defects/', import.meta.url).pathname;
 export const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;

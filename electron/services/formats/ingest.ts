@@ -151,10 +151,12 @@ export async function ingestParsed(project: Project, parsed: ParsedDataset, sour
   project.db.transaction(() => {
     const classFor = classResolver(project, report.warnings);
     for (const name of parsed.classNames) classFor(name);
+    const splitsFrozen = project.meta('split_frozen') === '1';
     for (const { img, s, attachTo, anns } of toWrite) {
       const split = options.split ?? img.split;
       const imageId = attachTo ?? insertImage(project, { ...s, fileName: basename(img.fileName) }, split);
-      if (attachTo !== undefined) project.db.prepare('UPDATE images SET split = ? WHERE id = ?').run(split, imageId);
+      // As for COCO: the split comes from the import (kept by Assign), and a frozen split never changes by an import.
+      if (attachTo === undefined || !splitsFrozen) project.db.prepare("UPDATE images SET split = ?, split_origin = 'import' WHERE id = ?").run(split, imageId);
       report.images++;
       report.splits[split]++;
       for (const a of anns) {

@@ -12,6 +12,7 @@ import { draftOf } from './ops.ts';
 import { SaveQueue } from './save-queue.svelte.ts';
 import { ImageSession } from './session.svelte.ts';
 import { Shortcuts } from './shortcuts.svelte.ts';
+import { positionIn, stepIn } from './nav-list.ts';
 
 export type Tool = 'select' | 'box' | 'polygon' | 'brush' | 'eraser';
 
@@ -31,6 +32,10 @@ export class AnnotateState {
   /** Current zoom (screen px per image px), written by the canvas. */
   zoom = $state(1);
   helpOpen = $state(false);
+  /** The ids D/F walk, fixed when an image is opened from the grid (see nav-list.ts). */
+  navIds = $state.raw<number[]>([]);
+  /** Statuses set in this session, for images the grid's filter no longer lists. */
+  #statuses = $state.raw<Record<number, ImageSummary['status']>>({});
   settingsOpen = $state(false);
 
   readonly activeClass: LabelClass | null = $derived.by(
@@ -107,26 +112,32 @@ export class AnnotateState {
 
   /** Decodes the next and previous images and loads their shapes while the user works on this one. */
   #prefetchNeighbours(imageId: number): void {
-    const list = this.project.images;
-    const at = list.findIndex((i) => i.id === imageId);
-    if (at < 0) return;
-    for (const neighbour of [list[at + 1], list[at - 1]]) {
-      if (!neighbour) continue;
-      this.photos.request(neighbour.id);
+    for (const neighbour of [stepIn(this.navIds, imageId, 1), stepIn(this.navIds, imageId, -1)]) {
+      if (neighbour === null) continue;
+      this.photos.request(neighbour);
       // Requested again so the open image stays the most recently used photo.
       this.photos.request(imageId);
-      this.#loadSession(neighbour.id).catch(() => {});
+      this.#loadSession(neighbour).catch(() => {});
     }
   }
 
-  /** Moves through the grid's current list (its filters apply). */
+  /** Called when the grid opens an image: D/F walk the grid's list as it is now, for this visit. */
+  enterFromGrid(): void {
+    this.navIds = this.project.images.map((i) => i.id);
+    this.#statuses = {};
+  }
+
+  get position(): string {
+    return this.image ? positionIn(this.navIds, this.image.id) : '';
+  }
+
+  /** Moves through the list fixed when the image was opened from the grid (its filters applied then). */
   step(delta: number): void {
-    const list = this.project.images;
-    if (!this.image || list.length === 0) return;
-    const at = list.findIndex((i) => i.id === this.image!.id);
-    const next = list[at + delta];
-    if (!next) return this.app.notices.show(delta > 0 ? 'This is the last image.' : 'This is the first image.');
-    this.app.navigate({ screen: 'annotate', imageId: next.id });
+    if (!this.image) return;
+    if (!this.navIds.includes(this.image.id)) this.navIds = this.project.images.map((i) => i.id);
+    const next = stepIn(this.navIds, this.image.id, delta);
+    if (next === null) return this.app.notices.show(delta > 0 ? 'This is the last image.' : 'This is the first image.');
+    this.app.navigate({ screen: 'annotate', imageId: next });
   }
 
   nextUnlabelled(): void {
@@ -141,11 +152,12 @@ export class AnnotateState {
   async setStatus(status: ImageSummary['status']): Promise<void> {
     const session = this.session;
     if (!session) return;
+    this.#statuses = { ...this.#statuses, [session.image.id]: status };
     await this.project.setStatus(session.image.id, status);
   }
 
   statusOf(imageId: number): ImageSummary['status'] | null {
-    return this.project.images.find((i) => i.id === imageId)?.status ?? null;
+    return this.project.images.find((i) => i.id === imageId)?.status ?? this.#statuses[imageId] ?? (this.session?.image.id === imageId ? this.session.image.status : null);
   }
 
   #afterSave(session: ImageSession): void {
@@ -154,7 +166,10 @@ export class AnnotateState {
     if (summary) {
       const annotationCount = session.annotations.length;
       this.project.updateImage({ ...summary, annotationCount });
-      if (summary.status === 'unlabelled' && annotationCount > 0) void this.project.setStatus(summary.id, 'in_progress');
+      if (summary.status === 'unlabelled' && annotationCount > 0) {
+        this.#statuses = { ...this.#statuses, [summary.id]: 'in_progress' };
+        void this.project.setStatus(summary.id, 'in_progress');
+      }
     }
   }
 

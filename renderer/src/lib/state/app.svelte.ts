@@ -111,7 +111,11 @@ export class AppState {
 
   async createProject(dir: string, name: string): Promise<void> {
     if (!dir.trim()) return this.notices.show('Enter the folder for the new project.', 'warning');
-    await this.#run(async () => this.#adopt(await this.client.projects.create(dir.trim(), name.trim() || undefined)));
+    await this.#run(async () => {
+      const info = await this.client.projects.create(dir.trim(), name.trim() || undefined);
+      await this.#adopt(info);
+      this.notices.show(`Created the project in ${info.dir}`);
+    });
   }
 
   async openProject(dir: string): Promise<void> {

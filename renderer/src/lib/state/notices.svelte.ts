@@ -1,4 +1,5 @@
 import { errorMessage } from '../api/errors.ts';
+import { pushNotice } from './notice-stack.ts';
 
 export interface Notice {
   id: number;
@@ -13,7 +14,7 @@ export class Notices {
 
   show(text: string, kind: Notice['kind'] = 'info', ms = kind === 'error' ? 8000 : 4000): void {
     const id = this.#next++;
-    this.list = [...this.list.slice(-3), { id, text, kind }];
+    this.list = pushNotice(this.list, { id, text, kind });
     setTimeout(() => this.dismiss(id), ms);
   }
 

@@ -1,8 +1,10 @@
 // What the project screen shows: images (filtered), classes, stats, splits, and import/export jobs.
 import type {
+  AnnotationOutline,
   CocoExportSummary,
   CocoImportReport,
   DatasetStats,
+  ImageDeleteSummary,
   ImageImportReport,
   ImageListQuery,
   ImageStatus,
@@ -11,6 +13,8 @@ import type {
   LabelClass,
   ProjectInfo,
   Split,
+  SplitAssignOptions,
+  SplitPlan,
   SplitRatios,
   SplitState,
   Unsubscribe,
@@ -83,6 +87,15 @@ export class ProjectState {
     await Promise.all([this.refreshImages(), this.refreshClasses(), this.refreshStats(), this.refreshSplits()]);
   }
 
+  /** Label outlines per image id, for the grid's overlays (loaded with the image list). */
+  outlines = $state.raw<Record<number, AnnotationOutline[]>>({});
+
+  async refreshOutlines(): Promise<void> {
+    const ids = this.images.filter((i) => i.annotationCount > 0).map((i) => i.id);
+    const outlines = ids.length > 0 ? await this.notices.guard(() => this.client.annotations.outlines(ids)) : {};
+    if (outlines) this.outlines = outlines;
+  }
+
   async refreshImages(): Promise<void> {
     const request = ++this.#imagesRequest;
     const query: ImageListQuery = {};
@@ -93,6 +106,7 @@ export class ProjectState {
     if (images && request === this.#imagesRequest) {
       this.images = images;
       this.imagesLoaded = true;
+      void this.refreshOutlines();
     }
   }
 
@@ -187,9 +201,69 @@ export class ProjectState {
 
   // ---------- splits ----------
 
-  async assignSplits(ratios: SplitRatios, seed: number): Promise<void> {
+  /** A proposed assignment waiting for the user's confirm: its counts before and after. */
+  splitPlan = $state.raw<{ plan: SplitPlan; ratios: SplitRatios; seed: number; options: SplitAssignOptions } | null>(null);
+
+  async previewSplits(ratios: SplitRatios, seed: number, options: SplitAssignOptions = {}): Promise<void> {
+    await this.#job('Planning splits', async () => {
+      this.splitPlan = { plan: await this.client.splits.preview(ratios, seed, options), ratios, seed, options };
+    });
+  }
+
+  cancelSplitPlan(): void {
+    this.splitPlan = null;
+  }
+
+  async confirmSplitPlan(): Promise<void> {
+    const pending = this.splitPlan;
+    if (!pending) return;
+    this.splitPlan = null;
     await this.#job('Assigning splits', async () => {
-      this.splits = await this.client.splits.assign(ratios, seed);
+      this.splits = await this.client.splits.assign(pending.ratios, pending.seed, pending.options);
+      this.notices.show(`Splits assigned: ${pending.plan.moved} ${pending.plan.moved === 1 ? 'image' : 'images'} moved. Undo is in the Splits panel.`);
+    });
+  }
+
+  async undoSplits(): Promise<void> {
+    await this.#job('Undoing the split change', async () => {
+      this.splits = await this.client.splits.undo();
+    });
+  }
+
+  async setStatusOf(imageIds: number[], status: ImageStatus): Promise<void> {
+    if (imageIds.length === 0) return;
+    await this.#job('Setting status', async () => {
+      for (const id of imageIds) await this.client.images.setStatus(id, status);
+    });
+  }
+
+  /** Images waiting for the user's confirm to be deleted, with what goes with them. */
+  pendingDelete = $state.raw<{ ids: number[]; summary: ImageDeleteSummary } | null>(null);
+
+  async askDelete(imageIds: number[]): Promise<void> {
+    if (imageIds.length === 0) return;
+    const summary = await this.notices.guard(() => this.client.images.deleteSummary(imageIds));
+    if (summary) this.pendingDelete = { ids: imageIds, summary };
+  }
+
+  cancelDelete(): void {
+    this.pendingDelete = null;
+  }
+
+  async confirmDelete(): Promise<void> {
+    const pending = this.pendingDelete;
+    if (!pending) return;
+    this.pendingDelete = null;
+    await this.#job('Deleting images', async () => {
+      const done = await this.client.images.delete(pending.ids);
+      this.notices.show(`Deleted ${done.images} ${done.images === 1 ? 'image' : 'images'}.`);
+    });
+  }
+
+  async setSplitOf(imageIds: number[], split: Split): Promise<void> {
+    if (imageIds.length === 0) return;
+    await this.#job('Moving images', async () => {
+      this.splits = await this.client.splits.set(imageIds, split);
     });
   }
 

@@ -94,6 +94,12 @@ export class RunsState {
   /** The train screen opened: fresh runs and a fresh dataset check (labels may have changed). */
   async enterTrain(): Promise<void> {
     await Promise.all([this.refresh(), this.refreshCheck()]);
+    // After a reload the screen starts empty: a run still training gets its live panel and preset back.
+    const running = this.runs.find((r) => r.status === 'running');
+    if (!this.watched && running) {
+      if (running.preset !== this.preset) this.setPreset(running.preset);
+      await this.watch(running.id);
+    }
   }
 
   async refreshCheck(): Promise<void> {

@@ -1,0 +1,42 @@
+// Reloading the Train screen while a run trains brings back its live panel (progress, ETA, curves, Cancel)
+// and the preset it was started with.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { FIXTURES, tempDir } from '../helpers/tmp.ts';
+import { e2eSkipReason, startE2e } from './harness.ts';
+
+const skip = e2eSkipReason();
+
+describe('train screen reload (browser mode, real trainer)', { skip }, () => {
+  test('reload during a tiny run restores the live panel and the preset', async () => {
+    const s = await startE2e();
+    try {
+      const { page } = s;
+      await page.getByTestId('project-dir').fill(join(tempDir(), 'restore'));
+      await page.getByTestId('create-project').click();
+      await page.getByTestId('import-coco-path').fill(join(FIXTURES, 'roboflow-mini'));
+      await page.getByTestId('import-coco-submit').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="thumb"]').length === 9, undefined, { timeout: 60_000 });
+      await page.getByTestId('train-from-scratch').click();
+      await page.getByTestId('preset-tiny').check();
+      await page.getByTestId('epochs').fill('400');
+      await page.getByTestId('start-training').click();
+      await page.waitForFunction(() => /^[1-9]\d* \//.test(document.querySelector('[data-testid="live-run"] [data-testid="progress-text"]')?.textContent ?? ''), undefined, { timeout: 120_000 });
+      const runId = await page.locator('[data-testid="live-run"] [data-testid="run-progress"]').getAttribute('data-run');
+
+      await page.reload();
+      await page.getByTestId('live-run').waitFor({ timeout: 60_000 });
+      assert.equal(await page.locator('[data-testid="live-run"] [data-testid="run-progress"]').getAttribute('data-run'), runId, 'the same run');
+      assert.equal(await page.locator('[data-testid="live-run"] [data-testid="run-status"]').textContent(), 'running');
+      assert.ok(await page.getByTestId('preset-tiny').isChecked(), 'the preset it was started with');
+      await page.locator('[data-testid="live-run"] [data-testid="eta"]').waitFor({ timeout: 60_000 });
+      await page.locator('[data-testid="live-run"] [data-testid="cancel-run"]').waitFor();
+      await s.screenshot('train-restored');
+      await page.locator('[data-testid="live-run"] [data-testid="cancel-run"]').click();
+      await page.waitForFunction(() => document.querySelector('[data-testid="live-run"] [data-testid="run-status"]')?.textContent !== 'running', undefined, { timeout: 60_000 });
+    } finally {
+      await s.close();
+    }
+  });
+});
