@@ -62,6 +62,8 @@ export interface OverfittingVerdict {
   /** The last val AP the verdict rests on, with its interval (0..1), and what the interval rests on. */
   finalValAP: { ap: number; lo: number | null; hi: number | null } | null;
   basis: { valImages: number | null; valInstances: number | null };
+  /** Set by the report: how the verdict squares with the pre-training dataset check, when they disagree. */
+  reconciliation?: string | null;
   signals: {
     /** Relative fall of the smoothed val AP from its smoothed peak to the end (0 when no fall). */
     decline: number | null;
