@@ -20,7 +20,7 @@ export interface RunReport {
   /** Last val evaluation, COCO stats (12 numbers each; empty without a val split). */
   final: { iteration: number | null; bbox: number[]; segm: number[] };
   /** Best val box AP and where it was reached. */
-  best: { iteration: number | null; boxAP: number | null; maskAP: number | null };
+  best: { iteration: number | null; boxAP: number | null; maskAP: number | null; boxAPInterval?: [number, number] | null };
   /**
    * Whether the run ended early because val box AP stopped improving (solver.earlyStopPatience), at
    * which iteration, and the size of the fixed train sample behind the train-sample AP (null if none).
@@ -76,7 +76,7 @@ export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEv
   const lastVal = valEvals.at(-1);
   let best: RunReport['best'] = { iteration: null, boxAP: null, maskAP: null };
   for (const e of valEvals) {
-    if (isNum(e.bbox[0]) && (best.boxAP === null || e.bbox[0] > best.boxAP)) best = { iteration: e.iteration, boxAP: e.bbox[0], maskAP: isNum(e.segm[0]) ? e.segm[0] : null };
+    if (isNum(e.bbox[0]) && (best.boxAP === null || e.bbox[0] > best.boxAP)) best = { iteration: e.iteration, boxAP: e.bbox[0], maskAP: isNum(e.segm[0]) ? e.segm[0] : null, boxAPInterval: e.interval?.bbox ?? null };
   }
 
   // Training loss, averaged over windows so a plot of thousands of iterations stays readable.
