@@ -153,7 +153,11 @@ export const apPct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 /** "12.3 % (95 % interval 8.1–16.0 %)", or just the AP without an interval. */
 export const apWithInterval = (x: number, ci?: readonly [number, number] | null): string =>
   ci && isNum(ci[0]) && isNum(ci[1]) ? `${apPct(x)} (95 % interval ${(ci[0] * 100).toFixed(1)}–${(ci[1] * 100).toFixed(1)} %)` : apPct(x);
-const pts = (x: number) => `${(x * 100).toFixed(1)} points`;
+/** An AP difference in percentage points; "−0.0" is printed as "0.0". */
+const pts = (x: number) => {
+  const t = (Math.abs(x) * 100).toFixed(1);
+  return `${x < 0 && t !== '0.0' ? '−' : ''}${t} points`;
+};
 const pctSigned = (x: number) => `${x < 0 ? '−' : '+'}${Math.round(Math.abs(x) * 100)} %`;
 const halfWidth = (ci?: readonly [number, number] | null) => (ci && isNum(ci[0]) && isNum(ci[1]) ? (ci[1] - ci[0]) / 2 : null);
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -243,7 +247,7 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
     learned = t >= NOT_LEARNED_TRAIN_AP && (tCI ? tCI[0] > UNTRAINED_AP : t > UNTRAINED_AP);
     if (!learned) {
       evidence.push(
-        `The model has not fit its own training images: train-sample box AP ${apWithInterval(t, tCI)} at iteration ${lastTrain.iteration} is ${t < NOT_LEARNED_TRAIN_AP ? `under the ${apPct(NOT_LEARNED_TRAIN_AP)} floor` : 'not clearly above an untrained model'}, so its ${apName} (${apWithInterval(last, lastCI)}) says nothing yet about whether the data is enough.`,
+        `The model has not fit its own training images: train-sample box AP ${apWithInterval(t, tCI)} at iteration ${lastTrain.iteration} is ${t < NOT_LEARNED_TRAIN_AP ? `under the ${apPct(NOT_LEARNED_TRAIN_AP)} floor` : 'not clearly above an untrained model'}, so its ${apName} of ${apWithInterval(last, lastCI)} says nothing yet about whether the data is enough.`,
       );
     }
   } else {
