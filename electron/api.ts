@@ -444,6 +444,9 @@ export interface LearningCurvePointRecord {
   valAP: number | null;
   maskAP: number | null;
   status: string;
+  /** 95 % bootstrap interval of valAP and the run's verdict (report.json), when known. */
+  valAPInterval?: [number, number] | null;
+  verdict?: string | null;
 }
 
 export interface LearningCurveRecord {
@@ -454,7 +457,7 @@ export interface LearningCurveRecord {
   status: 'running' | 'done' | 'failed';
   points: LearningCurvePointRecord[];
   /** trainer/advice/learning_curve.ts LearningCurveResult: stillRising, gainPerDoubling, projections, message. */
-  result: { stillRising: boolean | null; gainPerDoubling: number | null; r2: number | null; projections: { trainImages: number; valAP: number }[]; imagesForTargetGain: number | null; message: string } | null;
+  result: { stillRising: boolean | null; inconclusive?: string | null; gainPerDoubling: number | null; r2: number | null; projections: { trainImages: number; valAP: number; lo?: number | null; hi?: number | null }[]; imagesForTargetGain: number | null; message: string } | null;
   error: string | null;
 }
 

@@ -70,6 +70,18 @@ export interface EvaluationEvent {
   segm: CocoStats;
   /** Per-category box AP (AP@[.5:.95]) by category id, when the evaluator provides it. */
   perCategory?: Record<string, unknown>;
+  /** 95 % bootstrap intervals over the evaluated images (trainer/eval/bootstrap.ts); absent in older runs. */
+  interval?: ApIntervals;
+}
+
+/** Percentile-bootstrap intervals (0..1) of AP@[.5:.95]; per-class bounds ride in perCategory as lo/hi. */
+export interface ApIntervals {
+  bbox: [number, number];
+  segm: [number, number];
+  resamples: number;
+  seed: number;
+  /** Non-crowd ground-truth instances in the evaluated images. */
+  instances: number;
 }
 
 export interface DoneEvent {

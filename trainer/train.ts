@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CocoCategory, CocoDataset, CocoResult } from '../electron/coco.ts';
 import { initBackend, wasmThreadsInUse, type BackendName } from './backend/index.ts';
 import { defaultPresetFor, learningRateAt, summarizeConfig, validateRunConfig, type RunConfig } from './config.ts';
-import type { CocoStats, DoneEvent, EstimateResult, EvaluationEvent, FailedEvent, TrainerEvent } from './protocol.ts';
+import type { ApIntervals, CocoStats, DoneEvent, EstimateResult, EvaluationEvent, FailedEvent, TrainerEvent } from './protocol.ts';
 import { readSnapshot, splitDataset, type ImageRecord, type Snapshot, type Split } from './data/snapshot.ts';
 import { ImageCache, makeBatch, prepareImage, type PreparedImage } from './data/loader.ts';
 import { Rng } from './data/rng.ts';
@@ -18,6 +18,7 @@ import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState
 import { predictRecords } from './predict.ts';
 import { DataParallel, plannedWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
 import { evaluateCoco } from './eval/coco_eval.ts';
+import { bootstrapAp } from './eval/bootstrap.ts';
 import { writeRunReport } from './advice/report.ts';
 import { objectScaleSentence } from './data/data_aware.ts';
 import { randomPhotometric, type Augment } from './data/augment.ts';
@@ -109,7 +110,7 @@ async function loadBatch(c: RunConfig, train: ImageRecord[], cache: ImageCache, 
 /** One SGD step in this thread (see ./step.ts). Exported for tests (leak / determinism). */
 export { trainStep } from './step.ts';
 
-export interface SplitEvaluation { bbox: CocoStats; segm: CocoStats; results: CocoResult[]; perCategory: Record<string, unknown> }
+export interface SplitEvaluation { bbox: CocoStats; segm: CocoStats; results: CocoResult[]; perCategory: Record<string, unknown>; interval: ApIntervals }
 
 /**
  * The training losses on held-out images, without gradients and without touching the weights or the
@@ -168,9 +169,16 @@ async function evaluateRecords(model: MaskRcnn, c: RunConfig, snap: Snapshot, re
   const results = await predictRecords(model, c, snap.classes.categories, recs, cache, c.solver.imsPerBatch, undefined, pool);
   const bbox = evaluateCoco(gt, results, 'bbox');
   const segm = evaluateCoco(gt, results, 'segm');
+  // Every AP the verdict reads carries its noise: a seeded bootstrap over the evaluated images.
+  const boxCI = bootstrapAp(bbox, { seed: c.seed });
+  const maskCI = bootstrapAp(segm, { seed: c.seed });
   const perCategory: Record<string, unknown> = {};
-  for (const p of bbox.perCategory) perCategory[String(p.categoryId)] = { name: p.name, ap: p.ap, ap50: p.ap50, numGt: p.numGt };
-  return { bbox: bbox.stats, segm: segm.stats, results, perCategory };
+  for (const p of bbox.perCategory) {
+    const ci = boxCI.perCategory[String(p.categoryId)];
+    perCategory[String(p.categoryId)] = { name: p.name, ap: p.ap, ap50: p.ap50, numGt: p.numGt, ...(ci ? { lo: ci.lo, hi: ci.hi } : {}) };
+  }
+  const interval: ApIntervals = { bbox: [boxCI.lo, boxCI.hi], segm: [maskCI.lo, maskCI.hi], resamples: boxCI.resamples, seed: boxCI.seed, instances: bbox.perCategory.reduce((n, p) => n + p.numGt, 0) };
+  return { bbox: bbox.stats, segm: segm.stats, results, perCategory, interval };
 }
 
 const now = () => new Date().toISOString();
@@ -270,7 +278,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     const evaluate = async (): Promise<boolean> => {
       if (trainSample.length) {
         const r = await evaluateRecords(model!, c, snap, trainSample, trainSampleGt, cache, pool!);
-        emit({ type: 'evaluation', time: now(), split: 'train', iteration, bbox: r.bbox, segm: r.segm, perCategory: r.perCategory, images: trainSample.length });
+        emit({ type: 'evaluation', time: now(), split: 'train', iteration, bbox: r.bbox, segm: r.segm, perCategory: r.perCategory, images: trainSample.length, interval: r.interval });
         metric('train/bbox/AP', r.bbox[0]);
         metric('train/segm/AP', r.segm[0]);
         log(`train-sample eval @${iteration} (${trainSample.length} images): box AP ${r.bbox[0].toFixed(3)}; mask AP ${r.segm[0].toFixed(3)}`);
@@ -279,7 +287,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       const vl = await heldOutLosses(model!, c, val, cache);
       metric('val/loss', vl.total);
       const r = await evaluateSplit(model!, c, snap, 'val', cache, pool!);
-      const ev: EvaluationEvent = { type: 'evaluation', time: now(), split: 'val', iteration, bbox: r.bbox, segm: r.segm, perCategory: r.perCategory, images: val.length };
+      const ev: EvaluationEvent = { type: 'evaluation', time: now(), split: 'val', iteration, bbox: r.bbox, segm: r.segm, perCategory: r.perCategory, images: val.length, interval: r.interval };
       emit(ev);
       lastEval = ev;
       history.push(ev);

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { DatasetStats, Split, TrainOptions } from '../api.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { runLearningCurve } from '../services/learning_curve.ts';
+import { evaluationLine, fmtAp, learningCurvePointLine, reportVerdictLines } from './verdict_print.ts';
 import { nodeTrainerLauncher, RunSupervisor } from '../services/runs.ts';
 import { exportCoco } from '../services/coco_export.ts';
 import { exportCommand, importDatasetCommand, InterchangeUsageError, printSkipped } from './interchange.ts';
@@ -182,12 +183,11 @@ function eventPrinter(json: boolean, out: Out) {
       return out.log(`  it ${e.iteration}/${e.totalIterations}  epoch ${e.epoch.toFixed(1)}  loss ${(e.losses.total ?? NaN).toFixed(3)}  ${e.imagesPerSecond.toFixed(2)} img/s  eta ${formatSeconds(e.etaSeconds)}`);
     }
     if (e.type === 'started') return out.log(`  training on ${e.backend}: ${e.configSummary}`);
-    if (e.type === 'evaluation') return out.log(`  ${e.split} @${e.iteration}: box AP ${fmt3(e.bbox[0])} (AP50 ${fmt3(e.bbox[1])}), mask AP ${fmt3(e.segm[0])} (AP50 ${fmt3(e.segm[1])})`);
+    if (e.type === 'evaluation') return out.log(evaluationLine(e));
     if (e.type === 'failed') return out.log(`  failed: ${e.reason}`);
   };
 }
 
-const fmt3 = (v: number | undefined) => (v === undefined || v < 0 ? '—' : v.toFixed(3));
 const formatSeconds = (s: number) => (s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min` : s >= 60 ? `${Math.round(s / 60)} min` : `${Math.round(s)} s`);
 
 /** Ctrl+C cancels the run (the trainer checkpoints; `resume` continues it later). */
@@ -211,7 +211,8 @@ async function trainCommand(project: Project, options: TrainOptions, json: boole
   const end = await runs.whenFinished(run.id);
   release();
   if (!json) {
-    out.log(`run ${end.id} ${end.status}${end.bestBoxAp !== null ? `: best val box AP ${fmt3(end.bestBoxAp)}, mask AP ${fmt3(end.bestMaskAp ?? undefined)}` : ''}${end.verdict ? `; verdict: ${end.verdict}` : ''}`);
+    out.log(`run ${end.id} ${end.status}${end.bestBoxAp !== null ? `: best val box AP ${fmtAp(end.bestBoxAp)}, mask AP ${fmtAp(end.bestMaskAp ?? undefined)}` : ''}`);
+    for (const line of reportVerdictLines(runs.runDir(end.id))) out.log(line);
     if (end.error) out.error(`fieldwork: ${end.error.split('\n')[0]}`);
   }
   return end.status === 'done' ? 0 : end.status === 'cancelled' ? 3 : 1;
@@ -224,7 +225,7 @@ async function extendCommand(project: Project, runId: string, minutes: number, j
   const release = cancelOnInterrupt(runs, () => runId);
   const end = await runs.whenFinished(runId);
   release();
-  if (!json) out.log(`run ${end.id} ${end.status}${end.bestBoxAp !== null ? `: best val box AP ${fmt3(end.bestBoxAp)}` : ''}`);
+  if (!json) out.log(`run ${end.id} ${end.status}${end.bestBoxAp !== null ? `: best val box AP ${fmtAp(end.bestBoxAp)}` : ''}`);
   if (end.error) out.error(`fieldwork: ${end.error.split('\n')[0]}`);
   return end.status === 'done' ? 0 : end.status === 'cancelled' ? 3 : 1;
 }
@@ -239,7 +240,7 @@ async function learningCurveCommand(project: Project, options: TrainOptions & { 
   const release = cancelOnInterrupt(runs, () => current);
   const record = await runLearningCurve(project, runs, options, (r) => {
     const p = r.points.at(-1);
-    if (!json && p) out.log(`${Math.round(p.fraction * 100)} % of train (${p.trainImages} images): best val box AP ${fmt3(p.valAP ?? undefined)} [${p.status}]`);
+    if (!json && p) out.log(learningCurvePointLine(p));
   });
   release();
   if (json) out.log(JSON.stringify(record));

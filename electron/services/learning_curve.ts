@@ -4,11 +4,21 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { LearningCurveRecord, RunSummary, TrainOptions } from '../api.ts';
 import { learningCurve } from '../../trainer/advice/learning_curve.ts';
+import type { RunReport } from '../../trainer/advice/report.ts';
 import { UserError } from './errors.ts';
 import type { Project } from './project.ts';
 import type { RunSupervisor } from './runs.ts';
 
 export const DEFAULT_FRACTIONS = [0.25, 0.5, 1];
+
+/** The run's report.json (verdict and best-AP interval), or null when it has none or it cannot be read. */
+function readRunReport(runDir: string): Partial<RunReport> | null {
+  try {
+    return JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8')) as Partial<RunReport>;
+  } catch {
+    return null;
+  }
+}
 
 
 function curvesDir(project: Project): string {
@@ -65,7 +75,8 @@ export async function runLearningCurve(
       onUpdate(record);
       throw err;
     }
-    record.points.push({ fraction, runId: summary.id, trainImages: summary.trainImages, valAP: summary.bestBoxAp, maskAP: summary.bestMaskAp, status: summary.status });
+    const report = readRunReport(runs.runDir(summary.id));
+    record.points.push({ fraction, runId: summary.id, trainImages: summary.trainImages, valAP: summary.bestBoxAp, maskAP: summary.bestMaskAp, status: summary.status, valAPInterval: report?.best?.boxAPInterval ?? null, verdict: report?.verdict?.verdict ?? null });
     save(project, record);
     onUpdate(record);
     if (summary.status !== 'done') {
@@ -76,7 +87,12 @@ export async function runLearningCurve(
       return record;
     }
   }
-  record.result = learningCurve(record.points.filter((p) => p.valAP !== null).map((p) => ({ fraction: p.fraction, trainImages: p.trainImages, valAP: p.valAP! })));
+  // A run counts as learned only with a verdict other than not_learned (no verdict: no evidence it learned).
+  record.result = learningCurve(
+    record.points
+      .filter((p) => p.valAP !== null)
+      .map((p) => ({ fraction: p.fraction, trainImages: p.trainImages, valAP: p.valAP!, valAPInterval: p.valAPInterval ?? null, learned: p.verdict != null && p.verdict !== 'not_learned' })),
+  );
   record.status = 'done';
   save(project, record);
   onUpdate(record);

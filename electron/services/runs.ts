@@ -343,7 +343,7 @@ export class RunSupervisor {
     child.on('close', (code, signal) => {
       this.#live.delete(id);
       if (!this.#project.db.open) return;
-      this.#writeReport(id);
+      this.#writeReport(id, terminal?.type !== 'done' && !live.cancelRequested);
       if (terminal?.type === 'done') {
         this.#setStatus(id, terminal.reason === 'cancelled' ? 'cancelled' : 'done', null);
       } else if (terminal?.type === 'failed') {
@@ -363,9 +363,9 @@ export class RunSupervisor {
   }
 
   /** report.json from the run's own files (also for failed and cancelled runs: their evidence so far). */
-  #writeReport(id: string): void {
+  #writeReport(id: string, failed = false): void {
     try {
-      const report = writeRunReport(this.runDir(id));
+      const report = writeRunReport(this.runDir(id), { failed });
       this.#project.db.prepare('UPDATE runs SET verdict = ? WHERE id = ?').run(report.verdict.verdict, id);
     } catch (err) {
       console.error(`[runs] could not write the report of ${id}:`, err);

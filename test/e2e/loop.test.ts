@@ -79,10 +79,17 @@ describe('the loop: train, report, review (browser mode, real trainer)', { skip 
     await page.locator(`[data-testid="run-row"][data-run="${firstRun}"] [data-testid="open-report"]`).click();
     await page.getByTestId('verdict').waitFor();
     assert.equal(new URL(page.url()).hash, `#/runs/${firstRun}`);
+    // 8 iterations fit nothing: the headline is the inconclusive one (never a green "Enough data"), with its advice
     const words = await page.getByTestId('verdict-words').textContent();
-    assert.ok(['Enough data', 'Borderline', 'Too small to avoid overfitting'].includes(words ?? ''), words ?? '');
+    assert.equal(words, 'Inconclusive: not learned yet');
+    assert.equal(await page.getByTestId('verdict').getAttribute('data-verdict'), 'not_learned');
     assert.ok((await page.locator('[data-testid="evidence"] li').count()) > 0);
-    assert.ok((await page.locator('[data-testid="advice"] li').count()) > 0);
+    assert.match((await page.locator('[data-testid="advice"] li').first().textContent()) ?? '', /^Train longer first: about 3× the schedule/);
+    // one AP unit on the screen: percentages with one decimal, no 0–1 fractions next to "AP"
+    assert.match((await page.getByTestId('verdict-ap').textContent()) ?? '', /last val AP \d+\.\d % \(95 % interval \d+\.\d–\d+\.\d %\)/);
+    assert.match((await page.getByTestId('best-ap').textContent()) ?? '', /^(\d+\.\d %|—) \/ (\d+\.\d %|—)$/);
+    const screenText = (await page.locator('.report-body').textContent()) ?? '';
+    assert.ok(!/AP[^.%\d]{0,30}\b0\.\d{2,3}\b/.test(screenText), `an AP as a 0–1 fraction on screen: ${screenText.slice(0, 400)}`);
     // uPlot drew both charts (canvas elements inside the plot containers), with data.
     for (const id of ['loss-plot', 'ap-plot']) {
       await page.locator(`[data-testid="${id}"] canvas`).waitFor();

@@ -89,6 +89,13 @@ describe('fieldwork train and learning-curve (real trainer, tiny preset)', () =>
     const events = readFileSync(join(project, 'runs', runId, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(events.filter((e) => e.type === 'progress').at(-1).iteration, 4);
     assert.equal(events.at(-1).type, 'done');
+    // 4 iterations of tiny fit nothing: the verdict is "not learned", printed with its interval, never "enough"
+    const report = JSON.parse(readFileSync(join(project, 'runs', runId, 'report.json'), 'utf8'));
+    assert.equal(report.verdict.verdict, 'not_learned', report.verdict.evidence.join(' | '));
+    assert.match(trained.out, /verdict: not_learned \(Inconclusive: not learned yet\); last val AP \d+\.\d % \(95 % interval \d+\.\d–\d+\.\d %\) on 2 val images/);
+    assert.match(trained.out, /advice: Train longer first: about 3× the schedule \(4 → 12 iterations\)/);
+    assert.match(trained.out, /val @4: box AP \d+\.\d % \(95 % interval/);
+    assert.ok(!/AP 0\.\d{3}\b/.test(trained.out), 'no AP printed as a 0–1 fraction');
     assert.equal((await run('train', project, '--preset', 'huge')).code, 2);
   });
 
@@ -103,5 +110,9 @@ describe('fieldwork train and learning-curve (real trainer, tiny preset)', () =>
     assert.deepEqual(record.points.map((p: { fraction: number }) => p.fraction), [0.5, 1]);
     assert.ok(record.points[0].trainImages < record.points[1].trainImages);
     assert.equal(typeof record.result.message, 'string');
+    // runs of 2 iterations did not learn: the curve concludes nothing
+    assert.equal(record.points[1].verdict, 'not_learned');
+    assert.equal(record.result.stillRising, null);
+    assert.match(record.result.message, /^Inconclusive: /);
   });
 });

@@ -121,6 +121,7 @@ describe('run supervisor', () => {
     assert.match(failed.error!, /stopped unexpectedly \(exit code 134\)/);
     assert.match(failed.error!, /out of memory in conv2d/);
     assert.equal(failed.iteration, 5);
+    assert.equal(failed.verdict, null, 'a failed run gets no verdict (not borderline)');
     supervisor.resume(run.id);
     const done = await waitFor(() => (supervisor.get(run.id).status === 'done' ? supervisor.get(run.id) : undefined));
     assert.equal(done.iteration, 10);

@@ -85,3 +85,41 @@ describe('run report: early stop', () => {
     assert.equal(plain.trainSampleImages, null);
   });
 });
+
+describe('run report: no verdict without evidence, and disagreements with the dataset check explained', () => {
+  test('a run that failed at its first step has verdict null (not borderline)', () => {
+    const ev: TrainerEvent[] = [
+      { type: 'started', time: t, backend: 'wasm', configSummary: 'tiny', totalIterations: 100, trainImages: 24, valImages: 4, startIteration: 0 },
+      { type: 'failed', time: t, reason: 'out of memory' },
+    ];
+    const r = buildRunReport(snapshot(24), ev);
+    assert.equal(r.verdict.verdict, null);
+    assert.equal(r.state, 'failed');
+  });
+
+  test('a running run with a val split but no evaluation yet has no verdict and does not ask for a val split', () => {
+    const ev: TrainerEvent[] = [
+      { type: 'started', time: t, backend: 'wasm', configSummary: 'tiny', totalIterations: 100, trainImages: 24, valImages: 4, startIteration: 0 },
+      { type: 'progress', time: t, iteration: 10, totalIterations: 100, epoch: 1, imagesPerSecond: 4, etaSeconds: 90, lr: 0.01, losses: { total: 2 } },
+    ];
+    const r = buildRunReport(snapshot(24), ev);
+    assert.equal(r.verdict.verdict, null);
+    assert.match(r.verdict.evidence[0], /val split holds 4 images/);
+    assert.ok(!r.verdict.advice.some((a) => /10–20 %/.test(a)), r.verdict.advice.join(' | '));
+  });
+
+  test('not learned on a small dataset: the report says the check\'s "expect overfitting" is neither confirmed nor refuted', () => {
+    const r = buildRunReport(snapshot(24), events(0.001, 0.0005, 0.001), { preset: 'tiny', input: { trainShortSides: [64] } });
+    assert.equal(r.verdict.verdict, 'not_learned');
+    assert.equal(r.dataset.level, 'very_small');
+    assert.match(r.verdict.reconciliation ?? '', /expected overfitting.*neither confirm nor refute/);
+    // 20-px squares in 64-px images at a 64-px training scale: the advice names their size
+    assert.ok(r.verdict.advice.some((a) => /about 20 px across/.test(a)), r.verdict.advice.join(' | '));
+  });
+
+  test('"enough" on a dataset the check expected to overfit names the evidence that overrode it', () => {
+    const r = buildRunReport(snapshot(24), events(0.5, 0.5, 0.52));
+    assert.equal(r.verdict.verdict, 'enough', r.verdict.evidence.join(' | '));
+    assert.match(r.verdict.reconciliation ?? '', /expected overfitting.*overrode it/);
+  });
+});

@@ -44,6 +44,9 @@ describe('overfitting verdict on real training', { timeout: 10 * 60_000 }, () =>
     const v = r.report.verdict;
     assert.equal(r.report.curves.valBoxAP.length, 3);
     assert.notEqual(v.verdict, 'too_small', v.evidence.join(' | '));
+    // it learned: the verdict judges the data (or asks for a longer schedule), it is not "not learned"
+    assert.equal(v.signals.learned, true, v.evidence.join(' | '));
+    assert.notEqual(v.verdict, 'not_learned', v.evidence.join(' | '));
     assert.ok(v.signals.gap !== null && v.signals.gap < GAP_TOO_SMALL, `gap ${v.signals.gap}`);
     if (results.small) {
       assert.ok(v.signals.gap! < results.small.report.verdict.signals.gap!, 'more data, smaller train/val gap');

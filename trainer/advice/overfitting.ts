@@ -4,6 +4,10 @@
 //   (1) validation AP that peaks and then degrades with more training, and
 //   (2) training loss falling as for a healthy model while validation AP stays far lower.
 // Those are the two signals used here, plus validation loss rising while training loss falls when available.
+// Both halves matter: a model that has not fit its own training images says nothing about whether the data
+// is enough, so "enough" and "too small" are only given once the train-sample AP shows the model learned
+// (`not_learned` otherwise). Every AP compared here carries a bootstrap interval over the evaluated images
+// (trainer/eval/bootstrap.ts); a gap, a decline, a rise or a weak class counts only beyond that noise.
 
 import type { TrainerEvent } from '../protocol.ts';
 
@@ -20,9 +24,21 @@ export interface EvalHistoryPoint {
   /** Per-class val box AP keyed by class name (or id as a string). */
   perClassValAP?: Record<string, number>;
   perClassTrainAP?: Record<string, number>;
+  /** 95 % bootstrap intervals [lo, hi] (0..1) of the APs above, when the trainer measured them. */
+  valBoxCI?: [number, number] | null;
+  valMaskCI?: [number, number] | null;
+  trainBoxCI?: [number, number] | null;
+  perClassValCI?: Record<string, [number, number]>;
+  /** Images and non-crowd instances the val evaluation ran on. */
+  valImages?: number | null;
+  valInstances?: number | null;
 }
 
-export type Verdict = 'enough' | 'borderline' | 'too_small';
+/**
+ * not_learned: inconclusive — the model has not fit its training images yet; still_learning: val AP still
+ * rising beyond its noise at the end — train longer before judging; the other three judge the data.
+ */
+export type Verdict = 'not_learned' | 'still_learning' | 'too_small' | 'borderline' | 'enough';
 
 export interface ClassVerdictNote {
   key: string;
@@ -34,7 +50,8 @@ export interface ClassVerdictNote {
 }
 
 export interface OverfittingVerdict {
-  verdict: Verdict;
+  /** null: no verdict — the run failed, or no held-out evaluation was recorded. */
+  verdict: Verdict | null;
   /** none: no held-out evaluation at all; low: fewer than MIN_EVALS_FOR_TREND evaluations; high otherwise. */
   confidence: 'none' | 'low' | 'high';
   evidence: string[];
@@ -42,6 +59,11 @@ export interface OverfittingVerdict {
   perClass: ClassVerdictNote[];
   bestIteration: number | null;
   bestValAP: number | null;
+  /** The last val AP the verdict rests on, with its interval (0..1), and what the interval rests on. */
+  finalValAP: { ap: number; lo: number | null; hi: number | null } | null;
+  basis: { valImages: number | null; valInstances: number | null };
+  /** Set by the report: how the verdict squares with the pre-training dataset check, when they disagree. */
+  reconciliation?: string | null;
   signals: {
     /** Relative fall of the smoothed val AP from its smoothed peak to the end (0 when no fall). */
     decline: number | null;
@@ -50,6 +72,9 @@ export interface OverfittingVerdict {
     trainLossFell: boolean | null;
     valLossRose: boolean | null;
     stillRising: boolean | null;
+    /** Last train-sample box AP and whether it clears the not-learned floor. */
+    trainAP: number | null;
+    learned: boolean | null;
   };
 }
 
@@ -58,6 +83,16 @@ export interface VerdictOptions {
   classInstances?: Record<string, number>;
   /** Display names for per-class keys (e.g. category id → name). */
   classNames?: Record<string, string>;
+  /** The run failed: no verdict, whatever was evaluated before. */
+  failed?: boolean;
+  /** Images in the run's val split (to tell "not evaluated yet" from "no val split"). */
+  valImages?: number;
+  /** For the not-learned advice: the schedule and the objects' size at the training scale. */
+  totalIterations?: number | null;
+  preset?: string | null;
+  trainShortSide?: number | null;
+  /** Median object size (√area) in pixels at the training scale, and the share under 32 px. */
+  objectPxAtTrainScale?: { median: number; smallShare: number } | null;
 }
 
 // ---------------------------------------------------------------- thresholds (heuristics, explained)
@@ -93,11 +128,38 @@ export const VAL_LOSS_RISE = 0.1;
 export const STILL_RISING_MIN = 0.01;
 /** A class whose val AP is below this fraction of the mean over classes gets a "weak class" note. */
 export const WEAK_CLASS_FRACTION = 0.5;
+/**
+ * The not-learned floor: train-sample box AP (AP@[.5:.95]) under 5 % means the model has not fit the images
+ * it trains on. Why this floor: the paper reads overfitting as training fit *like the healthy model's* with
+ * val AP far below; a model that scores under 5 % on its own training images localises almost nothing even
+ * at IoU 0.5, so its val AP is low because it has not learned, not because the data is small, and a gap
+ * between two near-zero numbers is noise. Every model that learned in our synthetic and real-data runs
+ * cleared it by far on its training sample (memorising a small set is easy once learning starts), so the
+ * floor separates "not started" from "fits but may not generalise" without judging how good a model is.
+ */
+export const NOT_LEARNED_TRAIN_AP = 0.05;
+/**
+ * What an untrained (randomly initialised) model scores: its few high-scoring boxes are anchors with noise,
+ * which almost never reach IoU 0.5 with an object, so its AP@[.5:.95] is ~0. A train-sample AP whose
+ * interval reaches down to this is "not clearly above an untrained model", whatever its point value.
+ */
+export const UNTRAINED_AP = 0.002;
 
 // ---------------------------------------------------------------- helpers
 
 const f2 = (x: number) => x.toFixed(2);
+/** AP (0..1) as Detectron2 prints it: a percentage with one decimal. The one unit of every AP sentence. */
+export const apPct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+/** "12.3 % (95 % interval 8.1–16.0 %)", or just the AP without an interval. */
+export const apWithInterval = (x: number, ci?: readonly [number, number] | null): string =>
+  ci && isNum(ci[0]) && isNum(ci[1]) ? `${apPct(x)} (95 % interval ${(ci[0] * 100).toFixed(1)}–${(ci[1] * 100).toFixed(1)} %)` : apPct(x);
+/** An AP difference in percentage points; "−0.0" is printed as "0.0". */
+const pts = (x: number) => {
+  const t = (Math.abs(x) * 100).toFixed(1);
+  return `${x < 0 && t !== '0.0' ? '−' : ''}${t} points`;
+};
 const pctSigned = (x: number) => `${x < 0 ? '−' : '+'}${Math.round(Math.abs(x) * 100)} %`;
+const halfWidth = (ci?: readonly [number, number] | null) => (ci && isNum(ci[0]) && isNum(ci[1]) ? (ci[1] - ci[0]) / 2 : null);
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
 /** Mean over a centred window (truncated at the ends). */
@@ -126,24 +188,38 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
   // which AP series: box if any, else mask
   const useBox = points.some((p) => isNum(p.valBoxAP));
   const apKey: 'valBoxAP' | 'valMaskAP' = useBox ? 'valBoxAP' : 'valMaskAP';
+  const ciKey: 'valBoxCI' | 'valMaskCI' = useBox ? 'valBoxCI' : 'valMaskCI';
   const apName = useBox ? 'val box AP' : 'val mask AP';
   const evals = points.filter((p) => isNum(p[apKey]));
   const ap = evals.map((p) => p[apKey] as number);
+  const ci = evals.map((p) => p[ciKey] ?? null);
 
   const result: OverfittingVerdict = {
-    verdict: 'borderline',
+    verdict: null,
     confidence: 'none',
     evidence,
     advice,
     perClass: [],
     bestIteration: null,
     bestValAP: null,
-    signals: { decline: null, gap: null, trainLossFell: null, valLossRose: null, stillRising: null },
+    finalValAP: null,
+    basis: { valImages: null, valInstances: null },
+    signals: { decline: null, gap: null, trainLossFell: null, valLossRose: null, stillRising: null, trainAP: null, learned: null },
   };
 
+  if (options.failed) {
+    evidence.push('The run failed, so there is no verdict; the evaluations it recorded before failing are shown as they are.');
+    advice.push('Fix the cause in the run log and train again.');
+    return result;
+  }
   if (evals.length === 0) {
-    evidence.push('No evaluation on a held-out split was recorded, so overfitting cannot be judged.');
-    advice.push('Put 10–20 % of the labelled images in the val split and train again with periodic evaluation.');
+    if (options.valImages && options.valImages > 0) {
+      evidence.push(`No evaluation was recorded yet (the val split holds ${options.valImages} image${options.valImages === 1 ? '' : 's'}), so there is no verdict.`);
+      advice.push('Let the run reach its first evaluation, or resume it, before judging the data.');
+    } else {
+      evidence.push('No evaluation on a held-out split was recorded, so overfitting cannot be judged.');
+      advice.push('Put 10–20 % of the labelled images in the val split and train again with periodic evaluation.');
+    }
     return result;
   }
   result.confidence = evals.length >= MIN_EVALS_FOR_TREND ? 'high' : 'low';
@@ -153,16 +229,40 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
   for (let i = 1; i < ap.length; i++) if (ap[i] > ap[bestIdx]) bestIdx = i;
   result.bestIteration = evals[bestIdx].iteration;
   result.bestValAP = ap[bestIdx];
-  const last = ap[ap.length - 1];
-  const lastIt = evals[evals.length - 1].iteration;
+  const n = ap.length;
+  const last = ap[n - 1];
+  const lastCI = ci[n - 1];
+  const lastIt = evals[n - 1].iteration;
+  result.finalValAP = { ap: last, lo: lastCI?.[0] ?? null, hi: lastCI?.[1] ?? null };
+  const lastPoint = evals[n - 1];
+  result.basis = { valImages: lastPoint.valImages ?? options.valImages ?? null, valInstances: lastPoint.valInstances ?? null };
+
+  // fit before judging: the last train-sample AP
+  const lastTrain = [...points].reverse().find((p) => isNum(p.trainBoxAP));
+  let learned: boolean;
+  if (lastTrain) {
+    const t = lastTrain.trainBoxAP as number;
+    const tCI = lastTrain.trainBoxCI ?? null;
+    result.signals.trainAP = t;
+    learned = t >= NOT_LEARNED_TRAIN_AP && (tCI ? tCI[0] > UNTRAINED_AP : t > UNTRAINED_AP);
+    if (!learned) {
+      evidence.push(
+        `The model has not fit its own training images: train-sample box AP ${apWithInterval(t, tCI)} at iteration ${lastTrain.iteration} is ${t < NOT_LEARNED_TRAIN_AP ? `under the ${apPct(NOT_LEARNED_TRAIN_AP)} floor` : 'not clearly above an untrained model'}, so its ${apName} of ${apWithInterval(last, lastCI)} says nothing yet about whether the data is enough.`,
+      );
+    }
+  } else {
+    // Without a train sample, val AP stands in: a val AP whose interval stays under the floor cannot show learning.
+    learned = (lastCI ? lastCI[1] : last) >= NOT_LEARNED_TRAIN_AP;
+    if (!learned) evidence.push(`No train-sample AP was measured and ${apName} is ${apWithInterval(last, lastCI)}, under the ${apPct(NOT_LEARNED_TRAIN_AP)} floor: the model shows no sign of having learned yet.`);
+  }
+  result.signals.learned = learned;
 
   // signal 1: peak then sustained decline. The peak is judged on a centred 3-point mean (so a single lucky
-  // evaluation is not a peak) and the end on the mean of the last END_WINDOW evaluations.
+  // evaluation is not a peak) and the end on the mean of the last END_WINDOW evaluations; the fall counts
+  // only when the smoothed peak lies above the last evaluation's bootstrap interval.
   let declineLevel: 'none' | 'mild' | 'strong' = 'none';
-  let trainLossFell: boolean | null = null;
-  if (evals.length >= MIN_EVALS_FOR_TREND) {
+  if (n >= MIN_EVALS_FOR_TREND) {
     const sm = centredMeans(ap, SMOOTH_WINDOW);
-    const n = ap.length;
     let smPeakIdx = 0;
     for (let i = 1; i < n; i++) if (sm[i] > sm[smPeakIdx]) smPeakIdx = i;
     const smPeak = sm[smPeakIdx];
@@ -172,16 +272,16 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
     result.signals.decline = decline;
     const sustained = smPeakIdx < n - END_WINDOW && endVals.every((v) => v < smPeak * (1 - DECLINE_BORDERLINE));
     const absFall = smPeak - smEnd;
+    const beyondNoise = lastCI ? smPeak > lastCI[1] : absFall >= DECLINE_MIN_ABS;
     const lossAtPeak = lossNear(points, evals[bestIdx].iteration, 'trainLoss');
     const lossAtEnd = lossNear(points, lastIt, 'trainLoss');
+    let trainLossFell: boolean | null = null;
     if (lossAtPeak !== null && lossAtEnd !== null && lossAtPeak > 0 && lastIt > evals[bestIdx].iteration) {
       trainLossFell = (lossAtPeak - lossAtEnd) / lossAtPeak >= TRAIN_LOSS_FALL_MIN;
     }
     result.signals.trainLossFell = trainLossFell;
-    if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_TOO_SMALL) declineLevel = 'strong';
-    else if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_BORDERLINE) declineLevel = 'mild';
-    const stillRising = n > END_WINDOW && smEnd - Math.max(...sm.slice(0, n - END_WINDOW)) >= STILL_RISING_MIN;
-    result.signals.stillRising = stillRising;
+    if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_TOO_SMALL && beyondNoise) declineLevel = 'strong';
+    else if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_BORDERLINE && beyondNoise) declineLevel = 'mild';
 
     if (declineLevel !== 'none') {
       const lossText =
@@ -191,37 +291,56 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
             : ` while training loss went from ${f2(lossAtPeak)} to ${f2(lossAtEnd)} (not falling)`
           : '';
       evidence.push(
-        `${apName} peaked at ${f2(ap[bestIdx])} at iteration ${evals[bestIdx].iteration} and fell to ${f2(last)} (${pctSigned((last - ap[bestIdx]) / (ap[bestIdx] || 1))}) by ${lastIt}${lossText}; smoothed over neighbouring evaluations the fall is ${Math.round(decline * 100)} %.`,
+        `${apName} peaked at ${apPct(ap[bestIdx])} at iteration ${evals[bestIdx].iteration} and fell to ${apWithInterval(last, lastCI)} (${pctSigned((last - ap[bestIdx]) / (ap[bestIdx] || 1))}) by ${lastIt}${lossText}; smoothed over neighbouring evaluations the fall is ${Math.round(decline * 100)} %${lastCI ? ', beyond the interval' : ''}.`,
       );
       if (trainLossFell === false) {
-        // a decline without falling training loss is not the overfitting signature
         declineLevel = 'mild';
         evidence.push('Training loss did not fall over the same span, so this looks more like an unstable schedule than overfitting.');
       }
-    } else {
-      const noisy = Math.max(...ap.slice(bestIdx)) - Math.min(...ap.slice(bestIdx));
-      if (bestIdx < ap.length - 1 && decline < DECLINE_BORDERLINE) {
-        evidence.push(`${apName} reached ${f2(ap[bestIdx])} at iteration ${evals[bestIdx].iteration} and stayed on a plateau (ends at ${f2(last)}, spread ${f2(noisy)}): no sustained decline.`);
-      }
+    } else if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_BORDERLINE && !beyondNoise) {
+      evidence.push(`${apName} fell from a smoothed peak of ${apPct(smPeak)} to ${apWithInterval(last, lastCI)} at the end, inside the last evaluation's interval: not counted as a decline.`);
+    } else if (bestIdx < n - 1 && decline < DECLINE_BORDERLINE) {
+      const spread = Math.max(...ap.slice(bestIdx)) - Math.min(...ap.slice(bestIdx));
+      evidence.push(`${apName} reached ${apPct(ap[bestIdx])} at iteration ${evals[bestIdx].iteration} and stayed on a plateau (ends at ${apWithInterval(last, lastCI)}, spread ${pts(spread)}): no sustained decline.`);
     }
-    if (stillRising) evidence.push(`${apName} was still rising at the end (${f2(ap[0])} → ${f2(last)} over ${evals.length} evaluations).`);
   } else {
-    evidence.push(`Only ${evals.length} evaluation${evals.length === 1 ? '' : 's'} (${apName} ${ap.map(f2).join(', ')}): too few to see a peak-then-decline curve.`);
+    evidence.push(`Only ${n} evaluation${n === 1 ? '' : 's'} (${apName} ${ap.map(apPct).join(', ')}): too few to see a peak-then-decline curve.`);
   }
 
-  // signal 2: train/val gap (last evaluation having both)
+  // still rising: the last val AP's interval lies above everything before the end window
+  if (n >= 2) {
+    const before = ap.slice(0, n > END_WINDOW ? n - END_WINDOW : n - 1);
+    const prior = Math.max(...before);
+    // Without intervals (older runs) the end is the mean of the last END_WINDOW evaluations against the
+    // smoothed curve before them, as a rough stand-in for the noise.
+    const sm = centredMeans(ap, SMOOTH_WINDOW);
+    const endMean = ap.slice(-END_WINDOW).reduce((a, b) => a + b, 0) / Math.min(END_WINDOW, n);
+    const rising = lastCI ? lastCI[0] > prior : n > END_WINDOW && endMean - Math.max(...sm.slice(0, n - END_WINDOW)) >= STILL_RISING_MIN;
+    result.signals.stillRising = rising;
+    if (rising) evidence.push(`${apName} was still rising at the end (${apPct(ap[0])} → ${apWithInterval(last, lastCI)} over ${n} evaluations; the earlier best ${apPct(prior)} lies ${lastCI ? 'below the interval' : 'clearly below'}).`);
+  }
+
+  // signal 2: train/val gap (last evaluation having both); counts beyond the two intervals combined
   let gapLevel: 'none' | 'mild' | 'strong' = 'none';
   const both = [...points].reverse().find((p) => isNum(p.trainBoxAP) && isNum(p.valBoxAP));
   if (both) {
-    const gap = (both.trainBoxAP as number) - (both.valBoxAP as number);
+    const t = both.trainBoxAP as number;
+    const v = both.valBoxAP as number;
+    const gap = t - v;
     result.signals.gap = gap;
-    const line = `train-sample box AP ${f2(both.trainBoxAP as number)} vs val box AP ${f2(both.valBoxAP as number)} at iteration ${both.iteration}: gap ${f2(gap)}`;
-    if (gap >= GAP_TOO_SMALL) {
+    const hT = halfWidth(both.trainBoxCI);
+    const hV = halfWidth(both.valBoxCI);
+    const noise = hT !== null && hV !== null ? Math.sqrt(hT * hT + hV * hV) : null;
+    const clear = noise === null || gap > noise;
+    const line = `train-sample box AP ${apWithInterval(t, both.trainBoxCI)} vs val box AP ${apWithInterval(v, both.valBoxCI)} at iteration ${both.iteration}: gap ${pts(gap)}${noise !== null ? ` (noise ±${pts(noise)})` : ''}`;
+    if (gap >= GAP_TOO_SMALL && clear) {
       gapLevel = 'strong';
       evidence.push(`${line} — the model fits its training images far better than new ones.`);
-    } else if (gap >= GAP_BORDERLINE) {
+    } else if (gap >= GAP_BORDERLINE && clear) {
       gapLevel = 'mild';
       evidence.push(`${line} — a moderate gap.`);
+    } else if (gap >= GAP_BORDERLINE) {
+      evidence.push(`${line} — inside the noise of the two intervals, not counted.`);
     } else {
       evidence.push(`${line} — small.`);
     }
@@ -238,39 +357,57 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
     const tEnd = lossNear(points, vl[vl.length - 1].iteration, 'trainLoss');
     const rose = vMin > 0 && (vEnd - vMin) / vMin >= VAL_LOSS_RISE && tAtMin !== null && tEnd !== null && tEnd < tAtMin;
     result.signals.valLossRose = rose;
-    if (rose) {
-      evidence.push(`Validation loss rose from ${f2(vMin)} (iteration ${vl[minI].iteration}) to ${f2(vEnd)} while training loss fell from ${f2(tAtMin!)} to ${f2(tEnd!)}.`);
-    }
+    if (rose) evidence.push(`Validation loss rose from ${f2(vMin)} (iteration ${vl[minI].iteration}) to ${f2(vEnd)} while training loss fell from ${f2(tAtMin!)} to ${f2(tEnd!)}.`);
   }
 
-  // combine
-  if (declineLevel === 'strong' || gapLevel === 'strong') result.verdict = 'too_small';
+  // combine: fit first, then overfitting beyond noise, then "still improving", then the milder signs
+  if (!learned) result.verdict = 'not_learned';
+  else if (declineLevel === 'strong' || gapLevel === 'strong') result.verdict = 'too_small';
+  else if (result.signals.stillRising) result.verdict = 'still_learning';
   else if (declineLevel === 'mild' || gapLevel === 'mild' || result.signals.valLossRose) result.verdict = 'borderline';
-  else if (evals.length < MIN_EVALS_FOR_TREND && !both) result.verdict = 'borderline';
+  else if (n < MIN_EVALS_FOR_TREND && !both) result.verdict = 'borderline';
   else result.verdict = 'enough';
 
-  // per class
+  // what the verdict rests on
+  const { valImages, valInstances } = result.basis;
+  if (valImages !== null) {
+    const width = lastCI ? ` (its 95 % interval is ${pts(lastCI[1] - lastCI[0])} wide)` : '';
+    evidence.push(`This rests on ${valImages} val image${valImages === 1 ? '' : 's'}${valInstances !== null ? ` with ${valInstances} labelled instance${valInstances === 1 ? '' : 's'}` : ''}${width}; a bigger val split would narrow the interval.`);
+  }
+
+  // per class: only for a model that learned (a weak class of a model that fits nothing is noise)
   const valPC = [...points].reverse().find((p) => p.perClassValAP && Object.keys(p.perClassValAP).length > 0);
-  if (valPC?.perClassValAP) {
+  if (learned && valPC?.perClassValAP) {
     const trainPC = [...points].reverse().find((p) => p.perClassTrainAP && Object.keys(p.perClassTrainAP).length > 0)?.perClassTrainAP;
     const entries = Object.entries(valPC.perClassValAP).filter(([, v]) => isNum(v) && v >= 0);
     const mean = entries.reduce((s, [, v]) => s + v, 0) / Math.max(1, entries.length);
     for (const [key, v] of entries) {
       const name = options.classNames?.[key] ?? key;
+      const vCI = valPC.perClassValCI?.[key] ?? null;
+      const vHi = vCI ? vCI[1] : v;
       const t = trainPC && isNum(trainPC[key]) ? trainPC[key] : null;
-      const n = options.classInstances && isNum(options.classInstances[key]) ? options.classInstances[key] : null;
+      const count = options.classInstances && isNum(options.classInstances[key]) ? options.classInstances[key] : null;
       const parts: string[] = [];
-      if (t !== null && t - v >= GAP_TOO_SMALL) parts.push(`train-sample AP ${f2(t)} vs val ${f2(v)} (gap ${f2(t - v)})`);
-      if (entries.length > 1 && v < mean * WEAK_CLASS_FRACTION) parts.push(`val AP ${f2(v)} is under half the class average ${f2(mean)}`);
+      if (t !== null && t - v >= GAP_TOO_SMALL && t > vHi) parts.push(`train-sample AP ${apPct(t)} vs val ${apWithInterval(v, vCI)} (gap ${pts(t - v)})`);
+      if (entries.length > 1 && mean >= NOT_LEARNED_TRAIN_AP && vHi < mean * WEAK_CLASS_FRACTION) parts.push(`val AP ${apWithInterval(v, vCI)} is under half the class average ${apPct(mean)}`);
       if (parts.length === 0) continue;
-      const more = n !== null ? ` — collect more images of ${name}: roughly +${Math.max(n, 50)} labelled instances (about double the current ${n}) is the next useful step` : ` — collect more images of ${name}`;
-      result.perClass.push({ key, name, valAP: v, trainAP: t, instances: n, note: `${name}: ${parts.join('; ')}${more}.` });
+      const more = count !== null ? ` — collect more images of ${name}: roughly +${Math.max(count, 50)} labelled instances (about double the current ${count}) is the next useful step` : ` — collect more images of ${name}`;
+      result.perClass.push({ key, name, valAP: v, trainAP: t, instances: count, note: `${name}: ${parts.join('; ')}${more}.` });
     }
   }
 
   // advice
-  const bestTxt = `iteration ${result.bestIteration} (${apName} ${f2(result.bestValAP!)})`;
-  if (result.verdict === 'too_small') {
+  const bestTxt = `iteration ${result.bestIteration} (${apName} ${apPct(result.bestValAP!)})`;
+  if (result.verdict === 'not_learned') {
+    const total = options.totalIterations ?? lastIt;
+    advice.push(`Train longer first: about 3× the schedule (${total} → ${3 * total} iterations). Models trained from scratch need roughly 3× the iterations of a fine-tuned one before they catch up (He, Girshick & Dollár).`);
+    const px = options.objectPxAtTrainScale;
+    if (px && (px.median < 32 || px.smallShare >= 0.5)) {
+      advice.push(`Use a larger input scale: at the training scale${options.trainShortSide ? ` (short side ${options.trainShortSide} px)` : ''} the objects are about ${Math.round(px.median)} px across (median), ${Math.round(px.smallShare * 100)} % of them under 32 px — hard to detect, and slow to learn, at that size.`);
+    }
+    advice.push(`Try a bigger preset${options.preset ? ` than ${options.preset}` : ''}: a model too small for the task may never fit it.`);
+    advice.push('Train on a GPU if you have one (WebGPU in the app, or export the run to Detectron2/torchvision): the longer schedule is then hours, not days.');
+  } else if (result.verdict === 'too_small') {
     // Seen on real runs (bench/report.ts, 24 images): val AP can still be rising at the end while the
     // train-sample gap is huge; then the best checkpoint is the last one and "not the last one" is wrong.
     if (result.bestIteration !== lastIt) advice.push(`Keep the best checkpoint, ${bestTxt}, not the last one.`);
@@ -278,13 +415,14 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
     if (declineLevel === 'strong') advice.push(`Shorten the schedule to about ${result.bestIteration} iterations; longer training only memorises the training images.`);
     advice.push('Add scale augmentation (random short side, e.g. 640–800 as in the paper\'s train-aug setting); it fights overfitting but needs a longer schedule.');
     advice.push('Collect and label more target images — more data is what closes the gap; the paper saw scratch training hold up only from ~25k–70k labelled objects.');
+  } else if (result.verdict === 'still_learning') {
+    advice.push(`Val AP was still rising beyond its noise at the end: train longer (about 2–3× the current ${options.totalIterations ?? lastIt} iterations) before judging whether the data is enough.`);
   } else if (result.verdict === 'borderline') {
     if (result.bestIteration !== null && result.bestIteration !== lastIt) advice.push(`Keep the best checkpoint, ${bestTxt}.`);
     advice.push('More labelled images would likely still help; scale augmentation is a cheap first step.');
-    if (evals.length < MIN_EVALS_FOR_TREND) advice.push(`Evaluate more often (at least ${MIN_EVALS_FOR_TREND} evaluations) to see the shape of the validation curve.`);
+    if (n < MIN_EVALS_FOR_TREND) advice.push(`Evaluate more often (at least ${MIN_EVALS_FOR_TREND} evaluations) to see the shape of the validation curve.`);
   } else {
-    advice.push('No sign of overfitting at this schedule: the data is enough for it.');
-    if (result.signals.stillRising) advice.push('Validation AP was still rising: a longer schedule may pay off (from scratch needs roughly 3× the iterations of fine-tuning).');
+    advice.push('No sign of overfitting at this schedule beyond the noise of the val split: the data is enough for it.');
   }
   for (const c of result.perClass) advice.push(c.note);
   return result;
@@ -304,6 +442,17 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
 export function perCategoryAp(entry: unknown): number | null {
   const ap = typeof entry === 'number' ? entry : isNum((entry as { ap?: unknown } | null)?.ap) ? (entry as { ap: number }).ap : null;
   return ap !== null && isNum(ap) && ap >= 0 ? ap : null;
+}
+
+/** Per-category [lo, hi] from the trainer's perCategory entries ({ ap, lo, hi }), when present. */
+function intervalRecord(r: Record<string, unknown> | undefined): Record<string, [number, number]> | undefined {
+  if (!r) return undefined;
+  const out: Record<string, [number, number]> = {};
+  for (const [k, v] of Object.entries(r)) {
+    const e = v as { lo?: unknown; hi?: unknown } | null;
+    if (e && isNum(e.lo) && isNum(e.hi)) out[k] = [e.lo, e.hi];
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 export function historyFromEvents(events: readonly TrainerEvent[]): EvalHistoryPoint[] {
@@ -345,8 +494,17 @@ export function historyFromEvents(events: readonly TrainerEvent[]): EvalHistoryP
         p.valMaskAP = mask;
         const pc = numRecord(e.perCategory);
         if (pc) p.perClassValAP = pc;
+        if (e.interval) {
+          p.valBoxCI = e.interval.bbox;
+          p.valMaskCI = e.interval.segm;
+          p.valInstances = e.interval.instances;
+        }
+        if (isNum(e.images)) p.valImages = e.images;
+        const pcCI = intervalRecord(e.perCategory);
+        if (pcCI) p.perClassValCI = pcCI;
       } else if (e.split === 'train') {
         p.trainBoxAP = box;
+        if (e.interval) p.trainBoxCI = e.interval.bbox;
         const pc = numRecord(e.perCategory);
         if (pc) p.perClassTrainAP = pc;
       }

@@ -6,11 +6,12 @@ import type { CocoDataset } from '../../electron/coco.ts';
 import type { TrainerEvent } from '../protocol.ts';
 import { datasetCheck, type DatasetCheck } from './dataset_check.ts';
 import { historyFromEvents, overfittingVerdict, perCategoryAp, type OverfittingVerdict } from './overfitting.ts';
+import { objectPxAtScale, reconcileWithDatasetCheck } from './verdict_context.ts';
 
 export interface RunReport {
   version: 1;
   createdAt: string;
-  /** 'completed' | 'cancelled' | 'running' (a report written mid-run) */
+  /** 'completed' | 'cancelled' | 'failed' | 'running' (a report written mid-run) */
   state: string;
   backend: string | null;
   iterations: { done: number; total: number | null };
@@ -19,7 +20,7 @@ export interface RunReport {
   /** Last val evaluation, COCO stats (12 numbers each; empty without a val split). */
   final: { iteration: number | null; bbox: number[]; segm: number[] };
   /** Best val box AP and where it was reached. */
-  best: { iteration: number | null; boxAP: number | null; maskAP: number | null };
+  best: { iteration: number | null; boxAP: number | null; maskAP: number | null; boxAPInterval?: [number, number] | null };
   /**
    * Whether the run ended early because val box AP stopped improving (solver.earlyStopPatience), at
    * which iteration, and the size of the fixed train sample behind the train-sample AP (null if none).
@@ -40,22 +41,42 @@ export interface RunReport {
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEvent[]): RunReport {
+/** What the report knows of the run's config (config.resolved.json), for the not-learned advice. */
+export interface ReportRunConfig {
+  preset?: string;
+  input?: { trainShortSides?: number[] };
+  solver?: { maxIter?: number };
+}
+
+/** `failedOutside`: the supervisor saw the trainer die without writing its own `failed` event (a crash). */
+export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEvent[], config: ReportRunConfig | null = null, failedOutside = false): RunReport {
   const dataset = datasetCheck(snapshot);
   const names = Object.fromEntries(snapshot.categories.map((c) => [String(c.id), c.name]));
   const classInstances: Record<string, number> = {};
   for (const c of dataset.perClass) classInstances[String(c.categoryId)] = dataset.basis === 'train' ? c.perSplit.train : c.instances;
   const history = historyFromEvents(events);
-  const verdict = overfittingVerdict(history, { classInstances, classNames: names });
-
   const started = [...events].reverse().find((e) => e.type === 'started');
   const done = [...events].reverse().find((e) => e.type === 'done');
+  const failed = failedOutside || events.some((e) => e.type === 'failed');
   const lastProgress = [...events].reverse().find((e) => e.type === 'progress');
+  const trainShortSide = config?.input?.trainShortSides?.length ? Math.max(...config.input.trainShortSides) : null;
+  const verdict = overfittingVerdict(history, {
+    classInstances,
+    classNames: names,
+    failed,
+    valImages: dataset.splits.val?.images ?? 0,
+    totalIterations: lastProgress?.totalIterations ?? started?.totalIterations ?? config?.solver?.maxIter ?? null,
+    preset: config?.preset ?? null,
+    trainShortSide,
+    objectPxAtTrainScale: trainShortSide ? objectPxAtScale(snapshot, trainShortSide) : null,
+  });
+  reconcileWithDatasetCheck(verdict, dataset);
+
   const valEvals = events.filter((e): e is Extract<TrainerEvent, { type: 'evaluation' }> => e.type === 'evaluation' && e.split === 'val');
   const lastVal = valEvals.at(-1);
   let best: RunReport['best'] = { iteration: null, boxAP: null, maskAP: null };
   for (const e of valEvals) {
-    if (isNum(e.bbox[0]) && (best.boxAP === null || e.bbox[0] > best.boxAP)) best = { iteration: e.iteration, boxAP: e.bbox[0], maskAP: isNum(e.segm[0]) ? e.segm[0] : null };
+    if (isNum(e.bbox[0]) && (best.boxAP === null || e.bbox[0] > best.boxAP)) best = { iteration: e.iteration, boxAP: e.bbox[0], maskAP: isNum(e.segm[0]) ? e.segm[0] : null, boxAPInterval: e.interval?.bbox ?? null };
   }
 
   // Training loss, averaged over windows so a plot of thousands of iterations stays readable.
@@ -82,7 +103,7 @@ export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEv
   return {
     version: 1,
     createdAt: new Date().toISOString(),
-    state: done ? done.reason : 'running',
+    state: failed ? 'failed' : done ? done.reason : 'running',
     backend: started?.backend ?? null,
     iterations: { done: done?.iteration ?? lastProgress?.iteration ?? 0, total: lastProgress?.totalIterations ?? started?.totalIterations ?? null },
     dataset,
@@ -107,7 +128,7 @@ export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEv
 }
 
 /** Reads a run folder's snapshot and events, writes report.json atomically, returns the report. */
-export function writeRunReport(runDir: string): RunReport {
+export function writeRunReport(runDir: string, options: { failed?: boolean } = {}): RunReport {
   const snapshot = JSON.parse(readFileSync(join(runDir, 'snapshot.json'), 'utf8')) as CocoDataset;
   const eventsFile = join(runDir, 'metrics.jsonl');
   const events: TrainerEvent[] = [];
@@ -121,7 +142,14 @@ export function writeRunReport(runDir: string): RunReport {
       }
     }
   }
-  const report = buildRunReport(snapshot, events);
+  const configFile = join(runDir, 'config.resolved.json');
+  let config: ReportRunConfig | null = null;
+  try {
+    config = existsSync(configFile) ? (JSON.parse(readFileSync(configFile, 'utf8')) as ReportRunConfig) : null;
+  } catch {
+    config = null; // the advice then leaves out what it needs the config for
+  }
+  const report = buildRunReport(snapshot, events, config, options.failed === true);
   const out = join(runDir, 'report.json');
   writeFileSync(out + '.tmp', JSON.stringify(report, null, 2));
   renameSync(out + '.tmp', out);

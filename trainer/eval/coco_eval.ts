@@ -69,6 +69,8 @@ export interface CocoEvalResult {
   params: EvalParams;
   imgIds: number[];
   catIds: number[];
+  /** evaluate()'s per-image matches, evalImgs[(k * A + a) * I + i] (null: no gt and no detection), for resampling. */
+  evalImgs: (EvalImg | null)[];
 }
 
 export class EvalInputError extends Error {
@@ -143,7 +145,8 @@ interface DtEntry {
   rle?: RleCounts;
 }
 
-interface EvalImg {
+/** One image × category × area range after evaluate(): what accumulate() reads (and the bootstrap resamples). */
+export interface EvalImg {
   dtScores: number[];
   /** [T][D]: matched gt id (0 = unmatched) */
   dtMatches: number[][];
@@ -437,7 +440,7 @@ export function evaluateCoco(
     };
   });
 
-  return { iouType, stats, perCategory, precision, recall, counts: [T, R, K, A, M], params: p, imgIds, catIds };
+  return { iouType, stats, perCategory, precision, recall, counts: [T, R, K, A, M], params: p, imgIds, catIds, evalImgs };
 }
 
 // ---------------------------------------------------------------- printing

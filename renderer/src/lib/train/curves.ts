@@ -38,13 +38,9 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-/** AP in [0, 1] (or COCO's -1 for "no data") as a percentage for people. */
+/** AP in [0, 1] (or COCO's -1 for "no data") as a percentage with one decimal, the app's one AP unit. */
 export function formatAp(ap: number | null | undefined): string {
-  return ap === null || ap === undefined || ap < 0 ? '—' : `${(ap * 100).toFixed(1)}`;
+  return ap === null || ap === undefined || ap < 0 ? '—' : `${(ap * 100).toFixed(1)} %`;
 }
 
-export const VERDICT_WORDS: Record<string, string> = {
-  enough: 'Enough data',
-  borderline: 'Borderline',
-  too_small: 'Too small to avoid overfitting',
-};
+export { VERDICT_WORDS, verdictWords, verdictApLine } from '../../../../trainer/advice/verdict_text.ts';

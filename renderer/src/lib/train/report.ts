@@ -5,6 +5,7 @@ import type { DatasetCheck, RunDetail, TrainerEvent } from '../../../../electron
 import type { RunReport } from '../../../../trainer/advice/report.ts';
 import { historyFromEvents, overfittingVerdict, perCategoryAp } from '../../../../trainer/advice/overfitting.ts';
 import { curvesFromEvents } from './curves.ts';
+import { reconcileWithDatasetCheck } from '../../../../trainer/advice/verdict_context.ts';
 
 export interface ReportView {
   report: Pick<RunReport, 'verdict' | 'curves' | 'perClass'> & { dataset: DatasetCheck | null };
@@ -27,7 +28,14 @@ export function reportView(detail: RunDetail, events: readonly TrainerEvent[], c
     classNames[String(c.categoryId)] = c.name;
     classInstances[String(c.categoryId)] = c.perSplit.train || c.instances;
   }
-  const verdict = overfittingVerdict(historyFromEvents(events), { classInstances, classNames });
+  const verdict = overfittingVerdict(historyFromEvents(events), {
+    classInstances,
+    classNames,
+    failed: detail.status === 'failed' || events.some((e) => e.type === 'failed'),
+    valImages: detail.valImages,
+    preset: detail.preset,
+  });
+  if (check) reconcileWithDatasetCheck(verdict, check);
   const curves = curvesFromEvents(events);
   const lastWithClasses = (split: 'val' | 'train') =>
     [...events].reverse().find((e): e is Evaluation => e.type === 'evaluation' && e.split === split && !!e.perCategory);
