@@ -3,10 +3,10 @@
 // driver file that does not exist, so Dawn finds no adapter, as on a machine without GPU drivers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { describeAdapter, initWebGpu, isSoftwareAdapter, probeAdapter, type AdapterInfoLike, type GpuSource } from '../../trainer/backend/webgpu.ts';
+import { describeAdapter, initWebGpu, isSoftwareAdapter, probeAdapter, simulateDeviceLostForTest, type AdapterInfoLike, type GpuSource } from '../../trainer/backend/webgpu.ts';
 import { writeSyntheticRun } from '../../trainer/data/synthetic.ts';
 import { train } from '../../trainer/train.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
@@ -76,4 +76,32 @@ test('a run asked for WebGPU with no adapter trains on WASM and says why in its 
   const log = readFileSync(join(dir, 'log.txt'), 'utf8');
   const why = hasDawn ? /WebGPU not used: no WebGPU adapter .*; falling back to WASM/ : /WebGPU not used: the optional package "webgpu" .*; falling back to WASM/;
   assert.match(log, why);
+});
+
+test('a lost GPU device ends the run with its reason and leaves the last checkpoint as it was', async () => {
+  const dir = join(tempDir(), 'lost');
+  await writeSyntheticRun(dir, {
+    seed: 5, train: 2, val: 1, width: 64, height: 64, minSize: 16, maxSize: 30,
+    config: { preset: 'tiny', backend: 'wasm', solver: { epochs: 4, warmupIterations: 1, checkpointEveryIterations: 2, evalEveryIterations: 0 } },
+  });
+  const last = join(dir, 'checkpoints', 'last');
+  let written: { mtimeMs: number; size: number } | null = null;
+  const end = await train(dir, {
+    onEvent: (e) => {
+      if (e.type === 'checkpoint' && e.kind === 'last' && e.iteration === 2) {
+        const st = statSync(last);
+        written = { mtimeMs: st.mtimeMs, size: st.size };
+        simulateDeviceLostForTest('the GPU device was lost (unknown): simulated driver reset');
+      }
+    },
+  });
+  simulateDeviceLostForTest(null);
+  assert.equal(end.type, 'failed');
+  if (end.type === 'failed') assert.match(end.reason, /simulated driver reset.*last checkpoint is intact/);
+  assert.ok(written, 'a checkpoint was written before the loss');
+  const st = statSync(last);
+  assert.deepEqual({ mtimeMs: st.mtimeMs, size: st.size }, written, 'the last checkpoint is untouched');
+  const resumed = await train(dir, { resume: true });
+  assert.equal(resumed.type, 'done', resumed.type === 'failed' ? resumed.reason : '');
+  if (resumed.type === 'done') assert.equal(resumed.iteration, 4);
 });
