@@ -2,7 +2,7 @@
 // (trainer/parallel) and the benchmarks: gradients of the summed Mask R-CNN losses, the loss values,
 // and the SGD update.
 import * as tf from '@tensorflow/tfjs-core';
-import { readScalars, readsAreAsync } from './backend/index.ts';
+import { readScalars, readsAreAsync } from './backend/reads.ts';
 import { assertDeviceAlive } from './backend/webgpu.ts';
 import type { Rng } from './data/rng.ts';
 import type { GtInstances, ImageBatch, MaskRcnn } from './model/mask_rcnn.ts';

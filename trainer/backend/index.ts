@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { registerWasmTrainingKernels } from './wasm_kernels.ts';
 import { startThreadedWasm } from './wasm_threads.ts';
 import { registerGradientFixes } from './gradient_fixes.ts';
+export { readScalars, readsAreAsync } from './reads.ts';
 import { describeAdapter, initWebGpu, type GpuAdapterRecord, type GpuSource } from './webgpu.ts';
 
 import type { BackendChoice } from '../config.ts';
@@ -75,22 +76,6 @@ export function gpuAdapter(): GpuAdapterRecord | null {
  */
 export function backendNotes(): string[] {
   return [...notes];
-}
-
-/** Reads scalar tensors by name asynchronously, then disposes them. */
-export async function readScalars(terms: Record<string, tf.Tensor>): Promise<Record<string, number>> {
-  try {
-    const names = Object.keys(terms);
-    const values = await Promise.all(names.map((k) => terms[k].data()));
-    return Object.fromEntries(names.map((k, i) => [k, values[i][0] as number]));
-  } finally {
-    tf.dispose(Object.values(terms));
-  }
-}
-
-/** Whether tensors live where reading them back is asynchronous only (the GPU). */
-export function readsAreAsync(): boolean {
-  return tf.getBackend() === 'webgpu';
 }
 
 /** Threads of the WASM backend's XNNPACK pool in this thread's tfjs (1 unless the threaded build runs). */
