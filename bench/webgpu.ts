@@ -29,7 +29,7 @@ const probe = (): { adapter?: { software: boolean }; name?: string; reason?: str
 };
 let found = probe();
 if (!found.adapter && !env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
-  console.log(`no WebGPU adapter (${found.reason}); using SwiftShader (${SWIFTSHADER_ICD})`);
+  console.log(`${found.reason}; using SwiftShader (${SWIFTSHADER_ICD})`);
   env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   found = probe();
 }

@@ -92,11 +92,11 @@ export async function probeAdapter(source: GpuSource = defaultGpuSource): Promis
   };
 }
 
-/** "google swiftshader (SwiftShader Device (Subzero)), software" — for logs and the Train screen. */
+/** "google swiftshader (SwiftShader driver 5.0.0, …) via Dawn's Node bindings — software: …" — for logs and the Train screen. */
 export function describeAdapter(a: GpuAdapterRecord): string {
   const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter';
   const detail = [a.description, a.device].filter((s) => s && s !== a.architecture).join(', ');
-  return `${name}${detail ? ` (${detail})` : ''}${a.software ? ', software — a CPU emulation, not a GPU' : ''} via ${a.host === 'dawn-node' ? "Dawn's Node bindings" : "Chromium's WebGPU"}`;
+  return `${name}${detail ? ` (${detail})` : ''} via ${a.host === 'dawn-node' ? "Dawn's Node bindings" : "Chromium's WebGPU"}${a.software ? ' — software: a CPU emulation, not a GPU' : ''}`;
 }
 
 let lostReason: string | null = null;
