@@ -171,31 +171,31 @@ test('train steps on WebGPU keep tensors, tensor bytes and GPU buffers flat, and
   const opt = new SgdMomentum(model.store, 0.9, 1e-4);
   const b = tinyBatch();
   try {
-  const gpuBytes = () => (tf.backend() as unknown as { bufferManager: { numBytesAllocated: number } }).bufferManager.numBytesAllocated;
-  const step = async (i: number) => {
+    const gpuBytes = () => (tf.backend() as unknown as { bufferManager: { numBytesAllocated: number } }).bufferManager.numBytesAllocated;
+    const step = async (i: number) => {
+      const images = tf.tensor4d(b.data, [2, 64, 64, 3]);
+      const l = await trainStep(model, opt, { images, sizes: b.sizes }, b.gt, 0.01, new Rng(i), 10);
+      images.dispose();
+      return l;
+    };
+    // Warm-up: shaders and the buffer pool (measured: the pool reaches its size by the third step here).
+    for (let i = 0; i < 3; i++) await step(i);
+    const before = { ...tf.memory(), gpu: gpuBytes() };
+    const seen: number[] = [];
+    for (let i = 3; i < 5; i++) {
+      const l = await step(i);
+      for (const [k, v] of Object.entries(l)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
+      seen.push(gpuBytes());
+    }
+    const after = tf.memory();
+    assert.equal(after.numTensors, before.numTensors, 'tensors');
+    assert.equal(after.numBytes, before.numBytes, 'tensor bytes');
+    console.log(`# GPU buffer bytes (pool included): ${before.gpu} before, ${seen.join(', ')} over 2 steps`);
+    assert.ok(Math.max(...seen) <= before.gpu * 1.1, `GPU buffers grew: ${before.gpu} → ${seen}`);
     const images = tf.tensor4d(b.data, [2, 64, 64, 3]);
-    const l = await trainStep(model, opt, { images, sizes: b.sizes }, b.gt, 0.01, new Rng(i), 10);
+    await model.detect({ images, sizes: b.sizes });
     images.dispose();
-    return l;
-  };
-  // Warm-up: shaders and the buffer pool (measured: the pool reaches its size by the third step here).
-  for (let i = 0; i < 3; i++) await step(i);
-  const before = { ...tf.memory(), gpu: gpuBytes() };
-  const seen: number[] = [];
-  for (let i = 3; i < 5; i++) {
-    const l = await step(i);
-    for (const [k, v] of Object.entries(l)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
-    seen.push(gpuBytes());
-  }
-  const after = tf.memory();
-  assert.equal(after.numTensors, before.numTensors, 'tensors');
-  assert.equal(after.numBytes, before.numBytes, 'tensor bytes');
-  console.log(`# GPU buffer bytes (pool included): ${before.gpu} before, ${seen.join(', ')} over 2 steps`);
-  assert.ok(Math.max(...seen) <= before.gpu * 1.1, `GPU buffers grew: ${before.gpu} → ${seen}`);
-  const images = tf.tensor4d(b.data, [2, 64, 64, 3]);
-  await model.detect({ images, sizes: b.sizes });
-  images.dispose();
-  assert.equal(tf.memory().numTensors, before.numTensors, 'after a prediction');
+    assert.equal(tf.memory().numTensors, before.numTensors, 'after a prediction');
   } finally {
     opt.dispose();
     model.dispose();
