@@ -29,13 +29,13 @@ const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
 const optim = new SgdMomentum(model.store, 0.9, 1e-4);
 const { data, gt, sizes } = await syntheticTrainBatch(size, B);
 const predict = opt('--mode', 'train') === 'predict';
-const step = (it: number) => {
+const step = async (it: number) => {
   const images = tf.tensor4d(data, [B, size, size, 3]);
-  if (predict) model.detect({ images, sizes });
-  else trainStep(model, optim, { images, sizes }, gt, 0.001, new Rng(it), 0);
+  if (predict) await model.detect({ images, sizes });
+  else await trainStep(model, optim, { images, sizes }, gt, 0.001, new Rng(it), 0);
   images.dispose();
 };
-for (let it = 0; it < 2; it++) step(it);
+for (let it = 0; it < 2; it++) await step(it);
 
 // Wrap every kernel of the backend with a timer (after warm-up, so setup has run). --by-shape
 // splits each kernel's total by its input shapes.
@@ -66,7 +66,7 @@ for (const k of getKernelsForBackend(backend === 'tensorflow-gpu' ? 'tensorflow'
   registerKernel({ ...k, kernelFunc: timed });
 }
 const t0 = performance.now();
-for (let it = 0; it < steps; it++) step(100 + it);
+for (let it = 0; it < steps; it++) await step(100 + it);
 const stepMs = (performance.now() - t0) / steps;
 const rows = [...totals].map(([name, e]) => ({ name, ms: e.ms / steps, calls: e.calls / steps })).sort((a, b) => b.ms - a.ms);
 const inKernels = rows.reduce((s, r) => s + r.ms, 0);

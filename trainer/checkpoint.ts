@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { assertDeviceAlive } from './backend/webgpu.ts';
 import type { CocoCategory } from '../electron/coco.ts';
 import type { RunConfig } from './config.ts';
 import type { ParamStore } from './model/layers.ts';
@@ -36,18 +37,21 @@ interface Header extends CheckpointState {
 
 const MAGIC = 0x4b435746; // "FWCK" little-endian
 
-export function saveCheckpoint(path: string, state: CheckpointState, store: ParamStore, optimizer?: SgdMomentum): void {
+/** Writes a checkpoint atomically (temp file + rename); values are read back asynchronously (GPU backends). */
+export async function saveCheckpoint(path: string, state: CheckpointState, store: ParamStore, optimizer?: SgdMomentum): Promise<void> {
   const entries: TensorEntry[] = [];
-  const chunks: Float32Array[] = [];
+  const tensors: tf.Tensor[] = [];
   let offset = 0;
   const add = (name: string, t: tf.Tensor, kind: TensorEntry['kind']) => {
-    const data = t.dataSync() as Float32Array;
     entries.push({ name, shape: t.shape, offset, kind });
-    chunks.push(data);
-    offset += data.length;
+    tensors.push(t);
+    offset += t.size;
   };
   for (const [name, p] of store.params) add(name, p.variable, 'param');
   if (optimizer) for (const [name, b] of optimizer.buffers) add(name, b, 'momentum');
+  const chunks = (await Promise.all(tensors.map((t) => t.data()))) as Float32Array[];
+  // Values read from a lost GPU device are not the model's: keep the previous checkpoint instead.
+  assertDeviceAlive();
   const header: Header = { format: 1, ...state, tensors: entries };
   let json = JSON.stringify(header);
   json += ' '.repeat((4 - ((8 + Buffer.byteLength(json)) % 4)) % 4);

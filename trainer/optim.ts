@@ -11,19 +11,20 @@ export class SgdMomentum {
 
   /**
    * One update. grads by variable name (missing = zero gradient, e.g. a branch that saw no RoIs);
-   * `clipNorm` > 0 scales all gradients so their global L2 norm is at most clipNorm. Returns the norm.
+   * `clipNorm` > 0 scales all gradients so their global L2 norm is at most clipNorm.
    */
-  step(grads: Record<string, tf.Tensor>, lr: number, clipNorm = 0): number {
-    let scale = 1, norm = NaN;
-    if (clipNorm > 0) {
-      norm = Math.sqrt(tf.tidy(() => tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]));
-      if (norm > clipNorm) scale = clipNorm / norm;
-    }
+  step(grads: Record<string, tf.Tensor>, lr: number, clipNorm = 0): void {
     tf.tidy(() => {
+      // The clip factor min(1, clipNorm / ‖g‖) stays a tensor: no read back from the device mid-step.
+      // Pairwise adds, not one addN: WebGPU binds each input as a storage buffer (8 per shader stage).
+      const present = Object.values(grads);
+      const scale = clipNorm > 0 && present.length > 0
+        ? tf.minimum(1, tf.div(clipNorm, tf.sqrt(present.map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b)))))
+        : null;
       for (const [name, p] of this.store.params) {
         const buf = this.buffers.get(name)!;
         let g: tf.Tensor = grads[p.variable.name] ?? tf.zerosLike(p.variable);
-        if (scale !== 1) g = tf.mul(g, scale);
+        if (scale) g = tf.mul(g, scale);
         if (p.decay && this.weightDecay > 0) g = tf.add(g, tf.mul(p.variable, this.weightDecay));
         const nb = tf.add(tf.mul(buf, this.momentum), g);
         buf.assign(nb);
@@ -31,7 +32,6 @@ export class SgdMomentum {
       }
     });
     this.store.version++;
-    return norm;
   }
 
   dispose(): void {

@@ -52,7 +52,7 @@ export async function predictRecords(model: MaskRcnn, config: RunConfig, categor
     } else {
       const batch = makeBatch(prepared, config.input.sizeDivisibility);
       try {
-        dets = model.detect(batch);
+        dets = await model.detect(batch);
       } finally {
         batch.images.dispose();
       }

@@ -2,6 +2,7 @@
 // metrics.jsonl in the run folder, or the onEvent callback of train()). Types only, no runtime code
 // beyond the type guard, so the app can import it with `import type`.
 export type { RunConfig } from './config.ts';
+import type { GpuAdapterRecord } from './backend/webgpu.ts';
 
 /** Loss values by name, e.g. { loss_objectness, loss_rpn_box, loss_classifier, loss_box, loss_mask, total }. */
 export type LossValues = Record<string, number>;
@@ -12,8 +13,10 @@ export type CocoStats = number[];
 export interface StartedEvent {
   type: 'started';
   time: string;
-  /** Backend actually used: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'. */
+  /** Backend actually used: 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu'. */
   backend: string;
+  /** On WebGPU: the adapter (vendor, architecture, device, description, software?, host). */
+  gpu?: GpuAdapterRecord;
   /** Short human-readable summary, e.g. "cpu preset, R-custom FPN 64ch, 160px, 12 epochs". */
   configSummary: string;
   totalIterations: number;

@@ -2,6 +2,8 @@
 // (trainer/parallel) and the benchmarks: gradients of the summed Mask R-CNN losses, the loss values,
 // and the SGD update.
 import * as tf from '@tensorflow/tfjs-core';
+import { readScalars, readsAreAsync } from './backend/reads.ts';
+import { assertDeviceAlive } from './backend/webgpu.ts';
 import type { Rng } from './data/rng.ts';
 import type { GtInstances, ImageBatch, MaskRcnn } from './model/mask_rcnn.ts';
 import type { SgdMomentum } from './optim.ts';
@@ -13,18 +15,22 @@ export interface Gradients {
   parts: Record<string, number>;
 }
 
-/** Gradients of the total loss of a batch w.r.t. every parameter, and the loss values. */
-export function computeGrads(model: MaskRcnn, batch: ImageBatch, gt: GtInstances[], rng: Rng): Gradients {
+/**
+ * Gradients of the total loss of a batch w.r.t. every parameter, and the loss values. The loss
+ * values are read back after the tape, asynchronously (the GPU backends have no synchronous read);
+ * where reads are asynchronous only, the proposals are computed and read before the tape too.
+ */
+export async function computeGrads(model: MaskRcnn, batch: ImageBatch, gt: GtInstances[], rng: Rng): Promise<Gradients> {
   const vars = [...model.store.params.values()].map((p) => p.variable);
-  let parts: Record<string, number> = {};
+  const proposals = readsAreAsync() ? await model.trainingProposals(batch) : undefined;
+  let terms: Record<string, tf.Tensor> = {};
   const { value, grads } = tf.variableGrads(() => {
-    const l = model.losses(batch, gt, rng);
+    const l = model.losses(batch, gt, rng, proposals);
     const total = tf.addN(Object.values(l)) as tf.Scalar;
-    parts = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
+    terms = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, tf.keep(v)]));
     return total;
   }, vars);
-  parts.total = value.dataSync()[0];
-  value.dispose();
+  const parts = await readScalars({ ...terms, total: value });
   return { grads, parts };
 }
 
@@ -36,6 +42,7 @@ export function assertFiniteLoss(parts: Record<string, number>): void {
 /** Applies computed gradients (unless the loss is not finite) and disposes them; returns the loss values. */
 export function applyGradients(optimizer: SgdMomentum, { grads, parts }: Gradients, lr: number, clipNorm: number): Record<string, number> {
   try {
+    assertDeviceAlive();
     assertFiniteLoss(parts);
     optimizer.step(grads, lr, clipNorm);
   } finally {
@@ -45,6 +52,6 @@ export function applyGradients(optimizer: SgdMomentum, { grads, parts }: Gradien
 }
 
 /** One SGD step on one batch in this thread; returns the loss values. */
-export function trainStep(model: MaskRcnn, optimizer: SgdMomentum, batch: ImageBatch, gt: GtInstances[], lr: number, rng: Rng, clipNorm: number): Record<string, number> {
-  return applyGradients(optimizer, computeGrads(model, batch, gt, rng), lr, clipNorm);
+export async function trainStep(model: MaskRcnn, optimizer: SgdMomentum, batch: ImageBatch, gt: GtInstances[], lr: number, rng: Rng, clipNorm: number): Promise<Record<string, number>> {
+  return applyGradients(optimizer, await computeGrads(model, batch, gt, rng), lr, clipNorm);
 }

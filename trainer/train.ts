@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync, renameSync } f
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CocoCategory, CocoDataset, CocoResult } from '../electron/coco.ts';
-import { initBackend, wasmThreadsInUse, type BackendName } from './backend/index.ts';
+import { backendNotes, gpuAdapter, initBackend, readScalars, readsAreAsync, wasmThreadsInUse, type BackendName } from './backend/index.ts';
 import { defaultPresetFor, learningRateAt, summarizeConfig, validateRunConfig, type RunConfig } from './config.ts';
 import type { ApIntervals, CocoStats, DoneEvent, EstimateResult, EvaluationEvent, FailedEvent, TrainerEvent } from './protocol.ts';
 import { readSnapshot, splitDataset, type ImageRecord, type Snapshot, type Split } from './data/snapshot.ts';
@@ -127,11 +127,13 @@ export async function heldOutLosses(model: MaskRcnn, c: RunConfig, recs: ImageRe
     const prepared = await Promise.all(part.map((r) => prepareImage(r, cache, c.input.testShortSide, c.input.maxSize, false, true)));
     const batch = makeBatch(prepared, c.input.sizeDivisibility);
     try {
-      const values: Record<string, number> = tf.tidy(() => {
-        const l: Record<string, tf.Tensor> = { ...model.losses(batch, prepared.map((p) => p.gt), new Rng(hash(c.seed, b, 0x7a1))) };
+      const proposals = readsAreAsync() ? await model.trainingProposals(batch) : undefined;
+      const terms: Record<string, tf.Tensor> = tf.tidy(() => {
+        const l: Record<string, tf.Tensor> = { ...model.losses(batch, prepared.map((p) => p.gt), new Rng(hash(c.seed, b, 0x7a1)), proposals) };
         l.total = tf.addN(Object.values(l));
-        return Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
+        return l;
       });
+      const values = await readScalars(terms);
       for (const [k, v] of Object.entries(values)) sums[k] = (sums[k] ?? 0) + v * part.length;
       images += part.length;
     } finally {
@@ -256,13 +258,14 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     writeFileSync(join(runDir, 'config.resolved.json'), JSON.stringify(c, null, 2));
     const scaleLine = objectScaleSentence(snap.dataset, c);
     const summary = summarizeConfig(c, total, budgetRun) + (extending ? ` (extending from iteration ${iteration})` : '') + (scaleLine ? `; ${scaleLine}` : '');
+    for (const note of backendNotes()) log(note);
     log(`started on ${backend}: ${summary}; ${train.length} train / ${val.length} val images; ${model.store.count} parameters; from iteration ${iteration}`);
-    emit({ type: 'started', time: now(), backend, configSummary: summary, totalIterations: total, trainImages: train.length, valImages: val.length, startIteration: iteration });
+    emit({ type: 'started', time: now(), backend, ...(gpuAdapter() ? { gpu: gpuAdapter()! } : {}), configSummary: summary, totalIterations: total, trainImages: train.length, valImages: val.length, startIteration: iteration });
 
     const cache = new ImageCache();
     const state = (): CheckpointState => ({ iteration, totalIterations: total, config: c, categories, backend, bestBoxAp, bestIteration });
-    const checkpoint = (path: string, kind: 'last' | 'best') => {
-      saveCheckpoint(path, state(), model!.store, kind === 'last' ? optimizer! : undefined);
+    const checkpoint = async (path: string, kind: 'last' | 'best') => {
+      await saveCheckpoint(path, state(), model!.store, kind === 'last' ? optimizer! : undefined);
       emit({ type: 'checkpoint', time: now(), path, iteration, kind });
     };
     const history: EvaluationEvent[] = [];
@@ -297,7 +300,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
         bestBoxAp = r.bbox[0];
         bestIteration = iteration;
         sinceBest = 0;
-        checkpoint(bestPath, 'best');
+        await checkpoint(bestPath, 'best');
       } else {
         sinceBest++;
       }
@@ -360,7 +363,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       }
       if (opts.signal?.aborted) { cancelled = true; break; }
       const ckEvery = c.solver.checkpointEveryIterations;
-      if (ckEvery > 0 && iteration % ckEvery === 0 && iteration < total) checkpoint(lastPath, 'last');
+      if (ckEvery > 0 && iteration % ckEvery === 0 && iteration < total) await checkpoint(lastPath, 'last');
       if (evalAt.has(iteration) && iteration < total) {
         const te0 = tc;
         if (await evaluate()) { earlyStopped = true; break; }
@@ -392,7 +395,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       }
     }
     if (next) await next;
-    checkpoint(lastPath, 'last');
+    await checkpoint(lastPath, 'last');
     const finished = iteration >= total || earlyStopped;
     if (finished && !cancelled && (!lastEval || (lastEval as EvaluationEvent).iteration !== iteration)) await evaluate();
     let predictionsPath: string | undefined;

@@ -55,15 +55,15 @@ const config = validateRunConfig({ preset: 'tiny' });
 const options = buildMaskRcnnOptions(config, SYNTHETIC_CATEGORIES.length);
 
 /** In-thread reference: each shard's gradients, weighted by its images. */
-function referenceGrads(model: MaskRcnn, all: Sample[], shards: number, seed: number): Map<string, Float32Array> {
+async function referenceGrads(model: MaskRcnn, all: Sample[], shards: number, seed: number): Promise<Map<string, Float32Array>> {
   const sizes = shardSizes(all.length, shards);
   const out = new Map<string, Float32Array>();
   let start = 0;
-  sizes.forEach((n, k) => {
+  for (const [k, n] of sizes.entries()) {
     const part = all.slice(start, start + n);
     start += n;
     const batch = makeBatch(part, 32);
-    const { grads } = computeGrads(model, batch, part.map((s) => gtInstances(s.truth!)), new Rng(shardSeed(seed, k)));
+    const { grads } = await computeGrads(model, batch, part.map((s) => gtInstances(s.truth!)), new Rng(shardSeed(seed, k)));
     for (const p of model.store.params.values()) {
       const g = grads[p.variable.name] ? (grads[p.variable.name].dataSync() as Float32Array) : new Float32Array(p.variable.size);
       const acc = out.get(p.variable.name) ?? new Float32Array(p.variable.size);
@@ -71,7 +71,7 @@ function referenceGrads(model: MaskRcnn, all: Sample[], shards: number, seed: nu
       out.set(p.variable.name, acc);
     }
     tf.dispose([batch.images, ...Object.values(grads)]);
-  });
+  }
   return out;
 }
 
@@ -115,7 +115,7 @@ test('two threads: averaged gradients equal the in-thread reference, before and 
     assert.equal(pool.shards, 2);
     const all = samples(3, 11); // uneven: 2 + 1
     for (const round of [0, 1]) {
-      const want = referenceGrads(model, all, 2, 900 + round);
+      const want = await referenceGrads(model, all, 2, 900 + round);
       const { grads, parts } = await pool.gradients(model, all, 32, 900 + round);
       assert.ok(Number.isFinite(parts.total) && parts.total > 0, `total loss ${parts.total}`);
       assertGradsMatch(grads, want, `round ${round}: `);
@@ -138,7 +138,7 @@ test('two threads: detections equal in-thread detections, in input order', async
     assert.equal(got.length, 4);
     for (const [start, n] of [[0, 2], [2, 2]]) {
       const batch = makeBatch(all.slice(start, start + n), 32);
-      const want = model.detect(batch);
+      const want = await model.detect(batch);
       batch.images.dispose();
       want.forEach((w, i) => {
         const g = got[start + i];
@@ -216,13 +216,13 @@ test("a worker on tfjs' threaded WASM build (2 XNNPACK threads) computes the sam
   try {
     assert.deepEqual(await pool.workerWasmThreads(), [2], 'the worker runs the threaded build with a 2-thread pool');
     const all = samples(4, 16);
-    const want = referenceGrads(model, all, 2, 77);
+    const want = await referenceGrads(model, all, 2, 77);
     const { grads } = await pool.gradients(model, all, 32, 77);
     assertGradsMatch(grads, want);
     const images = all.map(({ pixels, height, width }) => ({ pixels, height, width }));
     const got = await pool.detect(model, images, 32);
     const batch = makeBatch(images.slice(2), 32);
-    const wantDets = model.detect(batch);
+    const wantDets = await model.detect(batch);
     batch.images.dispose();
     wantDets.forEach((w, i) => {
       assert.equal(got[2 + i].scores.length, w.scores.length);
@@ -241,7 +241,7 @@ test('the pure-JS backend: workers on it give the averaged gradients this thread
   try {
     assert.deepEqual(await pool.workerWasmThreads(), [1]);
     const all = samples(2, 17);
-    const want = referenceGrads(model, all, 2, 5);
+    const want = await referenceGrads(model, all, 2, 5);
     const { grads } = await pool.gradients(model, all, 32, 5);
     assertGradsMatch(grads, want);
   } finally {

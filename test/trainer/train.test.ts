@@ -40,37 +40,37 @@ function syntheticBatch(n: number, seed: number, empty: boolean[] = []) {
   return { images: () => tf.tensor4d(data, [n, SIZE, SIZE, 3]), sizes: imgs.map(() => [SIZE, SIZE] as [number, number]), gt };
 }
 
-test('train steps and a prediction leave no tensors behind', () => {
+test('train steps and a prediction leave no tensors behind', async () => {
   const c = validateRunConfig({ preset: 'tiny' });
   const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
   const opt = new SgdMomentum(model.store, 0.9, 1e-4);
   const b = syntheticBatch(2, 3);
-  const step = () => {
+  const step = async () => {
     const images = b.images();
-    const l = trainStep(model, opt, { images, sizes: b.sizes }, b.gt, 0.01, new Rng(1), 10);
+    const l = await trainStep(model, opt, { images, sizes: b.sizes }, b.gt, 0.01, new Rng(1), 10);
     images.dispose();
     return l;
   };
-  step(); // first step may create lazily cached state
+  await step(); // first step may create lazily cached state
   const before = tf.memory().numTensors;
-  for (let i = 0; i < 3; i++) step();
+  for (let i = 0; i < 3; i++) await step();
   assert.equal(tf.memory().numTensors, before, 'after train steps');
   const images = b.images();
-  model.detect({ images, sizes: b.sizes });
+  await model.detect({ images, sizes: b.sizes });
   images.dispose();
   assert.equal(tf.memory().numTensors, before, 'after a prediction');
   opt.dispose();
   model.dispose();
 });
 
-test('images without objects, and batches without any positives, train with finite zero-safe losses', () => {
+test('images without objects, and batches without any positives, train with finite zero-safe losses', async () => {
   const c = validateRunConfig({ preset: 'tiny' });
   const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
   const opt = new SgdMomentum(model.store, 0.9, 1e-4);
   for (const empty of [[true, false], [true, true]]) {
     const b = syntheticBatch(2, 4, empty);
     const images = b.images();
-    const l = trainStep(model, opt, { images, sizes: b.sizes }, b.gt, 0.01, new Rng(2), 0);
+    const l = await trainStep(model, opt, { images, sizes: b.sizes }, b.gt, 0.01, new Rng(2), 0);
     images.dispose();
     for (const [k, v] of Object.entries(l)) assert.ok(Number.isFinite(v), `${k} = ${v}`);
     if (empty.every(Boolean)) {

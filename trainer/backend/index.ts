@@ -1,5 +1,6 @@
 // The compute backend: chosen once at start-up, recorded in the run, never switched in a hot path.
-// Order: @tensorflow/tfjs-node-gpu → @tensorflow/tfjs-node → WASM (SIMD) → pure-JS CPU.
+// Order for `auto`: @tensorflow/tfjs-node-gpu → WebGPU on a hardware adapter (./webgpu.ts) →
+// @tensorflow/tfjs-node → WASM (SIMD) → pure-JS CPU. Why a choice fell through is kept for the run log.
 // Kernels the WASM backend lacks for training are registered here (see ./wasm_kernels.ts), so model
 // code is identical on every backend.
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,11 +11,15 @@ import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { registerWasmTrainingKernels } from './wasm_kernels.ts';
 import { startThreadedWasm } from './wasm_threads.ts';
+import { registerGradientFixes } from './gradient_fixes.ts';
+export { readScalars, readsAreAsync } from './reads.ts';
+import { describeAdapter, initWebGpu, type GpuAdapterRecord, type GpuSource } from './webgpu.ts';
 
 import type { BackendChoice } from '../config.ts';
 
 export type { BackendChoice };
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type { GpuAdapterRecord };
 
 /**
  * Folder holding the tfjs WASM binaries (tfjs-backend-wasm*.wasm). Looked up, in order, in
@@ -50,11 +55,28 @@ export async function registerGradients(): Promise<void> {
   if (gradientsRegistered) return;
   register(new URL('./esm_resolve_hook.mjs', import.meta.url).href);
   await import('@tensorflow/tfjs-core/dist/register_all_gradients.js' as string);
+  registerGradientFixes();
   gradientsRegistered = true;
 }
 
 let initialised: BackendName | null = null;
 let wasmThreads = 1;
+let requested: BackendChoice | null = null;
+let adapter: GpuAdapterRecord | null = null;
+const notes: string[] = [];
+
+/** The WebGPU adapter in use (null on the other backends). */
+export function gpuAdapter(): GpuAdapterRecord | null {
+  return initialised === 'webgpu' ? adapter : null;
+}
+
+/**
+ * Lines for the run log from backend start-up: why a backend was passed over (no adapter, a
+ * software adapter under `auto`) and which GPU is used.
+ */
+export function backendNotes(): string[] {
+  return [...notes];
+}
 
 /** Threads of the WASM backend's XNNPACK pool in this thread's tfjs (1 unless the threaded build runs). */
 export function wasmThreadsInUse(): number {
@@ -67,6 +89,8 @@ export interface BackendOptions {
    * cannot start, the plain build runs with 1). Ignored by the other backends.
    */
   wasmThreads?: number;
+  /** Where WebGPU comes from (tests inject simulated adapters); default: navigator.gpu or Dawn. */
+  gpuSource?: GpuSource;
 }
 
 /**
@@ -74,18 +98,32 @@ export interface BackendOptions {
  * the first choice (and throws if a different explicit backend is asked for).
  */
 export async function initBackend(choice: BackendChoice = 'auto', options: BackendOptions = {}): Promise<BackendName> {
+  // The same choice again (a worker, a second run in this process) gets what the first call got,
+  // including a fallback from webgpu to WASM.
+  if (initialised && choice === requested) return initialised;
   if (initialised) {
     const want: Record<BackendChoice, BackendName | null> = {
-      auto: null, 'tfjs-node-gpu': 'tensorflow-gpu', 'tfjs-node': 'tensorflow', wasm: 'wasm', cpu: 'cpu',
+      auto: null, 'tfjs-node-gpu': 'tensorflow-gpu', webgpu: 'webgpu', 'tfjs-node': 'tensorflow', wasm: 'wasm', cpu: 'cpu',
     };
     if (want[choice] && want[choice] !== initialised && !(want[choice] === 'tensorflow-gpu' && initialised === 'tensorflow')) {
       throw new Error(`Error in initBackend: backend already initialised as ${initialised}, cannot switch to ${choice}`);
     }
     return initialised;
   }
-  const order: BackendChoice[] = choice === 'auto' ? ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] : [choice];
+  // An explicit `webgpu` that finds no adapter falls back to WASM too (with the reason in the log):
+  // a run asked for the GPU should still run where there is none.
+  const order: BackendChoice[] = choice === 'auto' ? ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] : choice === 'webgpu' ? ['webgpu', 'wasm', 'cpu'] : [choice];
   for (const c of order) {
-    if (c === 'tfjs-node-gpu' && (await tryImport('@tensorflow/tfjs-node-gpu')) && (await tf.setBackend('tensorflow'))) {
+    if (c === 'webgpu') {
+      const r = await initWebGpu(choice === 'webgpu', options.gpuSource);
+      if (r.adapter) {
+        adapter = r.adapter;
+        initialised = 'webgpu';
+        notes.push(`WebGPU adapter: ${describeAdapter(r.adapter)}`);
+      } else {
+        notes.push(`WebGPU not used: ${r.reason}; ${choice === 'webgpu' ? 'falling back to WASM' : 'trying the CPU backends'}`);
+      }
+    } else if (c === 'tfjs-node-gpu' && (await tryImport('@tensorflow/tfjs-node-gpu')) && (await tf.setBackend('tensorflow'))) {
       initialised = 'tensorflow-gpu';
     } else if (c === 'tfjs-node' && (await tryImport('@tensorflow/tfjs-node')) && (await tf.setBackend('tensorflow'))) {
       initialised = 'tensorflow';
@@ -97,6 +135,7 @@ export async function initBackend(choice: BackendChoice = 'auto', options: Backe
     if (initialised) break;
   }
   if (!initialised) throw new Error(`Error in initBackend: no usable backend for choice ${choice}`);
+  requested = choice;
   await tf.ready();
   await registerGradients();
   return initialised;

@@ -108,14 +108,36 @@ export class MaskRcnn {
     return roiAlign(table, planRoiAlign(boxes, batchIndex, level, levels, { outputSize: size, samplingRatio: this.opts.samplingRatio }));
   }
 
-  /** Training losses for a batch (call inside tf.variableGrads). gt[b] per image. */
-  losses(batch: ImageBatch, gt: GtInstances[], rng: Rng): LossTensors {
+  /**
+   * The RPN's training-mode proposals for a batch, read back asynchronously (outside any gradient
+   * tape, which must be synchronous). Where reads are asynchronous only (WebGPU), the training step
+   * takes its proposals from here and passes them to `losses`: the backbone forward runs twice per
+   * step, the price of never blocking on the GPU inside the tape.
+   */
+  async trainingProposals(batch: ImageBatch): Promise<Float32Array[]> {
+    const feats = tf.tidy(() => this.fpn.forward(this.backbone.forward(batch.images)));
+    const { objectness, deltas, anchors } = this.rpn.forward(feats);
+    tf.dispose(feats);
+    try {
+      const [o, d] = await Promise.all([objectness.data(), deltas.data()]);
+      return this.rpn.proposals(o as Float32Array, d as Float32Array, anchors, batch.sizes, true);
+    } finally {
+      tf.dispose([objectness, deltas]);
+    }
+  }
+
+  /**
+   * Training losses for a batch (call inside tf.variableGrads). gt[b] per image. `proposals`
+   * (from trainingProposals) are required where reads are asynchronous only; without them they
+   * are read from this forward pass, which on the CPU backends is a view of memory already there.
+   */
+  losses(batch: ImageBatch, gt: GtInstances[], rng: Rng, proposals?: Float32Array[]): LossTensors {
     const K = this.opts.numClasses;
     const feats = this.fpn.forward(this.backbone.forward(batch.images));
     const rpnOut = this.rpn.forward(feats);
     const rpnT = this.rpn.targets(rpnOut.anchors, gt.map((g) => g.boxes), rng);
     const rpnL = rpnLosses(rpnOut.objectness, rpnOut.deltas, rpnT);
-    const proposals = this.rpn.proposals(rpnOut.objectness.dataSync() as Float32Array, rpnOut.deltas.dataSync() as Float32Array, rpnOut.anchors, batch.sizes, true);
+    proposals ??= this.rpn.proposals(rpnOut.objectness.dataSync() as Float32Array, rpnOut.deltas.dataSync() as Float32Array, rpnOut.anchors, batch.sizes, true);
 
     const rois = sampleRois(proposals, gt.map((g) => g.boxes), gt.map((g) => g.classes), this.opts.sampling, rng);
     const { table, levels } = flattenLevels(feats.slice(0, ROI_LEVELS), this.strides.slice(0, ROI_LEVELS));
@@ -148,13 +170,18 @@ export class MaskRcnn {
   }
 
   /** Inference on a batch: detections per image in the batch frame (divide by the resize scale for originals). */
-  detect(batch: ImageBatch): ImageDetections[] {
+  async detect(batch: ImageBatch): Promise<ImageDetections[]> {
     const K = this.opts.numClasses;
     const M = 2 * this.opts.maskHead.poolSize;
     const feats = tf.tidy(() => this.fpn.forward(this.backbone.forward(batch.images)));
     const rpnOut = this.rpn.forward(feats);
-    const proposals = this.rpn.proposals(rpnOut.objectness.dataSync() as Float32Array, rpnOut.deltas.dataSync() as Float32Array, rpnOut.anchors, batch.sizes, false);
-    tf.dispose([rpnOut.objectness, rpnOut.deltas]);
+    let proposals: Float32Array[];
+    try {
+      const [o, d] = await Promise.all([rpnOut.objectness.data(), rpnOut.deltas.data()]);
+      proposals = this.rpn.proposals(o as Float32Array, d as Float32Array, rpnOut.anchors, batch.sizes, false);
+    } finally {
+      tf.dispose([rpnOut.objectness, rpnOut.deltas]);
+    }
     const { table, levels } = flattenLevels(feats.slice(0, ROI_LEVELS), this.strides.slice(0, ROI_LEVELS));
     tf.dispose(feats);
     const results: ImageDetections[] = [];
@@ -169,7 +196,7 @@ export class MaskRcnn {
           const out = this.boxHead.forward(this.#pool(table, levels, proposals[b], batchIdx, this.opts.boxHead.poolSize));
           return [tf.softmax(out.logits), out.deltas];
         });
-        const probs = probsT.dataSync() as Float32Array, deltas = deltasT.dataSync() as Float32Array;
+        const [probs, deltas] = (await Promise.all([probsT.data(), deltasT.data()])) as Float32Array[];
         tf.dispose([probsT, deltasT]);
         det = postprocessDetections(proposals[b], probs, deltas, K, batch.sizes[b], this.opts.postprocess);
       }
@@ -180,7 +207,7 @@ export class MaskRcnn {
           const logits = this.maskHead.forward(this.#pool(table, levels, det.boxes, new Int32Array(D).fill(b), this.opts.maskHead.poolSize));
           return tf.sigmoid(selectClassMasks(logits, det.classes));
         });
-        masks = probsT.dataSync() as Float32Array;
+        masks = (await probsT.data()) as Float32Array;
         probsT.dispose();
       }
       results.push({ ...det, masks, maskSize: M });

@@ -118,11 +118,16 @@ export function flattenLevels(features: tf.Tensor4D[], strides: number[]): { tab
   return { table: table as tf.Tensor2D, levels };
 }
 
-/** Applies a plan to a feature table [T, C] → [R, P, P, C]. Differentiable w.r.t. the table. */
+/**
+ * Applies a plan to a feature table [T, C] → [R, P, P, C]. Differentiable w.r.t. the table.
+ * On the CPU backends a JS loop over the table's memory; where tensors live on the GPU (WebGPU,
+ * whose reads are asynchronous only), the same sum as GPU ops (roiAlignOnDevice).
+ */
 export function roiAlign(table: tf.Tensor2D, plan: RoiAlignPlan): tf.Tensor4D {
   const [T, C] = table.shape;
   const { numRois: R, outputSize: P, offsets, indices, weights } = plan;
   if (R === 0) return tf.zeros([0, P, P, C]);
+  if (tf.getBackend() === 'webgpu') return roiAlignOnDevice(table, plan);
   const rows = R * P * P;
   const op = tf.customGrad((...args: unknown[]) => {
     const x = args[0] as tf.Tensor;
@@ -154,4 +159,31 @@ export function roiAlign(table: tf.Tensor2D, plan: RoiAlignPlan): tf.Tensor4D {
     };
   });
   return op(table) as tf.Tensor4D;
+}
+
+/** Smallest 2^k·{1, 1.5} ≥ n (≥ 256): few distinct sizes, so GPU buffer and shader caches stop growing. */
+export function paddedLength(n: number): number {
+  for (let b = 256; ; b *= 2) {
+    if (b >= n) return b;
+    if (b * 1.5 >= n) return b * 1.5;
+  }
+}
+
+/**
+ * The plan as tensor ops that stay on the device: gather each tap's table row, weight it, and sum
+ * the taps of each output row (unsortedSegmentSum). Autodiff gives the scatter-add gradient
+ * (gather's gradient is a segment sum over the table rows). Taps are padded with zero-weight
+ * entries to `paddedLength`, so the gather's shapes take few distinct values across steps.
+ */
+export function roiAlignOnDevice(table: tf.Tensor2D, plan: RoiAlignPlan): tf.Tensor4D {
+  const C = table.shape[1];
+  const { numRois: R, outputSize: P, offsets, indices, weights } = plan;
+  const rows = R * P * P, K = indices.length, Kp = paddedLength(K);
+  const idx = new Int32Array(Kp), w = new Float32Array(Kp), seg = new Int32Array(Kp);
+  idx.set(indices); w.set(weights);
+  for (let r = 0; r < rows; r++) seg.fill(r, offsets[r], offsets[r + 1]);
+  return tf.tidy(() => {
+    const taps = tf.mul(tf.gather(table, tf.tensor1d(idx, 'int32')), tf.tensor2d(w, [Kp, 1]));
+    return tf.reshape(tf.unsortedSegmentSum(taps, tf.tensor1d(seg, 'int32'), rows), [R, P, P, C]) as tf.Tensor4D;
+  });
 }

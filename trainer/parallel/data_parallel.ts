@@ -27,7 +27,7 @@ import type { FromWorker, ToWorker, WorkerInit } from './messages.ts';
  * the GPU from one thread, so it always gets 1.
  */
 export function resolveWorkers(requested: number, backend: BackendName, imsPerBatch: number, cores = availableParallelism()): number {
-  if (backend === 'tensorflow' || backend === 'tensorflow-gpu') return 1;
+  if (backend === 'tensorflow' || backend === 'tensorflow-gpu' || backend === 'webgpu') return 1;
   const n = requested > 0 ? requested : cores;
   return Math.max(1, Math.min(n, imsPerBatch));
 }
@@ -196,7 +196,7 @@ export class DataParallel {
     const batch = makeBatch(mine, divisibility);
     let local: Gradients;
     try {
-      local = computeGrads(model, batch, mine.map((s) => gtInstances(s.truth!)), new Rng(shardSeed(seed, 0)));
+      local = await computeGrads(model, batch, mine.map((s) => gtInstances(s.truth!)), new Rng(shardSeed(seed, 0)));
     } catch (e) {
       await replied.catch(() => {});
       throw e;
@@ -250,7 +250,7 @@ export class DataParallel {
     const batch = makeBatch(mine, divisibility);
     let local: ImageDetections[];
     try {
-      local = model.detect(batch);
+      local = await model.detect(batch);
     } catch (e) {
       await replied.catch(() => {});
       throw e;

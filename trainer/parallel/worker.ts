@@ -22,30 +22,30 @@ try {
   process.exit(1);
 }
 
-function handle(m: ToWorker & { id: number }): void {
+async function handle(m: ToWorker & { id: number }): Promise<void> {
   if (m.type === 'memory') { post({ type: 'memory', id: m.id, numTensors: tf.memory().numTensors, wasmThreads: wasmThreadsInUse() }); return; }
   if (m.weights) model.store.setPacked(m.weights);
   const batch = makeBatch(m.samples, m.divisibility);
   try {
     if (m.type === 'grads') {
-      const { grads, parts } = computeGrads(model, batch, m.samples.map((s) => gtInstances(s.truth!)), new Rng(m.seed));
+      const { grads, parts } = await computeGrads(model, batch, m.samples.map((s) => gtInstances(s.truth!)), new Rng(m.seed));
       const packed = model.store.packed(grads);
       tf.dispose(Object.values(grads));
       post({ type: 'grads', id: m.id, grads: packed, parts }, [packed.buffer as ArrayBuffer]);
     } else {
       // Copied, not transferred: a backend may hand out views that share a buffer.
-      post({ type: 'detections', id: m.id, detections: model.detect(batch) });
+      post({ type: 'detections', id: m.id, detections: await model.detect(batch) });
     }
   } finally {
     batch.images.dispose();
   }
 }
 
+// One message at a time, in order: a step's reads are asynchronous, and the next message may set weights.
+let queue: Promise<void> = Promise.resolve();
 port.on('message', (m: ToWorker & { id: number }) => {
-  try {
-    handle(m);
-  } catch (e) {
+  queue = queue.then(() => handle(m)).catch((e) => {
     post({ type: 'error', id: m.id, message: (e as Error)?.message ?? String(e) });
-  }
+  });
 });
 post({ type: 'ready' });

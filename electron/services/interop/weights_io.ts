@@ -76,7 +76,7 @@ export async function torchvisionToCheckpoint(state: Map<string, NamedTensor>, c
   const model = new MaskRcnn(buildMaskRcnnOptions(config, categories.length));
   try {
     for (const [name, p] of model.store.params) tf.tidy(() => p.variable.assign(tf.tensor(params.get(name)!.data, p.variable.shape)));
-    saveCheckpoint(out, { iteration, totalIterations: iteration, config, categories, backend: 'torchvision', bestBoxAp: -1, bestIteration: iteration }, model.store);
+    await saveCheckpoint(out, { iteration, totalIterations: iteration, config, categories, backend: 'torchvision', bestBoxAp: -1, bestIteration: iteration }, model.store);
   } finally {
     model.dispose();
   }
