@@ -68,7 +68,8 @@ for (const classes of [1, 12]) {
 
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     assert.equal(report.state, 'completed');
-    assert.ok(['enough', 'borderline', 'too_small'].includes(report.verdict.verdict));
+    // A short run on synthetic shapes may or may not have fit its training images: any judged outcome, never null.
+    assert.ok(['not_learned', 'still_learning', 'enough', 'borderline', 'too_small'].includes(report.verdict.verdict), report.verdict.verdict);
     assert.equal(report.perClass.length, classes, 'one row per class');
   });
 }
