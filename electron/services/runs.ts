@@ -16,7 +16,7 @@ import { ConfigError, validateRunConfig, type RunConfig } from '../../trainer/co
 import { buildCocoDataset } from './coco_export.ts';
 import { NotFoundError, UserError } from './errors.ts';
 import type { Project } from './project.ts';
-import { seededRandom } from './splits.ts';
+import { seededRandom } from '../../trainer/data/rng.ts';
 import { finishRunConfig } from './run_preflight.ts';
 
 export const TRAINER_BIN = fileURLToPath(new URL('../../bin/fieldwork-train.js', import.meta.url));

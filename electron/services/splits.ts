@@ -7,6 +7,7 @@ import type { Split, SplitAssignOptions, SplitOrigin, SplitPlan, SplitRatios, Sp
 import { UserError } from './errors.ts';
 import type { Project } from './project.ts';
 import { groupImages } from './split_groups.ts';
+import { seededRandom } from '../../trainer/data/rng.ts';
 
 export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 
@@ -24,18 +25,6 @@ export function splitState(project: Project): SplitState {
 
 function refuseIfFrozen(project: Project): void {
   if (project.meta('split_frozen') === '1') throw new UserError('The splits are frozen; unfreeze them first.');
-}
-
-/** Deterministic 32-bit PRNG (mulberry32); the same seed gives the same assignment on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function checkRatios(ratios: SplitRatios, seed: number): number[] {

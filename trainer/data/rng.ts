@@ -46,3 +46,9 @@ export class Rng {
     this.#state = s >>> 0;
   }
 }
+
+/** The same generator as a plain function, for code that only draws uniforms (split assignment, bootstrap). */
+export function seededRandom(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
+}

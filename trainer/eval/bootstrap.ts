@@ -16,6 +16,7 @@
 // the few-dozen-image val splits our users have; it does not include the run-to-run noise of training.
 
 import type { CocoEvalResult, EvalImg } from './coco_eval.ts';
+import { seededRandom } from '../data/rng.ts';
 
 export interface ApInterval {
   /** The full-set AP (0..1), -1 when no category has ground truth. */
@@ -42,17 +43,6 @@ export interface BootstrapOptions {
 export const DEFAULT_RESAMPLES = 500;
 export const DEFAULT_BOOTSTRAP_SEED = 12;
 
-/** mulberry32: a small seeded generator, so the same seed gives the same interval on every machine. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface CategoryEntries {
   /** Detections of the category (area 'all', first maxDets[-1] per image) in accumulate's order. */
