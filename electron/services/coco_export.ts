@@ -11,7 +11,8 @@ import { UserError } from './errors.ts';
 import type { Project } from './project.ts';
 import { isSplit } from './splits.ts';
 
-interface ExportImageRow {
+/** An image row as the exports read it. */
+export interface ExportImageRow {
   id: number;
   file_name: string;
   stored_path: string;

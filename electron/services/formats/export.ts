@@ -7,7 +7,7 @@ import type { Annotation, Split } from '../../api.ts';
 import { rleToMask } from '../../../trainer/eval/rle.ts';
 import { traceContours } from '../../../renderer/src/lib/geometry/mask.ts';
 import { annotationsByImage } from '../annotations.ts';
-import { exportCoco } from '../coco_export.ts';
+import { exportCoco, type ExportImageRow as Row } from '../coco_export.ts';
 import { UserError } from '../errors.ts';
 import type { Project } from '../project.ts';
 import { isSplit } from '../splits.ts';
@@ -31,15 +31,6 @@ export interface DatasetExportSummary {
   classes: number;
   /** What the format could not hold (holes, masks, multi-part shapes), with counts. */
   notes: string[];
-}
-
-interface Row {
-  id: number;
-  file_name: string;
-  stored_path: string;
-  width: number;
-  height: number;
-  split: Split;
 }
 
 /** Up to 6 decimals, trailing zeros dropped: 0.5 → "0.5", 1/3 → "0.333333". */
