@@ -9,7 +9,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-export const MAIN_EXTERNALS = ['electron', 'better-sqlite3', 'sharp', '@tensorflow/*'];
+// webgpu: Dawn's native bindings (optional), reached through the trainer's backend code.
+export const MAIN_EXTERNALS = ['electron', 'better-sqlite3', 'sharp', '@tensorflow/*', 'webgpu'];
 
 /** outDir: where dist/electron goes (tests use a temporary folder). */
 export async function bundleElectron({ quiet = false, outDir = join(root, 'dist', 'electron') } = {}) {
