@@ -107,7 +107,8 @@ test('a run evaluates val and the train sample, logs val loss, stops early, and 
   const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
   assert.equal(report.version, 1);
   assert.equal(report.state, 'completed');
-  assert.ok(['enough', 'borderline', 'too_small'].includes(report.verdict.verdict));
+  // 12 iterations of tiny on 6 images may not fit the training images: any judged outcome, never null.
+  assert.ok(['not_learned', 'still_learning', 'enough', 'borderline', 'too_small'].includes(report.verdict.verdict), report.verdict.verdict);
   assert.deepEqual(report.earlyStop, { stopped: true, atIteration: end.iteration, bestIteration: end.bestIteration });
   assert.equal(report.trainSampleImages, 4);
   assert.equal(report.curves.valLoss.length, valLoss.length);
