@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { ImportRunResult } from '../../api.ts';
 import type { CocoDataset, CocoResult } from '../../coco.ts';
 import type { TrainerEvent } from '../../../trainer/protocol.ts';
 import { evaluateCoco } from '../../../trainer/eval/coco_eval.ts';
@@ -18,19 +19,6 @@ import { snapshotHash } from '../runs.ts';
 import type { RunManifest } from './export_run.ts';
 import { externalCurve } from './curves.ts';
 import { readTorchvisionWeights, torchvisionToCheckpoint } from './weights_io.ts';
-
-export interface ImportRunSummary {
-  runId: string;
-  engine: RunManifest['engine'];
-  resultsPath: string;
-  results: number;
-  valImages: number;
-  /** COCO AP@[.5:.95] and AP50 by our evaluator on the val split. */
-  bbox: number[];
-  segm: number[];
-  /** The converted checkpoint (torchvision weights), or null when only results came back. */
-  checkpoint: string | null;
-}
 
 const RESULT_FILES = ['output/coco_instances_results.json', 'output/inference/coco_instances_results.json', 'coco_instances_results.json', 'inference/coco_instances_results.json'];
 const WEIGHT_FILES = ['output/model_final.safetensors', 'output/model_final.pth'];
@@ -79,7 +67,7 @@ export function checkResults(raw: unknown, val: CocoDataset, manifest: RunManife
 }
 
 /** interopDir: resources/interop of the app (for the .pth reader); the default is this checkout's. */
-export async function importRun(project: Project, source: string, interopDir?: string): Promise<ImportRunSummary> {
+export async function importRun(project: Project, source: string, interopDir?: string): Promise<ImportRunResult> {
   const { exportDir, resultsPath } = locate(source);
   const manifest = readJson<RunManifest>(join(exportDir, 'fieldwork-run.json'), 'The export manifest');
   if (manifest.format !== 1 || (manifest.engine !== 'detectron2' && manifest.engine !== 'torchvision')) throw new UserError(`${exportDir}/fieldwork-run.json is not an export this version of Fieldwork reads.`);
