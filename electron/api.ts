@@ -647,8 +647,24 @@ export const API_METHODS = {
 
 export const API_EVENTS = ['importProgress', 'projectChanged', 'runEvent', 'learningCurve'] as const satisfies readonly (keyof WorkbenchEvents)[];
 
-/** Errors crossing a transport keep their kind and message; the UI shows the message as is. */
+/**
+ * What went wrong, as the error's class in main says (electron/services/errors.ts): `user` — bad input or a
+ * refused action, the message says what to do; `config` — a run config value out of range (details: key,
+ * rule, value); `not_found` — no such item or API method; `forbidden` — the caller may not call at all;
+ * `internal` — a bug or an I/O failure, logged in main.
+ */
+export const API_ERROR_KINDS = ['user', 'config', 'not_found', 'forbidden', 'internal'] as const;
+export type ApiErrorKind = (typeof API_ERROR_KINDS)[number];
+
+/** Structured facts about an error, JSON-safe; which keys depend on the kind. */
+export type ApiErrorDetails = Record<string, unknown>;
+
+/** Errors cross IPC and HTTP as this data, never as a string to parse; the UI shows the message as is. */
 export interface ApiErrorPayload {
-  name: 'UserError' | 'NotFoundError' | 'InternalError';
+  kind: ApiErrorKind;
   message: string;
+  details: ApiErrorDetails | null;
 }
+
+/** The answer to one API call over IPC (main → preload → renderer client): a value or the error as data. */
+export type ApiReply<T = unknown> = { ok: true; value: T } | { ok: false; error: ApiErrorPayload };

@@ -2,17 +2,15 @@
 // `window.fieldwork`: one named function per WorkbenchApi method (exactly API_METHODS), `on(event, cb)` for
 // API_EVENTS, and `pickPaths({kind})`. Never ipcRenderer itself, never a generic invoke(channel).
 //
-// Main answers every call with an envelope `{ok, value} | {ok, error: {name, message}}`. Only an Error's
-// message crosses the context bridge (its name and other properties are dropped), so a failure is rethrown
-// as Error("Error invoking remote method '<channel>': <Name>: <message>") — the form Electron itself gives
-// thrown errors, which renderer/src/lib/api/ipc.ts parses back into {name, message}.
+// Main answers every call with an envelope `{ok, value} | {ok: false, error: {kind, message, details}}`
+// (ApiReply). Each function resolves to that envelope as plain data, checked here: across the context bridge
+// a thrown Error keeps only its message, while a plain object is copied whole, so the kind and the details
+// reach the renderer's client (renderer/src/lib/api/ipc.ts), which throws its typed ApiError from them.
 import { contextBridge, ipcRenderer } from 'electron';
-import { API_EVENTS, API_METHODS, type ApiErrorPayload, type WorkbenchEvents } from './api.ts';
+import { API_ERROR_KINDS, API_EVENTS, API_METHODS, type ApiErrorKind, type ApiReply, type WorkbenchEvents } from './api.ts';
 
 export const PRELOAD_EVENT_CHANNEL = 'event';
 export const PRELOAD_PICK_PATHS_CHANNEL = 'dialog.pickPaths';
-
-type Envelope = { ok: true; value: unknown } | { ok: false; error: ApiErrorPayload };
 
 export interface IpcRendererLike {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>;
@@ -20,27 +18,31 @@ export interface IpcRendererLike {
   removeListener(channel: string, listener: (event: unknown, message: unknown) => void): unknown;
 }
 
-const KINDS = new Set(['UserError', 'NotFoundError', 'InternalError']);
-
-function remoteError(channel: string, name: string, message: string): Error {
-  const kind = KINDS.has(name) ? name : 'InternalError';
-  const err = new Error(`Error invoking remote method '${channel}': ${kind}: ${message}`);
-  err.name = kind;
-  return err;
+function internal(message: string): ApiReply {
+  return { ok: false, error: { kind: 'internal', message, details: null } };
 }
 
-async function call(ipc: IpcRendererLike, channel: string, args: unknown[]): Promise<unknown> {
+/** Main's reply as a fresh plain envelope, or an internal error when it is not one. */
+function checkedReply(reply: unknown): ApiReply {
+  const r = reply as { ok?: unknown; value?: unknown; error?: { kind?: unknown; message?: unknown; details?: unknown } } | null;
+  if (r && typeof r === 'object' && r.ok === true) return { ok: true, value: r.value ?? null };
+  if (r && typeof r === 'object' && r.ok === false && r.error && typeof r.error === 'object') {
+    const kind = (API_ERROR_KINDS as readonly unknown[]).includes(r.error.kind) ? (r.error.kind as ApiErrorKind) : 'internal';
+    const details = r.error.details && typeof r.error.details === 'object' ? (r.error.details as Record<string, unknown>) : null;
+    return { ok: false, error: { kind, message: String(r.error.message ?? ''), details } };
+  }
+  return internal('Malformed reply from the main process.');
+}
+
+async function call(ipc: IpcRendererLike, channel: string, args: unknown[]): Promise<ApiReply> {
   let reply: unknown;
   try {
     reply = await ipc.invoke(channel, ...args);
   } catch (err) {
     // Transport failure (no handler, arguments that cannot be cloned): Electron's own message.
-    throw new Error(err instanceof Error ? err.message : String(err));
+    return internal(err instanceof Error ? err.message : String(err));
   }
-  const envelope = reply as Envelope | null;
-  if (envelope && envelope.ok === true) return envelope.value;
-  if (envelope && envelope.ok === false && envelope.error) throw remoteError(channel, String(envelope.error.name), String(envelope.error.message));
-  throw remoteError(channel, 'InternalError', 'Malformed reply from the main process.');
+  return checkedReply(reply);
 }
 
 export function buildBridge(ipc: IpcRendererLike) {
@@ -67,8 +69,7 @@ export function buildBridge(ipc: IpcRendererLike) {
       ipc.removeListener(PRELOAD_EVENT_CHANNEL, listener);
     };
   };
-  bridge.pickPaths = (options: { kind: 'files' | 'folder' | 'json'; title?: string }) =>
-    call(ipc, PRELOAD_PICK_PATHS_CHANNEL, [options]) as Promise<string[]>;
+  bridge.pickPaths = (options: { kind: 'files' | 'folder' | 'json'; title?: string }) => call(ipc, PRELOAD_PICK_PATHS_CHANNEL, [options]);
   return bridge;
 }
 

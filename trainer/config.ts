@@ -294,8 +294,26 @@ export function defaultPresetFor(backend: string): PresetName {
   return backend === 'tensorflow-gpu' ? 'paper' : 'cpu';
 }
 
+/** What a ConfigError is about: the dotted key (null when the rule spans keys), the rule broken, the value. */
+export interface ConfigErrorDetails {
+  key: string | null;
+  rule: string;
+  value: unknown;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  readonly details: ConfigErrorDetails;
+  constructor(message: string, details: ConfigErrorDetails = { key: null, rule: message, value: null }) {
+    super(message);
+    this.details = details;
+  }
+}
+
+/** The key a rule is about when it reads "<dotted.key> must …" (the form every single-key rule here takes). */
+function ruleKey(rule: string): string | null {
+  const head = rule.split(' must ')[0];
+  return head !== rule && /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/.test(head) ? head : null;
 }
 
 const BLOCKS_BY_DEPTH: Record<number, [number, number, number, number]> = {
@@ -310,10 +328,10 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function merge<T>(base: T, over: unknown, path: string): T {
   if (over === undefined) return structuredClone(base);
   if (isObject(base)) {
-    if (!isObject(over)) throw new ConfigError(`Error in validateRunConfig: ${path || 'config'} must be an object, got ${JSON.stringify(over)}`);
+    if (!isObject(over)) throw new ConfigError(`Error in validateRunConfig: ${path || 'config'} must be an object, got ${JSON.stringify(over)}`, { key: path || null, rule: `${path || 'config'} must be an object`, value: over ?? null });
     const out: Record<string, unknown> = structuredClone(base) as Record<string, unknown>;
     for (const [k, v] of Object.entries(over)) {
-      if (!(k in out)) throw new ConfigError(`Error in validateRunConfig: unknown key ${path ? path + '.' : ''}${k}`);
+      if (!(k in out)) throw new ConfigError(`Error in validateRunConfig: unknown key ${path ? path + '.' : ''}${k}`, { key: `${path ? path + '.' : ''}${k}`, rule: 'unknown key', value: v ?? null });
       out[k] = merge(out[k], v, path ? `${path}.${k}` : k);
     }
     return out as T;
@@ -322,7 +340,7 @@ function merge<T>(base: T, over: unknown, path: string): T {
 }
 
 function check(cond: boolean, what: string, value: unknown): void {
-  if (!cond) throw new ConfigError(`Error in validateRunConfig: ${what}, got ${JSON.stringify(value)}`);
+  if (!cond) throw new ConfigError(`Error in validateRunConfig: ${what}, got ${JSON.stringify(value)}`, { key: ruleKey(what), rule: what, value: value ?? null });
 }
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 const inRange = (v: unknown, lo: number, hi: number): boolean => typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi;
@@ -333,7 +351,7 @@ const inRange = (v: unknown, lo: number, hi: number): boolean => typeof v === 'n
  * When `backbone.depth` is given without `blocks`, blocks follow the depth.
  */
 export function validateRunConfig(input: unknown = {}, fallbackPreset: PresetName = 'cpu'): RunConfig {
-  if (!isObject(input)) throw new ConfigError(`Error in validateRunConfig: config must be an object, got ${JSON.stringify(input)}`);
+  if (!isObject(input)) throw new ConfigError(`Error in validateRunConfig: config must be an object, got ${JSON.stringify(input)}`, { key: null, rule: 'config must be an object', value: input ?? null });
   const presetName = (input.preset ?? fallbackPreset) as PresetName;
   check(presetName in PRESETS, 'preset must be paper | cpu | tiny', presetName);
   let base = PRESETS[presetName];

@@ -9,7 +9,7 @@ import { nodeTrainerLauncher, RunSupervisor } from '../services/runs.ts';
 import { exportCoco } from '../services/coco_export.ts';
 import { exportCommand, importDatasetCommand, InterchangeUsageError, printSkipped } from './interchange.ts';
 import { importCoco } from '../services/coco_import.ts';
-import { NotFoundError, UserError } from '../services/errors.ts';
+import { isUserFacing } from '../services/errors.ts';
 import { importImages } from '../services/images.ts';
 import { Project } from '../services/project.ts';
 import { isSplit } from '../services/splits.ts';
@@ -146,8 +146,8 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
       out.error(`fieldwork: ${err.message}\n${USAGE}`);
       return 2;
     }
-    if (err instanceof UserError || err instanceof NotFoundError) {
-      out.error(`fieldwork: ${err.message}`);
+    if (isUserFacing(err)) {
+      out.error(`fieldwork: ${(err as Error).message}`);
       return 1;
     }
     out.error(`fieldwork: internal error: ${(err as Error).stack ?? err}`);

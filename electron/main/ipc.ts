@@ -1,14 +1,16 @@
 // IPC: one ipcMain.handle per API method (the channel table from API_METHODS) plus dialog.pickPaths.
 // Every message is checked before anything runs: the sending frame must be a top-level frame showing
-// fieldwork://app. Results and errors travel as an envelope, so the error kind survives the trip
-// (Electron would flatten a thrown error to a string and log it as a crash).
-import type { ApiErrorPayload, WorkbenchApi, WorkbenchEvents } from '../api.ts';
+// fieldwork://app. The call itself goes to the dispatch both transports share (services/dispatch.ts), and
+// its reply travels back as data, `{ok, value} | {ok: false, error: {kind, message, details}}`: Electron
+// would flatten a thrown error to a string (and log it as a crash).
+import type { ApiReply, WorkbenchApi, WorkbenchEvents } from '../api.ts';
 import { API_EVENTS } from '../api.ts';
-import { toErrorPayload } from '../services/errors.ts';
-import { apiChannels, EVENT_CHANNEL, lookupChannel, PICK_PATHS_CHANNEL } from './channels.ts';
+import { type ApiDispatcher, settle } from '../services/dispatch.ts';
+import { ForbiddenError, toErrorPayload } from '../services/errors.ts';
+import { apiChannels, EVENT_CHANNEL, PICK_PATHS_CHANNEL } from './channels.ts';
 import { isAppUrl } from './schemes.ts';
 
-export type IpcEnvelope = { ok: true; value: unknown } | { ok: false; error: ApiErrorPayload };
+export type IpcEnvelope = ApiReply;
 
 /** The part of an IpcMainInvokeEvent the checks read. */
 export interface SenderInfo {
@@ -30,33 +32,18 @@ export interface WorkbenchLike {
 
 export type Log = (message: string, err?: unknown) => void;
 
-function refused(message: string): IpcEnvelope {
-  return { ok: false, error: { name: 'UserError', message } };
+function refusedSender(channel: string, event: SenderInfo, log: Log): IpcEnvelope {
+  log(`[ipc] refused ${channel}: sender ${event.senderFrame?.url ?? '(no frame)'} is not the app`);
+  return { ok: false, error: toErrorPayload(new ForbiddenError('Refused: this call did not come from the Fieldwork window.')) };
 }
 
 /**
- * Runs one API call for an IPC message: checks the sender and the channel, calls the workbench, wraps
- * the outcome. Never throws.
+ * Runs one API call for an IPC message: checks the sender, then hands the channel and arguments to the
+ * shared dispatch. Never throws.
  */
-export async function dispatchApiCall(workbench: WorkbenchLike, channel: string, event: SenderInfo, args: unknown[], log: Log = console.error): Promise<IpcEnvelope> {
-  if (!isTrustedSender(event)) {
-    log(`[ipc] refused ${channel}: sender ${event.senderFrame?.url ?? '(no frame)'} is not the app`);
-    return refused('Refused: this call did not come from the Fieldwork window.');
-  }
-  const entry = lookupChannel(channel);
-  if (!entry) {
-    log(`[ipc] refused unknown channel ${channel}`);
-    return { ok: false, error: { name: 'NotFoundError', message: `No API method ${channel}.` } };
-  }
-  try {
-    const service = workbench.api[entry.domain] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-    const value = await service[entry.method](...args);
-    return { ok: true, value: value ?? null };
-  } catch (err) {
-    const error = toErrorPayload(err);
-    if (error.name === 'InternalError') log(`[ipc] ${channel} failed:`, err);
-    return { ok: false, error };
-  }
+export async function dispatchApiCall(dispatch: ApiDispatcher, channel: string, event: SenderInfo, args: unknown[], log: Log = console.error): Promise<IpcEnvelope> {
+  if (!isTrustedSender(event)) return refusedSender(channel, event, log);
+  return dispatch(channel, args);
 }
 
 export interface IpcMainLike {
@@ -68,23 +55,14 @@ export interface IpcMainLike {
 export type PickPaths = (event: SenderInfo, options: unknown) => Promise<string[]>;
 
 /** Registers the API channels and dialog.pickPaths; returns a function that removes them all. */
-export function registerIpc(ipcMain: IpcMainLike, workbench: WorkbenchLike, pickPaths: PickPaths, log: Log = console.error): () => void {
+export function registerIpc(ipcMain: IpcMainLike, dispatch: ApiDispatcher, pickPaths: PickPaths, log: Log = console.error): () => void {
   const channels = apiChannels().map((c) => c.channel);
   for (const channel of channels) {
-    ipcMain.handle(channel, (event: SenderInfo, ...args: unknown[]) => dispatchApiCall(workbench, channel, event, args, log));
+    ipcMain.handle(channel, (event: SenderInfo, ...args: unknown[]) => dispatchApiCall(dispatch, channel, event, args, log));
   }
   ipcMain.handle(PICK_PATHS_CHANNEL, async (event: SenderInfo, options: unknown): Promise<IpcEnvelope> => {
-    if (!isTrustedSender(event)) {
-      log(`[ipc] refused ${PICK_PATHS_CHANNEL}: sender ${event.senderFrame?.url ?? '(no frame)'} is not the app`);
-      return refused('Refused: this call did not come from the Fieldwork window.');
-    }
-    try {
-      return { ok: true, value: await pickPaths(event, options) };
-    } catch (err) {
-      const error = toErrorPayload(err);
-      if (error.name === 'InternalError') log(`[ipc] ${PICK_PATHS_CHANNEL} failed:`, err);
-      return { ok: false, error };
-    }
+    if (!isTrustedSender(event)) return refusedSender(PICK_PATHS_CHANNEL, event, log);
+    return settle(`[ipc] ${PICK_PATHS_CHANNEL}`, () => pickPaths(event, options), log);
   });
   return () => {
     for (const channel of [...channels, PICK_PATHS_CHANNEL]) ipcMain.removeHandler(channel);

@@ -1,7 +1,8 @@
 // The app's modules, one concern each; app.ts runs them in the order of APP_MODULES.
 import { createAppProtocolHandler } from './app-protocol.ts';
 import { pickPaths } from './dialogs.ts';
-import { confineApi, PathGuard } from '../services/path-guard.ts';
+import { createApiDispatcher } from '../services/dispatch.ts';
+import { PathGuard } from '../services/path-guard.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
 import { createMediaProtocolHandler } from './media-protocol.ts';
 import type { AppModule } from './module.ts';
@@ -87,10 +88,9 @@ export const ipc: AppModule = {
     // Paths the renderer sends are accepted only inside what the user picked in a dialog main showed
     // (each result becomes approved: a capability the page cannot forge) and the app's data folder.
     const guard = new PathGuard([ctx.paths.userDataDir], "Choose it with the app's Browse… button (a system dialog) first.");
-    const confined = { api: confineApi(ctx.workbench.api, guard), on: ctx.workbench.on.bind(ctx.workbench) };
     registerIpc(
       ipcMain,
-      confined,
+      createApiDispatcher(ctx.workbench.api, { guard, log: ctx.log, label: 'ipc' }),
       async (event, options) => {
         const sender = (event as { sender?: WebContents }).sender;
         const picked = await pickPaths(dialog, sender ? BrowserWindow.fromWebContents(sender) : null, options);

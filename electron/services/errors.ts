@@ -1,19 +1,67 @@
 // Errors that cross the WorkbenchApi. A UserError's message is shown to the user as is, so it names the
 // bad item and says what to do; anything else is an InternalError whose details go to the log.
-import type { ApiErrorPayload } from '../api.ts';
+//
+// Across IPC and HTTP an error travels as data, `{kind, message, details}` (ApiErrorPayload): the kind
+// comes from the error's class here, never from its message, and the other side rebuilds a typed error
+// from it (renderer/src/lib/api/errors.ts). Internal errors carry their message only: no stack, no details.
+import type { ApiErrorDetails, ApiErrorKind, ApiErrorPayload } from '../api.ts';
+import { ConfigError } from '../../trainer/config.ts';
 
 export class UserError extends Error {
   override name = 'UserError' as const;
+  /** Structured facts about the refusal (which item, which value), for a client that wants more than the text. */
+  readonly details: ApiErrorDetails | null;
+  constructor(message: string, details: ApiErrorDetails | null = null) {
+    super(message);
+    this.details = details;
+  }
 }
 
 export class NotFoundError extends Error {
   override name = 'NotFoundError' as const;
 }
 
+/** A call refused for who made it (a frame that is not the app's window), not for what it asked. */
+export class ForbiddenError extends Error {
+  override name = 'ForbiddenError' as const;
+}
+
+/** The kind an error crosses a transport as; anything not one of ours is `internal`. */
+export function errorKind(err: unknown): ApiErrorKind {
+  if (err instanceof UserError) return 'user';
+  if (err instanceof ConfigError) return 'config';
+  if (err instanceof NotFoundError) return 'not_found';
+  if (err instanceof ForbiddenError) return 'forbidden';
+  return 'internal';
+}
+
 export function toErrorPayload(err: unknown): ApiErrorPayload {
-  if (err instanceof UserError || err instanceof NotFoundError) return { name: err.name, message: err.message };
+  const kind = errorKind(err);
   const message = err instanceof Error ? err.message : String(err);
-  return { name: 'InternalError', message };
+  let details: ApiErrorDetails | null = null;
+  if (err instanceof UserError) details = err.details;
+  else if (err instanceof ConfigError) details = { ...err.details };
+  return { kind, message, details };
+}
+
+/** True for errors whose message is meant for the user as is (every kind but `internal`). */
+export function isUserFacing(err: unknown): boolean {
+  return errorKind(err) !== 'internal';
+}
+
+/** The HTTP status an error kind answers with in the browser mode. */
+export function httpStatusFor(kind: ApiErrorKind): number {
+  switch (kind) {
+    case 'user':
+    case 'config':
+      return 400;
+    case 'forbidden':
+      return 403;
+    case 'not_found':
+      return 404;
+    default:
+      return 500;
+  }
 }
 
 /** Lists at most `max` items, then "… and N more", for messages about many bad entries. */

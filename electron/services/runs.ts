@@ -103,7 +103,7 @@ export function runConfigFor(options: TrainOptions, trainImages: number): RunCon
       config = validateRunConfig({ ...config, solver: { ...config.solver, epochs: options.epochs } });
     }
   } catch (err) {
-    if (err instanceof ConfigError) throw new UserError(err.message.replace(/^Error in validateRunConfig: /, 'Run config: '));
+    if (err instanceof ConfigError) throw new ConfigError(err.message.replace(/^Error in validateRunConfig: /, 'Run config: '), err.details);
     throw err;
   }
   return config;

@@ -13,7 +13,9 @@
 // - image bytes (`<img>` cannot send headers) are read under `/files/<media key>/…`: a second secret that can
 //   only read the open project's images, served with Cross-Origin-Resource-Policy: same-origin;
 // - API calls may only name methods listed in API_METHODS, and their paths are confined to approved folders
-//   (services/path-guard.ts); media files must be regular files inside the project, under a size cap;
+//   (services/path-guard.ts) — both checked by services/dispatch.ts, the dispatch IPC uses too; errors come
+//   back as `{error: {kind, message, details}}` with a status that fits the kind; media files must be
+//   regular files inside the project, under a size cap;
 // - the static renderer (public code, no data) is served without a secret; every response carries a strict
 //   Content-Security-Policy; static files never leave renderer/dist; no redirects.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -22,11 +24,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { API_EVENTS, API_METHODS, type WorkbenchApi } from '../api.ts';
+import { API_EVENTS, type ApiErrorPayload, type ApiReply } from '../api.ts';
 import { contentType } from '../services/content-types.ts';
-import { NotFoundError, toErrorPayload, UserError } from '../services/errors.ts';
+import { createApiDispatcher, lookupApiMethod } from '../services/dispatch.ts';
+import { httpStatusFor, toErrorPayload, UserError } from '../services/errors.ts';
 import { DEFAULT_MAX_MEDIA_BYTES, openMediaFile } from '../services/media-file.ts';
-import { confineApi, PathGuard } from '../services/path-guard.ts';
+import { PathGuard } from '../services/path-guard.ts';
 import type { Workbench } from '../services/workbench.ts';
 import { AUTH_HEADER, WS_PROTOCOL, WS_TOKEN_PREFIX, type RouteModule } from './auth.ts';
 
@@ -88,13 +91,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const staticDir = resolve(options.staticDir);
   const { workbench } = options;
   const guard = new PathGuard(options.allow, 'Start the browser mode with `npm run web -- --allow <folder>` to approve another folder.');
-  const api = confineApi(workbench.api, guard);
+  const dispatch = createApiDispatcher(workbench.api, { guard, label: 'web' });
   const routes = options.routes ?? {};
   let port = 0;
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err) => {
-      if (!res.headersSent) sendJson(res, 500, { error: toErrorPayload(err) });
+      if (!res.headersSent) sendError(res, toErrorPayload(err));
       else res.destroy();
     });
   });
@@ -159,7 +162,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         const kind = media[2] as 'images' | 'thumbs';
         file = openMediaFile(workbench.project.dir, workbench.mediaFile(kind, Number(media[3])), maxMedia);
       } catch (err) {
-        return sendJson(res, err instanceof NotFoundError ? 404 : 409, { error: toErrorPayload(err) });
+        const error = toErrorPayload(err);
+        return sendJson(res, error.kind === 'not_found' ? 404 : 409, { error });
       }
       res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
       return sendFile(res, file.path, 'private, max-age=3600', file.size);
@@ -167,27 +171,24 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     return serveStatic(res, url.pathname);
   }
 
+  /** `/api/<domain>/<method>` → the shared dispatch; the reply as `{result}` or `{error: {kind, message, details}}`. */
   async function handleApi(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    const [, , domain, method] = pathname.split('/');
-    const table = API_METHODS as Record<string, readonly string[]>;
-    if (!Object.hasOwn(table, domain) || !table[domain].includes(method)) return sendJson(res, 404, { error: { name: 'NotFoundError', message: `No API method ${domain}.${method}.` } });
-    let args: unknown[];
+    // Exactly `/api/<domain>/<method>`: a dot inside a segment must not spell the same name another way.
+    const rest = pathname.slice('/api/'.length);
+    const parts = rest.split('/');
+    const name = parts.length === 2 && !rest.includes('.') ? parts.join('.') : rest;
+    const send = (reply: ApiReply) => (reply.ok ? sendJson(res, 200, { result: reply.value }) : sendError(res, reply.error));
+    // An unknown method is refused before its body is read, with the reply IPC gives it.
+    if (!lookupApiMethod(name)) return send(await dispatch(name, []));
+    let args: unknown;
     try {
       const body = await readBody(req, maxBody);
       const parsed = body.length === 0 ? { args: [] } : JSON.parse(body.toString('utf8'));
       args = Array.isArray(parsed?.args) ? parsed.args : [];
     } catch (err) {
-      return sendJson(res, 400, { error: { name: 'UserError', message: `Bad request body: ${(err as Error).message}` } });
+      return sendError(res, toErrorPayload(new UserError(`Bad request body: ${(err as Error).message}`)));
     }
-    try {
-      const service = api[domain as keyof WorkbenchApi] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-      const result = await service[method](...args);
-      sendJson(res, 200, { result: result ?? null });
-    } catch (err) {
-      const status = err instanceof UserError ? 400 : err instanceof NotFoundError ? 404 : 500;
-      if (status === 500) console.error(`[web] ${domain}.${method} failed:`, err);
-      sendJson(res, status, { error: toErrorPayload(err) });
-    }
+    send(await dispatch(name, args));
   }
 
   function serveStatic(res: ServerResponse, pathname: string): void {
@@ -274,6 +275,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const data = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(data);
+}
+
+/** An API error as data, with the status its kind answers with. */
+function sendError(res: ServerResponse, error: ApiErrorPayload): void {
+  sendJson(res, httpStatusFor(error.kind), { error });
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

@@ -9,7 +9,8 @@ import { API_EVENTS, API_METHODS } from '../../electron/api.ts';
 import { NotFoundError, UserError } from '../../electron/services/errors.ts';
 import { contentSecurityPolicy } from '../../electron/web/server.ts';
 import { apiChannels, EVENT_CHANNEL, lookupChannel, PICK_PATHS_CHANNEL } from '../../electron/main/channels.ts';
-import { dispatchApiCall, forwardEvents, isTrustedSender, registerIpc, type IpcEnvelope, type SenderInfo, type WorkbenchLike } from '../../electron/main/ipc.ts';
+import { dispatchApiCall as dispatchIpc, forwardEvents, isTrustedSender, registerIpc, type IpcEnvelope, type SenderInfo, type WorkbenchLike } from '../../electron/main/ipc.ts';
+import { createApiDispatcher } from '../../electron/services/dispatch.ts';
 import { createAppProtocolHandler, resolveAppPath } from '../../electron/main/app-protocol.ts';
 import { createMediaProtocolHandler, parseMediaUrl } from '../../electron/main/media-protocol.ts';
 import { APP_CSP } from '../../electron/main/csp.ts';
@@ -21,6 +22,11 @@ import { resolveAppPaths, trainerEnvironment } from '../../electron/main/paths.t
 import { APP_ENTRY_URL, isAppUrl, PRIVILEGED_SCHEMES } from '../../electron/main/schemes.ts';
 import { readRegularFile, startApp } from '../../electron/main/app.ts';
 import type { ElectronMain } from '../../electron/main/module.ts';
+
+/** The shared dispatch over a fake workbench (its api takes no real paths, so no guard), for one IPC call. */
+const dispatcherOf = (wb: WorkbenchLike, log: (m: string, err?: unknown) => void) => createApiDispatcher(wb.api, { guard: null, log, label: 'ipc' });
+const dispatchApiCall = (wb: WorkbenchLike, channel: string, sender: SenderInfo, args: unknown[], log: (m: string, err?: unknown) => void) =>
+  dispatchIpc(dispatcherOf(wb, log), channel, sender, args, log);
 
 const APP_FRAME: SenderInfo = { senderFrame: { url: 'fieldwork://app/index.html', parent: null } };
 const allMethods = Object.entries(API_METHODS).flatMap(([d, ms]) => ms.map((m) => `${d}.${m}`));
@@ -77,7 +83,7 @@ test('dispatch refuses a channel not in API_METHODS without calling anything', a
   for (const channel of ['projects.constructor', 'projects.__proto__', 'images.destroy', 'shell.openExternal']) {
     const reply = await dispatchApiCall(wb, channel, APP_FRAME, [], () => {});
     assert.equal(reply.ok, false, channel);
-    assert.equal(!reply.ok && reply.error.name, 'NotFoundError');
+    assert.equal(!reply.ok && reply.error.kind, 'not_found');
   }
   assert.equal(calls.length, 0);
 });
@@ -111,7 +117,7 @@ test('dispatch refuses senders that are not the app top frame', async () => {
   assert.equal(isTrustedSender(APP_FRAME), true);
 });
 
-test('errors come back as {name, message}; internal ones are logged', async () => {
+test('errors come back as {kind, message, details}; internal ones are logged', async () => {
   const { wb } = fakeWorkbench({
     'projects.open': () => {
       throw new UserError('That folder is not a Fieldwork project.');
@@ -125,9 +131,9 @@ test('errors come back as {name, message}; internal ones are logged', async () =
   });
   const logged: unknown[] = [];
   const log = (_m: string, err?: unknown) => logged.push(err);
-  assert.deepEqual(await dispatchApiCall(wb, 'projects.open', APP_FRAME, ['/x'], log), { ok: false, error: { name: 'UserError', message: 'That folder is not a Fieldwork project.' } });
-  assert.deepEqual(await dispatchApiCall(wb, 'images.get', APP_FRAME, [7], log), { ok: false, error: { name: 'NotFoundError', message: 'No image 7.' } });
-  assert.deepEqual(await dispatchApiCall(wb, 'stats.get', APP_FRAME, [], log), { ok: false, error: { name: 'InternalError', message: 'boom' } });
+  assert.deepEqual(await dispatchApiCall(wb, 'projects.open', APP_FRAME, ['/x'], log), { ok: false, error: { kind: 'user', message: 'That folder is not a Fieldwork project.', details: null } });
+  assert.deepEqual(await dispatchApiCall(wb, 'images.get', APP_FRAME, [7], log), { ok: false, error: { kind: 'not_found', message: 'No image 7.', details: null } });
+  assert.deepEqual(await dispatchApiCall(wb, 'stats.get', APP_FRAME, [], log), { ok: false, error: { kind: 'internal', message: 'boom', details: null } });
   assert.equal(logged.length, 1);
   assert.ok(logged[0] instanceof TypeError);
 });
@@ -143,7 +149,7 @@ test('registerIpc handles exactly the API channels plus dialog.pickPaths, each c
     removeHandler: (channel: string) => handlers.delete(channel),
   };
   const picked: unknown[] = [];
-  const remove = registerIpc(ipcMain, wb, async (_e, options) => {
+  const remove = registerIpc(ipcMain, dispatcherOf(wb, () => {}), async (_e, options) => {
     picked.push(options);
     return ['/a.json'];
   }, () => {});
@@ -327,7 +333,7 @@ test('the media protocol serves the file the workbench names, with CORS for the 
     assert.equal((await handler(new Request('fieldwork-media://images/404'))).status, 404);
     const noProject = await handler(new Request('fieldwork-media://images/409'));
     assert.equal(noProject.status, 409);
-    assert.deepEqual(await noProject.json(), { error: { name: 'UserError', message: 'No project is open; create or open one first.' } });
+    assert.deepEqual(await noProject.json(), { error: { kind: 'user', message: 'No project is open; create or open one first.', details: null } });
     assert.equal((await handler(new Request('fieldwork-media://images/500'))).status, 500);
     assert.equal((await handler(new Request('fieldwork-media://images/2'))).status, 404);
     assert.equal((await handler(new Request('fieldwork-media://images/..%2f1'))).status, 404);

@@ -80,9 +80,11 @@ function checkBridge(bridge: Record<string, unknown>) {
 }
 
 const fake = fakeElectron((channel, args) => {
-  if (channel === 'classes.delete') return { ok: false, error: { name: 'UserError', message: 'Class 3 is in use: pick a class to move its 12 annotations to.' } };
-  if (channel === 'images.get') return { ok: false, error: { name: 'NotFoundError', message: 'No image 99.' } };
-  if (channel === 'stats.get') return { ok: false, error: { name: 'InternalError', message: 'database disk image is malformed' } };
+  if (channel === 'classes.delete') return { ok: false, error: { kind: 'user', message: 'Class 3 is in use: pick a class to move its 12 annotations to.', details: null } };
+  if (channel === 'images.get') return { ok: false, error: { kind: 'not_found', message: 'No image 99.', details: null } };
+  if (channel === 'stats.get') return { ok: false, error: { kind: 'internal', message: 'database disk image is malformed', details: null } };
+  if (channel === 'runs.start') return { ok: false, error: { kind: 'config', message: 'Run config: solver.momentum must be in [0, 0.999], got 5', details: { key: 'solver.momentum', rule: 'solver.momentum must be in [0, 0.999]', value: 5 } } };
+  if (channel === 'runs.get') return { ok: false, error: { kind: 'teapot', message: 'odd' } };
   if (channel === 'projects.current') return 'not an envelope';
   if (channel === 'projects.recent') throw new Error("Error invoking remote method 'projects.recent': Error: No handler registered for 'projects.recent'");
   return { ok: true, value: { channel, args } };
@@ -97,14 +99,16 @@ test('exposes exactly window.fieldwork with the API names, on and pickPaths', ()
   checkBridge(bridge);
 });
 
+const ERRING = ['classes.delete', 'images.get', 'stats.get', 'runs.start', 'runs.get', 'projects.current', 'projects.recent'];
+
 test('every API function invokes its own channel with its arguments', async () => {
   fake.invocations.length = 0;
   for (const { channel, domain, method } of apiChannels()) {
-    if (['classes.delete', 'images.get', 'stats.get', 'projects.current', 'projects.recent'].includes(channel)) continue;
+    if (ERRING.includes(channel)) continue;
     const fn = (bridge[domain] as Record<string, (...a: unknown[]) => Promise<unknown>>)[method];
-    assert.deepEqual(await fn(1, 'two', { three: [3] }), { channel, args: [1, 'two', { three: [3] }] });
+    assert.deepEqual(await fn(1, 'two', { three: [3] }), { ok: true, value: { channel, args: [1, 'two', { three: [3] }] } });
   }
-  assert.deepEqual(fake.invocations.map((i) => i.channel), apiChannels().map((c) => c.channel).filter((c) => !['classes.delete', 'images.get', 'stats.get', 'projects.current', 'projects.recent'].includes(c)));
+  assert.deepEqual(fake.invocations.map((i) => i.channel), apiChannels().map((c) => c.channel).filter((c) => !ERRING.includes(c)));
   const create = (bridge.projects as Record<string, (...a: unknown[]) => Promise<unknown>>).create;
   fake.invocations.length = 0;
   await create('/data/p');
@@ -116,22 +120,30 @@ test('channel names agree with main', () => {
   assert.equal(preload.PRELOAD_PICK_PATHS_CHANNEL, PICK_PATHS_CHANNEL);
 });
 
-test('errors are rethrown with their message, in the form the renderer client parses', async () => {
+test('errors arrive as data {kind, message, details}, never as a string to parse', async () => {
   const classes = bridge.classes as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  await assert.rejects(classes.delete(3, null), {
-    message: "Error invoking remote method 'classes.delete': UserError: Class 3 is in use: pick a class to move its 12 annotations to.",
+  assert.deepEqual(await classes.delete(3, null), {
+    ok: false,
+    error: { kind: 'user', message: 'Class 3 is in use: pick a class to move its 12 annotations to.', details: null },
   });
   const projects = bridge.projects as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  await assert.rejects(projects.current(), /InternalError: Malformed reply/);
-  await assert.rejects(projects.recent(), { message: "Error invoking remote method 'projects.recent': Error: No handler registered for 'projects.recent'" });
+  assert.deepEqual(await projects.current(), { ok: false, error: { kind: 'internal', message: 'Malformed reply from the main process.', details: null } });
+  // A transport failure (no handler in main): Electron's own message, as an internal error.
+  assert.deepEqual(await projects.recent(), {
+    ok: false,
+    error: { kind: 'internal', message: "Error invoking remote method 'projects.recent': Error: No handler registered for 'projects.recent'", details: null },
+  });
+  const runs = bridge.runs as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  assert.deepEqual(await runs.get('r1'), { ok: false, error: { kind: 'internal', message: 'odd', details: null } }, 'an unknown kind is internal');
 
-  // Across the context bridge only an Error's message survives; the renderer's client gets the kind back from it.
+  // Across the context bridge a returned plain object is copied whole (structured clone) and a thrown Error
+  // keeps only its message; the renderer's client gets the kind and the details from the data.
   const crossed: Record<string, unknown> = {};
   for (const [domain, fns] of Object.entries(bridge)) {
     if (typeof fns !== 'object' || fns === null) continue;
     crossed[domain] = Object.fromEntries(Object.entries(fns as Record<string, (...a: unknown[]) => Promise<unknown>>).map(([m, fn]) => [m, async (...a: unknown[]) => {
       try {
-        return await fn(...a);
+        return structuredClone(await fn(...a));
       } catch (err) {
         throw new Error((err as Error).message);
       }
@@ -139,18 +151,22 @@ test('errors are rethrown with their message, in the form the renderer client pa
   }
   crossed.on = bridge.on;
   const client = createIpcClient(crossed as unknown as FieldworkBridge);
-  for (const [call, name, message] of [
-    [() => client.classes.delete(3, null), 'UserError', 'Class 3 is in use: pick a class to move its 12 annotations to.'],
-    [() => client.images.get(99), 'NotFoundError', 'No image 99.'],
-    [() => client.stats.get(), 'InternalError', 'database disk image is malformed'],
+  for (const [call, kind, message, details] of [
+    [() => client.classes.delete(3, null), 'user', 'Class 3 is in use: pick a class to move its 12 annotations to.', null],
+    [() => client.images.get(99), 'not_found', 'No image 99.', null],
+    [() => client.stats.get(), 'internal', 'database disk image is malformed', null],
+    [() => client.runs.start({ preset: 'tiny' }), 'config', 'Run config: solver.momentum must be in [0, 0.999], got 5', { key: 'solver.momentum', rule: 'solver.momentum must be in [0, 0.999]', value: 5 }],
+    [() => client.projects.current(), 'internal', 'Malformed reply from the main process.', null],
   ] as const) {
     await assert.rejects(call(), (err: unknown) => {
       assert.ok(err instanceof ApiError);
-      assert.equal(err.kind, name);
+      assert.equal(err.kind, kind);
       assert.equal(err.message, message);
+      assert.deepEqual(err.details, details);
       return true;
     });
   }
+  assert.deepEqual(await client.projects.create('/data/p', 'P'), { channel: 'projects.create', args: ['/data/p', 'P'] }, 'a success is the value itself');
 });
 
 test('on(event) delivers that event\'s payload only, and unsubscribes', () => {

@@ -5,13 +5,12 @@
 // the read-only media key into image URLs.
 import {
   API_METHODS,
-  type ApiErrorPayload,
   type Unsubscribe,
   type WorkbenchClient,
   type WorkbenchEvents,
 } from '../../../../electron/api.ts';
 import { AUTH_HEADER, parseLaunchFragment, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../../../electron/web/auth.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, errorPayload } from './errors.ts';
 
 const STORAGE_KEY = 'fieldwork.session';
 
@@ -51,7 +50,7 @@ export function createHttpClient(origin: string = location.origin, session: Brow
   });
 
   async function call(domain: string, method: string, args: unknown[]): Promise<unknown> {
-    if (!session) throw new ApiError({ name: 'UserError', message: 'This tab has no access key. Open the URL that `npm run web` printed (with its #token=… part).' });
+    if (!session) throw new ApiError({ kind: 'user', message: 'This tab has no access key. Open the URL that `npm run web` printed (with its #token=… part).', details: null });
     // JSON turns a trailing `undefined` into null, which an options parameter would reject.
     while (args.length > 0 && args[args.length - 1] === undefined) args = args.slice(0, -1);
     let response: Response;
@@ -63,11 +62,12 @@ export function createHttpClient(origin: string = location.origin, session: Brow
         body: JSON.stringify({ args }),
       });
     } catch (err) {
-      throw new ApiError({ name: 'InternalError', message: `The Fieldwork server is not reachable (${String(err)})` });
+      throw new ApiError({ kind: 'internal', message: `The Fieldwork server is not reachable (${String(err)})`, details: null });
     }
-    const body = (await response.json().catch(() => null)) as { result?: unknown; error?: ApiErrorPayload } | null;
+    // `{result}` or `{error: {kind, message, details}}`; a body that is neither (a proxy's page) is internal.
+    const body = (await response.json().catch(() => null)) as { result?: unknown; error?: unknown } | null;
     if (!response.ok || !body || 'error' in body) {
-      throw new ApiError(body?.error ?? { name: 'InternalError', message: `${domain}.${method} failed: HTTP ${response.status}` });
+      throw new ApiError(errorPayload(body?.error, `${domain}.${method} failed: HTTP ${response.status}`));
     }
     return body.result;
   }

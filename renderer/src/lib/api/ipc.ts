@@ -1,26 +1,22 @@
 // Electron transport: the preload exposes the WorkbenchApi as `window.fieldwork` (named functions only),
-// plus `on(event, cb) → unsubscribe`. Images come through the fieldwork-media: protocol.
-import type { WorkbenchApi, WorkbenchClient, WorkbenchEvents, Unsubscribe } from '../../../../electron/api.ts';
-import { ApiError } from './errors.ts';
+// plus `on(event, cb) → unsubscribe`. Each function resolves to main's reply as data (ApiReply); this client
+// returns its value or throws an ApiError built from its `{kind, message, details}`. Images come through the
+// fieldwork-media: protocol.
+import type { ApiReply, WorkbenchApi, WorkbenchClient, WorkbenchEvents, Unsubscribe } from '../../../../electron/api.ts';
+import { ApiError, errorMessage, unwrapReply } from './errors.ts';
 
-export interface FieldworkBridge extends WorkbenchApi {
+/** What electron/preload.ts exposes: every API method answering with an ApiReply instead of its value. */
+export type FieldworkBridge = {
+  [D in keyof WorkbenchApi]: { [M in keyof WorkbenchApi[D]]: (...args: unknown[]) => Promise<ApiReply> };
+} & {
   on<E extends keyof WorkbenchEvents>(event: E, listener: (payload: WorkbenchEvents[E]) => void): Unsubscribe;
-}
+  pickPaths(options: { kind: 'files' | 'folder' | 'json'; title?: string }): Promise<ApiReply<string[]>>;
+};
 
 declare global {
   interface Window {
     fieldwork?: FieldworkBridge;
   }
-}
-
-const KINDS = ['UserError', 'NotFoundError', 'InternalError'] as const;
-
-/** Electron prefixes errors thrown in main ("Error invoking remote method 'x': UserError: ..."); strip that. */
-function unwrapIpcError(err: unknown): ApiError {
-  const raw = err instanceof Error ? err.message : String(err);
-  const match = /^Error invoking remote method '[^']*': (?:(\w+): )?([\s\S]*)$/.exec(raw);
-  const name = (match?.[1] ?? (err instanceof Error ? err.name : '')) as (typeof KINDS)[number];
-  return new ApiError({ name: KINDS.includes(name) ? name : 'InternalError', message: match?.[2] ?? raw });
 }
 
 export function createIpcClient(bridge: FieldworkBridge): WorkbenchClient {
@@ -29,12 +25,16 @@ export function createIpcClient(bridge: FieldworkBridge): WorkbenchClient {
     if (typeof functions !== 'object' || functions === null) continue;
     const wrapped: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
     for (const [method, fn] of Object.entries(functions as Record<string, (...a: unknown[]) => Promise<unknown>>)) {
+      const what = `${domain}.${method}`;
       wrapped[method] = async (...args) => {
+        let reply: unknown;
         try {
-          return await fn(...args);
+          reply = await fn(...args);
         } catch (err) {
-          throw unwrapIpcError(err);
+          // The bridge itself failed (arguments it cannot copy): only a message is left.
+          throw new ApiError({ kind: 'internal', message: errorMessage(err), details: null });
         }
+        return unwrapReply(reply, what);
       };
     }
     client[domain] = wrapped;
