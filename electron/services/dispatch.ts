@@ -36,6 +36,11 @@ export function lookupApiMethod(name: unknown): ApiMethod | null {
   return found ? { ...found } : null;
 }
 
+/** The refusal of a name that is no API method, the same for every transport. */
+export function unknownMethod(name: string): ApiReply {
+  return { ok: false, error: toErrorPayload(new NotFoundError(`No API method ${name}.`)) };
+}
+
 export type DispatchLog = (message: string, err?: unknown) => void;
 
 /** Runs `fn` and turns its outcome into an ApiReply; logs internal errors. Never throws. */
@@ -73,7 +78,7 @@ export function createApiDispatcher(api: WorkbenchApi, options: ApiDispatcherOpt
     const entry = lookupApiMethod(name);
     if (!entry) {
       log(`${tag} refused unknown method ${String(name)}`);
-      return { ok: false, error: toErrorPayload(new NotFoundError(`No API method ${String(name)}.`)) };
+      return unknownMethod(String(name));
     }
     if (!Array.isArray(args)) return { ok: false, error: toErrorPayload(new UserError(`${entry.name}: the arguments must be a list.`)) };
     const service = target[entry.domain] as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;

@@ -26,7 +26,7 @@ import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { API_EVENTS, type ApiErrorPayload, type ApiReply } from '../api.ts';
 import { contentType } from '../services/content-types.ts';
-import { createApiDispatcher, lookupApiMethod } from '../services/dispatch.ts';
+import { createApiDispatcher, lookupApiMethod, unknownMethod } from '../services/dispatch.ts';
 import { httpStatusFor, toErrorPayload, UserError } from '../services/errors.ts';
 import { DEFAULT_MAX_MEDIA_BYTES, openMediaFile } from '../services/media-file.ts';
 import { PathGuard } from '../services/path-guard.ts';
@@ -173,11 +173,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   /** `/api/<domain>/<method>` → the shared dispatch; the reply as `{result}` or `{error: {kind, message, details}}`. */
   async function handleApi(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    // Exactly `/api/<domain>/<method>`: a dot inside a segment must not spell the same name another way.
+    const send = (reply: ApiReply) => (reply.ok ? sendJson(res, 200, { result: reply.value }) : sendError(res, reply.error));
+    // Exactly `/api/<domain>/<method>`: a dot inside a segment must not spell a name another way.
     const rest = pathname.slice('/api/'.length);
     const parts = rest.split('/');
-    const name = parts.length === 2 && !rest.includes('.') ? parts.join('.') : rest;
-    const send = (reply: ApiReply) => (reply.ok ? sendJson(res, 200, { result: reply.value }) : sendError(res, reply.error));
+    if (parts.length !== 2 || rest.includes('.')) return send(unknownMethod(rest));
+    const name = parts.join('.');
     // An unknown method is refused before its body is read, with the reply IPC gives it.
     if (!lookupApiMethod(name)) return send(await dispatch(name, []));
     let args: unknown;
