@@ -1,5 +1,5 @@
 // Errors that cross the WorkbenchApi. A UserError's message is shown to the user as is, so it names the
-// bad item and says what to do; anything else is an InternalError whose details go to the log.
+// bad item and says what to do; an error of no class here crosses as kind `internal`, its stack logged.
 //
 // Across IPC and HTTP an error travels as data, `{kind, message, details}` (ApiErrorPayload): the kind
 // comes from the error's class here, never from its message, and the other side rebuilds a typed error
