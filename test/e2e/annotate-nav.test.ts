@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { tempDir, writeNoiseImage } from '../helpers/tmp.ts';
 import { dragImage, saved } from './canvas-gestures.ts';
 import { e2eSkipReason, startE2e } from './harness.ts';
+import { createProject } from './helpers/project.ts';
 
 const skip = e2eSkipReason();
 
@@ -16,8 +17,7 @@ describe('annotator navigation under a filter (browser mode, headless Chromium)'
       const { page } = s;
       const src = tempDir();
       for (let k = 0; k < 4; k++) await writeNoiseImage(join(src, `photo${k}.png`), 200, 160, 40 + k);
-      await page.getByTestId('project-dir').fill(join(tempDir(), 'nav'));
-      await page.getByTestId('create-project').click();
+      await createProject(page, 'nav');
       await page.getByTestId('import-images-paths').fill(src);
       await page.getByTestId('import-images-submit').click();
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="thumb"]').length === 4);

@@ -6,15 +6,14 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FIXTURES, tempDir } from '../helpers/tmp.ts';
 import { e2eSkipReason, startE2e } from './harness.ts';
+import { createProject } from './helpers/project.ts';
 
 describe('import panel: format detection and the skipped-items report (browser mode)', { skip: e2eSkipReason() }, () => {
   test('a YOLO folder is detected, imported, and its bad lines listed', async () => {
     const s = await startE2e();
     try {
       const { page } = s;
-      await page.getByTestId('project-dir').fill(join(tempDir(), 'yolo'));
-      await page.getByTestId('project-name').fill('YOLO');
-      await page.getByTestId('create-project').click();
+      await createProject(page, 'yolo', 'YOLO');
       await page.getByTestId('import-coco-path').fill(join(FIXTURES, 'interchange', 'yolo-roboflow'));
       const detected = page.getByTestId('import-detected');
       await detected.waitFor({ timeout: 30_000 });

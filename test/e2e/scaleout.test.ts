@@ -7,17 +7,15 @@ import { describe, test } from 'node:test';
 import type { CocoDataset } from '../../electron/coco.ts';
 import { FIXTURES, tempDir } from '../helpers/tmp.ts';
 import { e2eSkipReason, startE2e } from './harness.ts';
+import { createProject, importDataset } from './helpers/project.ts';
 
 describe('scale-out panel end to end (browser mode, headless Chromium)', { skip: e2eSkipReason() }, () => {
   test('export for Detectron2, import its results as a run', async () => {
     const s = await startE2e();
     try {
       const { page } = s;
-      await page.getByTestId('project-dir').fill(join(tempDir(), 'wagons'));
-      await page.getByTestId('project-name').fill('Wagon defects');
-      await page.getByTestId('create-project').click();
-      await page.getByTestId('import-coco-path').fill(join(FIXTURES, 'roboflow-mini'));
-      await page.getByTestId('import-coco-submit').click();
+      await createProject(page, 'wagons', 'Wagon defects');
+      await importDataset(page, join(FIXTURES, 'roboflow-mini'));
       await page.getByTestId('import-report-images').waitFor({ timeout: 60_000 });
       const out = join(tempDir(), 'd2');
       await page.getByTestId('scaleout-engine').selectOption('detectron2');

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FIXTURES, tempDir } from '../helpers/tmp.ts';
+import { FIXTURES } from '../helpers/tmp.ts';
 import { e2eSkipReason, startE2e } from './harness.ts';
+import { createProject, importDataset, waitForThumbs } from './helpers/project.ts';
 
 const skip = e2eSkipReason();
 
@@ -13,11 +14,9 @@ describe('train screen reload (browser mode, real trainer)', { skip }, () => {
     const s = await startE2e();
     try {
       const { page } = s;
-      await page.getByTestId('project-dir').fill(join(tempDir(), 'restore'));
-      await page.getByTestId('create-project').click();
-      await page.getByTestId('import-coco-path').fill(join(FIXTURES, 'roboflow-mini'));
-      await page.getByTestId('import-coco-submit').click();
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid="thumb"]').length === 9, undefined, { timeout: 60_000 });
+      await createProject(page, 'restore');
+      await importDataset(page, join(FIXTURES, 'roboflow-mini'));
+      await waitForThumbs(page, 9);
       await page.getByTestId('train-from-scratch').click();
       await page.getByTestId('preset-tiny').check();
       await page.getByTestId('epochs').fill('400');
