@@ -5,15 +5,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FIXTURES, SHARED_WAGON } from '../helpers/tmp.ts';
-import { e2eSkipReason, startE2e } from './harness.ts';
+import { e2eSkipReason } from './harness.ts';
 import { createProject, importDataset, waitForThumbs } from './helpers/project.ts';
+import { withE2e } from './helpers/session.ts';
 
 const skip = e2eSkipReason();
 
 async function createAndImport(datasetDir: string, expected: { thumbs: number; classes: Record<string, number> }, shot: string) {
-  const s = await startE2e();
-  try {
-    const { page } = s;
+  await withE2e(async (page, s) => {
     await createProject(page, 'wagons', 'Wagon defects');
     await importDataset(page, datasetDir);
     await page.getByTestId('import-report-images').waitFor({ timeout: 120_000 });
@@ -29,9 +28,7 @@ async function createAndImport(datasetDir: string, expected: { thumbs: number; c
     });
     assert.ok(firstThumbLoaded > 0, 'thumbnail decoded');
     await s.screenshot(shot);
-  } finally {
-    await s.close();
-  }
+  });
 }
 
 describe('foundation end to end (browser mode, headless Chromium)', { skip }, () => {

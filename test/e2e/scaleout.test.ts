@@ -6,14 +6,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { CocoDataset } from '../../electron/coco.ts';
 import { FIXTURES, tempDir } from '../helpers/tmp.ts';
-import { e2eSkipReason, startE2e } from './harness.ts';
+import { e2eSkipReason } from './harness.ts';
 import { createProject, importDataset } from './helpers/project.ts';
+import { withE2e } from './helpers/session.ts';
 
 describe('scale-out panel end to end (browser mode, headless Chromium)', { skip: e2eSkipReason() }, () => {
   test('export for Detectron2, import its results as a run', async () => {
-    const s = await startE2e();
-    try {
-      const { page } = s;
+    await withE2e(async (page, s) => {
       await createProject(page, 'wagons', 'Wagon defects');
       await importDataset(page, join(FIXTURES, 'roboflow-mini'));
       await page.getByTestId('import-report-images').waitFor({ timeout: 60_000 });
@@ -34,8 +33,6 @@ describe('scale-out panel end to end (browser mode, headless Chromium)', { skip:
       assert.match((await page.getByTestId('scaleout-imported').textContent()) ?? '', /14 detections on 2 val images, box AP 100\.0 %.*results only/);
       await s.screenshot('scaleout-panel');
       assert.ok(existsSync(join(out, 'fieldwork-run.json')));
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

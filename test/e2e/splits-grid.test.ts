@@ -4,16 +4,15 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FIXTURES } from '../helpers/tmp.ts';
-import { e2eSkipReason, startE2e } from './harness.ts';
+import { e2eSkipReason } from './harness.ts';
 import { createProject, importDataset, waitForThumbs } from './helpers/project.ts';
+import { withE2e } from './helpers/session.ts';
 
 const skip = e2eSkipReason();
 
 describe('splits and grid (browser mode, headless Chromium)', { skip }, () => {
   test('assign with a confirm, undo, multi-select and bulk split/status', async () => {
-    const s = await startE2e();
-    try {
-      const { page } = s;
+    await withE2e(async (page, s) => {
       await createProject(page, 'wagons');
       await importDataset(page, join(FIXTURES, 'roboflow-mini'));
       await waitForThumbs(page, 9);
@@ -81,8 +80,6 @@ describe('splits and grid (browser mode, headless Chromium)', { skip }, () => {
       await page.getByTestId('filter-status').selectOption('');
       await thumbs.nth(1).click();
       await page.waitForFunction(() => !document.querySelector('[data-testid="select-all"]'), undefined, { timeout: 30_000 });
-    } finally {
-      await s.close();
-    }
+    });
   });
 });
