@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """torchvision side of bench/vs-torchvision-learning.ts: trains the same Mask R-CNN as Fieldwork's run
-config (built by bench/torchvision_ref.py's build_model) from random init on the synthetic set the
+config (built by the exported model, resources/interop/torchvision/fieldwork_model.py) from random init on the synthetic set the
 TypeScript side exported, and pauses every ~`--eval-every` seconds of training time to predict the
 val images and write their COCO results JSON. The parent scores that file with Fieldwork's
 evaluateCoco and answers `go` or `stop` on stdin.
@@ -25,22 +25,10 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torchvision_ref import build_model  # noqa: E402  (the identical architecture)
-
-PIXEL_MEAN, PIXEL_SCALE = 127.5, 1 / 64  # trainer/data/loader.ts normalisation
-
-
-def lr_at(s, it, total):
-    """trainer/config.ts learningRateAt: linear warm-up, ÷10 at each drop point from the end."""
-    lr = s["baseLr"] * s["imsPerBatch"] / 16
-    for f in s["lrDropsFromEnd"]:
-        if it >= round(total * (1 - f)):
-            lr *= 0.1
-    if it < s["warmupIterations"]:
-        a = it / s["warmupIterations"]
-        lr *= s["warmupFactor"] * (1 - a) + a
-    return lr
+# The model, normalisation and LR schedule the app ships for `fieldwork export-run --engine torchvision`.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "interop", "torchvision"))
+from fieldwork_model import PIXEL_MEAN, PIXEL_SCALE, build_model  # noqa: E402
+from train import lr_at  # noqa: E402
 
 
 def load_split(d, H, W):
@@ -91,13 +79,13 @@ def main():
     data = json.load(open(args.data))
     H, W = data["H"], data["W"]
     train, val = load_split(data["train"], H, W), load_split(data["val"], H, W)
-    model = build_model(cfg, cfg["numClasses"], H)
+    model = build_model(cfg, cfg["numClasses"])
     s, total = cfg["solver"], cfg["totalIterations"]
     # Weight decay on conv / fc weights only (none on GN scale/shift and biases), as trainer/optim.ts.
     decay = [p for p in model.parameters() if p.dim() > 1]
     no_decay = [p for p in model.parameters() if p.dim() <= 1]
     opt = torch.optim.SGD([{"params": decay, "weight_decay": s["weightDecay"]}, {"params": no_decay, "weight_decay": 0.0}],
-                          lr=lr_at(s, 0, total), momentum=s["momentum"])
+                          lr=lr_at(s, 0, total, s["imsPerBatch"]), momentum=s["momentum"])
     B, hflip, clip = s["imsPerBatch"], cfg["input"]["hflip"], s["clipGradNorm"]
 
     def reply(obj):
@@ -125,7 +113,7 @@ def main():
             images.append(img)
             targets.append(tgt)
         for g in opt.param_groups:
-            g["lr"] = lr_at(s, it, total)
+            g["lr"] = lr_at(s, it, total, s["imsPerBatch"])
         losses = model(images, targets)
         loss = sum(losses.values())
         if not torch.isfinite(loss):

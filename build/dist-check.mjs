@@ -2,10 +2,11 @@
 // Offline packaging check (`npm run dist:check`, CI): packs the app for linux-x64 in --dir mode against a
 // stand-in Electron (build/fake-electron.mjs; electronDist = a folder), then opens the result:
 //   - app.asar holds package.json, the main bundle, the preload and the whole renderer build;
-//   - the trainer and its runtime packages are unpacked, and the unpacked trainer, run under plain Node from a
-//     folder outside the repo, resolves @tensorflow/tfjs-backend-wasm there and finds its .wasm files (wasmDir()),
-//     and starts a data-parallel worker thread from there; the trainer CLI, started as the app starts it
-//     (trainer/utility-entry.mjs, which the app forks as a utilityProcess), trains a tiny synthetic run to the end;
+//   - the trainer bundle (build/bundle-trainer.mjs) and its runtime packages are unpacked, no TypeScript and no
+//     tsx are packed, the bundle's imports resolve inside app.asar.unpacked (tfjs, its .wasm files for
+//     wasmDir()); the bundle, started as the app starts it (dist/trainer/utility-entry.mjs, which the app forks as
+//     a utilityProcess) under plain Node from a folder outside the repo, trains a tiny synthetic run to the end
+//     with a data-parallel worker thread, both on tfjs' threaded WASM build, and exits;
 //   - no dev-only dependency, test file, fixture, source map or source folder is packed;
 //   - the configured Electron fuses were flipped in the executable: RunAsNode off, ASAR integrity on, only app.asar;
 //   - sizes.
@@ -16,9 +17,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleElectron } from './bundle-electron.mjs';
+import { TRAINER_BUNDLE_FILES, bundleTrainer } from './bundle-trainer.mjs';
 import { makeFakeElectronDist } from './fake-electron.mjs';
 import { SKIP_ENV } from './native-abi.mjs';
 
@@ -29,7 +31,7 @@ const started = Date.now();
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const electronVersion = JSON.parse(readFileSync(join(root, 'node_modules/electron/package.json'), 'utf8')).version;
 const config = require('./electron-builder.config.cjs');
-const { dependencyClosure } = require('./trainer-packages.cjs');
+const { cliOnlyPackages, dependencyClosure, TRAINER_ROOTS } = require('./trainer-packages.cjs');
 
 const failures = [];
 const check = (ok, message) => {
@@ -62,8 +64,9 @@ try {
   if (args.has('--skip-renderer-build') && existsSync(join(root, 'renderer/dist/index.html'))) console.log('  skipped: --skip-renderer-build and renderer/dist exists');
   else run(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn']);
 
-  step('electron bundles (build/bundle-electron.mjs)');
+  step('electron and trainer bundles (build/bundle-electron.mjs, build/bundle-trainer.mjs)');
   await bundleElectron({ quiet: true });
+  await bundleTrainer({ quiet: true });
 
   step(`package linux-x64 --dir against a stand-in Electron ${electronVersion}`);
   const fakeDist = makeFakeElectronDist(join(work, 'electron-dist'), electronVersion);
@@ -131,10 +134,21 @@ try {
     check(hits.length === 0, `no ${what}${hits.length ? ` — ${hits.length} found, e.g. ${hits.slice(0, 3).join(', ')}` : ''}`);
   }
 
-  step('trainer and WASM unpacked where the trainer looks for them');
-  const trainerFiles = walkFiles(join(root, 'trainer')).map((f) => relative(root, f)).filter((f) => !/\.test\.ts$/.test(f));
-  const badTrainer = trainerFiles.filter((f) => !existsSync(join(unpacked, f)) || statSync(join(unpacked, f)).size !== statSync(join(root, f)).size);
-  check(badTrainer.length === 0, `trainer/**: ${trainerFiles.length - badTrainer.length}/${trainerFiles.length} files unpacked, same sizes${badTrainer.length ? ` (bad: ${badTrainer.slice(0, 3).join(', ')})` : ''}`);
+  step('the bundled trainer and the WASM binaries, unpacked where the trainer looks for them');
+  // The app forks dist/trainer/utility-entry.mjs (electron/main/trainer-launcher.ts): the bundles built above,
+  // unpacked byte for byte, and no TypeScript source of the trainer packed anywhere.
+  const bundleSrc = join(root, 'dist/trainer');
+  const bundleDest = join(unpacked, 'dist/trainer');
+  const badBundle = TRAINER_BUNDLE_FILES.filter((f) => !existsSync(join(bundleDest, f)) || readFileSync(join(bundleDest, f)).compare(readFileSync(join(bundleSrc, f))) !== 0);
+  check(badBundle.length === 0, `dist/trainer/{${TRAINER_BUNDLE_FILES.join(',')}} unpacked, the same bytes as built${badBundle.length ? ` (missing or different: ${badBundle.join(', ')})` : ''}`);
+  check(unpackedInHeader('dist/trainer/utility-entry.mjs') && unpackedInHeader('dist/trainer/worker-entry.mjs'), 'the trainer bundle is outside the archive (a utility process and its worker threads load real files)');
+  const tsPacked = [...entries.filter((e) => /\.(ts|mts|cts)$/.test(e) && !/\.d\.[mc]?ts$/.test(e)), ...walkFiles(unpacked).map((f) => '/' + relative(unpacked, f).split(sep).join('/')).filter((e) => /\.(ts|mts|cts)$/.test(e) && !/\.d\.[mc]?ts$/.test(e))];
+  check(tsPacked.length === 0 && !files.has('/trainer/cli.ts') && !existsSync(join(unpacked, 'trainer')), `no TypeScript source packed, no trainer/ folder${tsPacked.length ? ` — found ${tsPacked.slice(0, 3).join(', ')}` : ''}`);
+  const cliOnly = cliOnlyPackages();
+  const cliOnlyPacked = cliOnly.filter((d) => [...files].some((f) => f.startsWith(`/node_modules/${d}/`)) || existsSync(join(unpacked, 'node_modules', d)));
+  check(cliOnly.includes('tsx') && cliOnlyPacked.length === 0, `tsx is not packed, nor what only it needs (checked ${cliOnly.join(', ')})${cliOnlyPacked.length ? ` — found ${cliOnlyPacked.join(', ')}` : ''}`);
+  const bundleText = TRAINER_BUNDLE_FILES.map((f) => (existsSync(join(bundleDest, f)) ? readFileSync(join(bundleDest, f), 'utf8') : '')).join('\n');
+  check(!/["']tsx(\/[^"']*)?["']/.test(bundleText) && !/(from |import\()["'][^"']*\.ts["']/.test(bundleText), 'the unpacked bundles import neither tsx nor a .ts file');
   const wasmSrc = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
   const wasmFiles = readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm'));
   const wasmDest = join(unpacked, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
@@ -143,74 +157,53 @@ try {
   const gpu = existsSync(join(root, 'node_modules/@tensorflow/tfjs-node-gpu/package.json'));
   const gpuPacked = existsSync(join(unpacked, 'node_modules/@tensorflow/tfjs-node-gpu')) || files.has('/node_modules/@tensorflow/tfjs-node-gpu/package.json');
   check(gpu === gpuPacked, `@tensorflow/tfjs-node-gpu ${gpu ? 'installed here and packed' : 'not installed here and absent (the app falls back at run time)'}`);
-
-  // Run the unpacked trainer's own wasmDir() (and a WASM backend start) under plain Node, from a folder outside
-  // the repo, with the tsx that was unpacked with it: what a trainer child of the packaged app would see.
-  const probeDir = join(work, 'probe');
-  const probe = join(work, 'probe.mjs');
-  rmSync(probeDir, { recursive: true, force: true });
-  writeFileSync(probe, `
-    const backend = await import(${JSON.stringify(pathToFileURL(join(unpacked, 'trainer/backend/index.ts')).href)});
-    const { createRequire } = await import('node:module');
-    const req = createRequire(${JSON.stringify(pathToFileURL(join(unpacked, 'trainer/backend/index.ts')).href)});
-    const name = await backend.initBackend('wasm');
-    // The data-parallel worker threads start from the unpacked trainer too (their own tsx + WASM).
-    const at = (f) => import(${JSON.stringify(pathToFileURL(join(unpacked, 'trainer')).href)} + '/' + f);
-    // Every module the trainer loads (image decoding with sharp included) resolves from there.
-    await at('train.ts');
-    await at('predict.ts');
-    const { DataParallel } = await at('parallel/data_parallel.ts');
-    const { validateRunConfig } = await at('config.ts');
-    const { MaskRcnn, buildMaskRcnnOptions } = await at('model/mask_rcnn.ts');
-    const options = buildMaskRcnnOptions(validateRunConfig({ preset: 'tiny' }), 2);
-    const model = new MaskRcnn(options);
-    // …its worker on tfjs' threaded WASM build (2 XNNPACK threads), as many-core machines run it.
-    const pool = await DataParallel.start(2, name, options, 2);
-    const image = { pixels: new Uint8Array(64 * 64 * 3).fill(90), height: 64, width: 64 };
-    const dets = await pool.detect(model, [image, image], 32);
-    const workerThreads = await pool.workerWasmThreads();
-    await pool.close();
-    console.log(JSON.stringify({ wasmDir: backend.wasmDir(), resolved: req.resolve('@tensorflow/tfjs-core'), backend: name, shards: pool.shards, detected: dets.length, workerThreads }));
-  `);
-  const env = { ...process.env };
-  delete env.FIELDWORK_WASM_DIR;
-  delete env.NODE_PATH;
-  const tsxLoader = pathToFileURL(join(unpacked, 'node_modules/tsx/dist/loader.mjs')).href;
-  const probed = spawnSync(process.execPath, ['--import', tsxLoader, probe], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
-  let seen = null;
-  try {
-    seen = JSON.parse(probed.stdout.trim().split('\n').at(-1));
-  } catch {
-    console.log(probed.stdout, probed.stderr);
-  }
+  // The bundle's bare imports resolve from its own file, as Node resolves them when the app runs it: they must
+  // land inside app.asar.unpacked (a process cannot import from inside the archive), and wasmDir() — the
+  // folder next to tfjs-backend-wasm's main file — must hold the .wasm files.
+  const bundleRequire = createRequire(join(bundleDest, 'utility-entry.mjs'));
   const realUnpacked = realpathSync(unpacked);
-  check(seen !== null && realpathSync(seen.wasmDir).startsWith(realUnpacked) && wasmFiles.every((f) => existsSync(join(seen.wasmDir, f))),
-    `unpacked trainer's wasmDir() → ${seen ? relative(appOut, seen.wasmDir) : '(probe failed)'}, holding the .wasm files`);
-  check(seen !== null && realpathSync(seen.resolved).startsWith(realUnpacked), `unpacked trainer resolves @tensorflow/tfjs-core inside app.asar.unpacked${seen ? ` (${relative(appOut, seen.resolved)})` : ''}`);
-  check(seen !== null && seen.backend === 'wasm', `unpacked trainer starts the WASM backend from there (initBackend('wasm') → ${seen?.backend ?? 'failed'})`);
-  check(seen !== null && seen.shards === 2 && seen.detected === 2, `unpacked trainer starts a data-parallel worker thread and splits a batch over it (${seen ? `${seen.shards} threads, ${seen.detected} images detected` : 'failed'})`);
-  check(seen !== null && seen.workerThreads?.[0] === 2, `…whose WASM backend runs tfjs' threaded build from there (XNNPACK threads ${seen?.workerThreads ?? 'unknown'})`);
+  const resolvedFrom = (name) => {
+    try {
+      return realpathSync(bundleRequire.resolve(name));
+    } catch {
+      return null;
+    }
+  };
+  const installedRoots = TRAINER_ROOTS.filter((n) => existsSync(join(root, 'node_modules', n, 'package.json')));
+  const unresolved = [...installedRoots, '@tensorflow/tfjs-core/dist/register_all_gradients.js'].filter((n) => !resolvedFrom(n)?.startsWith(realUnpacked));
+  check(unresolved.length === 0, `the bundle's imports resolve inside app.asar.unpacked (${installedRoots.join(', ')}, tfjs-core's ESM gradients)${unresolved.length ? ` — not: ${unresolved.join(', ')}` : ''}`);
+  const wasmMain = resolvedFrom('@tensorflow/tfjs-backend-wasm');
+  check(wasmMain !== null && wasmFiles.every((f) => existsSync(join(dirname(wasmMain), f))), `…and wasmDir() of the bundle (${wasmMain ? relative(realpathSync(appOut), dirname(wasmMain)) : 'unresolved'}) holds the .wasm files`);
 
-  // The trainer as the packaged app starts it (electron/main/trainer-launcher.ts: tsx's ESM loader from
-  // app.asar.unpacked, then trainer/cli.ts), on a tiny synthetic run: it must train to the end. The
-  // unpacked folder has no package.json of the app's (that one is in the asar), so trainer/package.json
-  // makes its .ts files ES modules there.
+  // The trainer as the packaged app starts it: the bundle under plain Node (standing in for Electron's utility
+  // process, which runs the same file with the same arguments), from a folder outside the repo, with no
+  // TypeScript loader anywhere (no NODE_OPTIONS, no tsx packed), trains a tiny synthetic run to the end: the
+  // WASM backend from the unpacked tfjs, the batch split over a worker thread started from
+  // dist/trainer/worker-entry.mjs, both on tfjs' threaded WASM build (2 XNNPACK threads, as many-core
+  // machines run it). The run folder is test data, written by the repo's own sources.
   const runDir = join(work, 'probe-run');
   rmSync(runDir, { recursive: true, force: true });
   const makeRun = join(work, 'make-run.mjs');
   writeFileSync(makeRun, `
-    const { writeSyntheticRun } = await import(${JSON.stringify(pathToFileURL(join(unpacked, 'trainer/data/synthetic.ts')).href)});
-    await writeSyntheticRun(${JSON.stringify(runDir)}, { seed: 3, train: 2, val: 1, width: 64, height: 64, config: { preset: 'tiny', backend: 'wasm', solver: { epochs: 1 } } });
+    const { writeSyntheticRun } = await import(${JSON.stringify(pathToFileURL(join(root, 'trainer/data/synthetic.ts')).href)});
+    await writeSyntheticRun(${JSON.stringify(runDir)}, { seed: 3, train: 2, val: 1, width: 64, height: 64, config: { preset: 'tiny', backend: 'wasm', workers: 2, wasmThreads: 2, solver: { epochs: 1, imsPerBatch: 2 } } });
   `);
-  const made = spawnSync(process.execPath, ['--import', tsxLoader, makeRun], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
-  // The app forks trainer/utility-entry.mjs with utilityProcess (Node inside Electron's binary); plain Node
-  // stands in for it here, running the same unpacked file with the same arguments.
+  const env = { ...process.env };
+  for (const k of ['FIELDWORK_WASM_DIR', 'NODE_PATH', 'NODE_OPTIONS']) delete env[k];
+  const made = spawnSync(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, makeRun], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
   const trained = made.status === 0
-    ? spawnSync(process.execPath, [join(unpacked, 'trainer/utility-entry.mjs'), 'train', runDir, '--json'], { cwd: work, env, encoding: 'utf8', timeout: 300_000 })
+    ? spawnSync(process.execPath, [join(bundleDest, 'utility-entry.mjs'), 'train', runDir, '--json'], { cwd: work, env, encoding: 'utf8', timeout: 300_000 })
     : made;
-  const last = (trained.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean).at(-1);
+  const events = (trained.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
+  const last = events.at(-1);
   if (trained.status !== 0 || last?.type !== 'done') console.log(trained.stdout, trained.stderr);
-  check(trained.status === 0 && last?.type === 'done', `the unpacked trainer CLI, started as the app starts it, trains a tiny run to the end (exit ${trained.status}, last event ${last?.type ?? 'none'})`);
+  check(trained.status === 0 && last?.type === 'done', `the bundled trainer, started as the app starts it, trains a tiny run to the end and exits (exit ${trained.status ?? trained.signal}, last event ${last?.type ?? 'none'})`);
+  const started = events.find((e) => e.type === 'started');
+  check(started?.backend === 'wasm', `…on the WASM backend (started on ${started?.backend ?? 'nothing'})`);
+  const resolved = existsSync(join(runDir, 'config.resolved.json')) ? JSON.parse(readFileSync(join(runDir, 'config.resolved.json'), 'utf8')) : {};
+  const runLog = existsSync(join(runDir, 'log.txt')) ? readFileSync(join(runDir, 'log.txt'), 'utf8') : '';
+  check(resolved.workers === 2 && !/worker threads did not start/.test(runLog), `…with its batch split over a worker thread from dist/trainer/worker-entry.mjs (${resolved.workers ?? '?'} threads)`);
+  check(resolved.wasmThreads === 2 && !/threaded WASM build did not start/.test(trained.stderr ?? ''), `…each on tfjs' threaded WASM build (XNNPACK threads ${resolved.wasmThreads ?? '?'}; no fallback warning)`);
   // What electron/main/paths.ts sets as FIELDWORK_WASM_DIR in a packaged app: resources/app.asar.unpacked/<WASM_DIR_IN_APP>.
   const mainBundle = asar.extractFile(asarPath, 'dist/electron/main/index.js').toString('utf8');
   const wasmInApp = /WASM_DIR_IN_APP = "([^"]+)"/.exec(mainBundle)?.[1];
@@ -237,7 +230,7 @@ try {
   check(wire[FuseV1Options.OnlyLoadAppFromAsar] === 49, 'OnlyLoadAppFromAsar is on in the packed executable');
   const packedMain = asar.extractFile(asarPath, 'dist/electron/main/index.js').toString('utf8');
   check(!packedMain.includes('ELECTRON_RUN_AS_NODE'), "the packed main bundle never sets ELECTRON_RUN_AS_NODE");
-  check(packedMain.includes('utility-entry.mjs'), 'the packed main bundle forks trainer/utility-entry.mjs');
+  check(/["']dist["'],\s*["']trainer["'],\s*["']utility-entry\.mjs["']/.test(packedMain), 'the packed main bundle forks dist/trainer/utility-entry.mjs when packaged');
 
   step('native addons (ABI guard skipped here, see above)');
   const { checkPackedAddons, electronAbi } = await import('./native-abi.mjs');

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleElectron } from './bundle-electron.mjs';
+import { bundleTrainer } from './bundle-trainer.mjs';
 import { readNodeModuleVersions } from './native-abi.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -35,8 +36,9 @@ let failed = false;
 try {
   console.log('== renderer (vite build)');
   run([join(root, 'node_modules/vite/bin/vite.js'), 'build']);
-  console.log('== electron bundles');
+  console.log('== electron and trainer bundles');
   await bundleElectron();
+  await bundleTrainer();
 
   if (existsSync(addon)) copyFileSync(addon, backup);
   console.log(`== electron-builder ${flag} (rebuilds native modules for Electron, then packs)`);

@@ -3,15 +3,19 @@
 //
 // Layout of a packaged app (resources/ is process.resourcesPath):
 //   resources/app.asar            package.json, dist/electron/** (main, preload), renderer/dist/**, JS deps
-//   resources/app.asar.unpacked/  trainer/** and the trainer's runtime packages (tfjs, its WASM binaries, tsx),
-//                                 which a child process reads from disk; native modules (better-sqlite3, sharp)
+//   resources/app.asar.unpacked/  dist/trainer/** (the trainer bundled by build/bundle-trainer.mjs: the utility
+//                                 process entry, the worker-thread entry) and the trainer's runtime packages
+//                                 (tfjs with its WASM binaries, sharp), which the trainer process and its worker
+//                                 threads load from disk; native modules (better-sqlite3, sharp)
 //   resources/demo, icon.png      copied from the repo's resources/ (the app's resourcesDir)
-// The trainer's dependency closure is unpacked whole, so that `require('@tensorflow/tfjs-backend-wasm')` from
-// the unpacked trainer resolves inside app.asar.unpacked and wasmDir() finds the .wasm files next to it.
+// The trainer's dependency closure is unpacked whole, so that `import '@tensorflow/tfjs-backend-wasm'` from
+// the unpacked bundle resolves inside app.asar.unpacked and wasmDir() finds the .wasm files next to it.
+// No TypeScript is packed and no tsx: the command lines need it (build/trainer-packages.cjs), the app does not.
 'use strict';
-const { dependencyClosure, TRAINER_ROOTS } = require('./trainer-packages.cjs');
+const { cliOnlyPackages, dependencyClosure, TRAINER_ROOTS } = require('./trainer-packages.cjs');
 
 const trainerPackages = dependencyClosure(TRAINER_ROOTS);
+const notShipped = cliOnlyPackages();
 
 /** @type {import('electron-builder').Configuration} */
 const config = {
@@ -27,7 +31,7 @@ const config = {
     'package.json',
     'dist/electron/**',
     'renderer/dist/**',
-    'trainer/**',
+    'dist/trainer/**',
     // never: sources maps, tests, type declarations
     '!**/*.map',
     '!**/*.test.{ts,js,mjs}',
@@ -40,14 +44,14 @@ const config = {
     '!node_modules/@tensorflow/*/dist/*.{min.js,es2017.js,fesm.js,externs.js}',
     '!node_modules/@tensorflow/*/dist/**/*_test.{js,d.ts}',
     '!node_modules/@tensorflow/*/src/**',
-    // esbuild (for tsx): the JS API runs the binary from @esbuild/<platform>; bin/esbuild is a second copy for the CLI
-    '!node_modules/esbuild/bin/esbuild',
+    // tsx and what only it needs (esbuild): the command lines' TypeScript loader, not used by the app
+    ...notShipped.map((name) => `!node_modules/${name}/**`),
   ],
   extraResources: [{ from: 'resources', to: '.', filter: ['**/*'] }],
 
   asar: true,
   asarUnpack: [
-    'trainer/**',
+    'dist/trainer/**',
     'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
     ...trainerPackages.map((name) => `node_modules/${name}/**`),
   ],

@@ -1,7 +1,8 @@
-// How the app starts trainer processes: `utilityProcess.fork` of trainer/utility-entry.mjs — a Node process of
-// Electron's own binary that needs no RunAsNode fuse (so the fuse is off: nobody can run arbitrary JS under
-// the app's identity with ELECTRON_RUN_AS_NODE). Packaged, the trainer and tsx are read from
-// app.asar.unpacked (worker threads and the WASM binaries need real files); in development, from the repo.
+// How the app starts trainer processes: `utilityProcess.fork` of the trainer's utility-entry.mjs — a Node
+// process of Electron's own binary that needs no RunAsNode fuse (so the fuse is off: nobody can run arbitrary
+// JS under the app's identity with ELECTRON_RUN_AS_NODE). Packaged, the trainer is the JavaScript bundle
+// dist/trainer/utility-entry.mjs (build/bundle-trainer.mjs), read from app.asar.unpacked (its worker threads
+// and the WASM binaries need real files); in development, trainer/utility-entry.mjs runs the sources through tsx.
 //
 // The services expect a ChildProcess (stdout, stderr, 'exit', 'close', 'error', kill); UtilityChild adapts a
 // UtilityProcess to that. MessagePorts: pass `connect` to get each new trainer's UtilityProcess right after
@@ -43,10 +44,10 @@ export interface UtilityProcessApi {
   fork(modulePath: string, args?: string[], options?: UtilityForkOptions): UtilityProcessLike;
 }
 
-/** The module the utility process runs. */
+/** The module the utility process runs: the bundle when packaged, the sources in development. */
 export function trainerEntry(input: TrainerCommandInputs): string {
-  const root = input.isPackaged ? `${input.appPath}.unpacked` : input.appPath;
-  return join(root, 'trainer', 'utility-entry.mjs');
+  if (input.isPackaged) return join(`${input.appPath}.unpacked`, 'dist', 'trainer', 'utility-entry.mjs');
+  return join(input.appPath, 'trainer', 'utility-entry.mjs');
 }
 
 /** A UtilityProcess seen as the ChildProcess the services use: stdout/stderr, 'exit' then 'close', kill(). */

@@ -9,7 +9,7 @@ import { FUSE_SENTINEL, LINUX_X64_FILES, makeFakeElectronDist } from '../../buil
 
 const require = createRequire(import.meta.url);
 const config = require('../../build/electron-builder.config.cjs');
-const { dependencyClosure } = require('../../build/trainer-packages.cjs');
+const { cliOnlyPackages, dependencyClosure } = require('../../build/trainer-packages.cjs');
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 
 test('identity, targets and icon', () => {
@@ -25,24 +25,35 @@ test('identity, targets and icon', () => {
   assert.equal(png.readUInt32BE(20), 512);
 });
 
-test('the app files: bundles, renderer build, trainer; never tests or source maps', () => {
-  for (const p of ['package.json', 'dist/electron/**', 'renderer/dist/**', 'trainer/**', '!**/*.map', '!**/*.test.{ts,js,mjs}']) assert.ok(config.files.includes(p), p);
+test('the app files: bundles, renderer build, trainer bundle; never tests, source maps or TypeScript sources', () => {
+  for (const p of ['package.json', 'dist/electron/**', 'renderer/dist/**', 'dist/trainer/**', '!**/*.map', '!**/*.test.{ts,js,mjs}']) assert.ok(config.files.includes(p), p);
+  assert.ok(!config.files.includes('trainer/**'), 'the trainer ships as its bundle, not as sources');
   assert.equal(pkg.main, 'dist/electron/main/index.js');
   assert.equal(pkg.type, 'module');
   assert.equal(config.asar, true);
 });
 
-test('trainer, WASM binaries and the trainer runtime packages are unpacked', () => {
-  assert.ok(config.asarUnpack.includes('trainer/**'));
+test('trainer bundle, WASM binaries and the trainer runtime packages are unpacked', () => {
+  assert.ok(config.asarUnpack.includes('dist/trainer/**'));
   assert.ok(config.asarUnpack.includes('node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm'));
   const closure: string[] = dependencyClosure();
-  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', 'tsx', 'seedrandom', 'long']) {
+  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', 'sharp', 'seedrandom', 'long']) {
     assert.ok(closure.includes(name), name);
     assert.ok(config.asarUnpack.includes(`node_modules/${name}/**`), name);
   }
   // tfjs-node-gpu counts where it installed, and only there.
   assert.equal(closure.includes('@tensorflow/tfjs-node-gpu'), existsSync('node_modules/@tensorflow/tfjs-node-gpu/package.json'));
   assert.ok(!closure.some((n) => n.startsWith('@types/')));
+});
+
+test('tsx (and esbuild, which only it needs) is left out of the packaged app; the command lines keep it', () => {
+  const notShipped: string[] = cliOnlyPackages();
+  assert.ok(notShipped.includes('tsx') && notShipped.includes('esbuild'), notShipped.join());
+  for (const name of notShipped) assert.ok(config.files.includes(`!node_modules/${name}/**`), name);
+  assert.ok(!dependencyClosure().includes('tsx'), 'the trainer no longer loads tsx');
+  assert.ok(pkg.dependencies.tsx, 'bin/fieldwork.js and bin/fieldwork-train.js still run through tsx');
+  // Nothing the app loads at run time is left out.
+  for (const name of [...dependencyClosure(), 'better-sqlite3', 'ws', 'yaml', 'fast-xml-parser']) assert.ok(!notShipped.includes(name), name);
 });
 
 test('native rebuild on, ABI guard after packing, fuses set', () => {

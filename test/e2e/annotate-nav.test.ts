@@ -5,19 +5,18 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { tempDir, writeNoiseImage } from '../helpers/tmp.ts';
 import { dragImage, saved } from './canvas-gestures.ts';
-import { e2eSkipReason, startE2e } from './harness.ts';
+import { e2eSkipReason } from './harness.ts';
+import { createProject } from './helpers/project.ts';
+import { withE2e } from './helpers/session.ts';
 
 const skip = e2eSkipReason();
 
 describe('annotator navigation under a filter (browser mode, headless Chromium)', { skip }, () => {
   test('label the first unlabelled image, then F and D walk the list it was opened with', async () => {
-    const s = await startE2e();
-    try {
-      const { page } = s;
+    await withE2e(async (page, s) => {
       const src = tempDir();
       for (let k = 0; k < 4; k++) await writeNoiseImage(join(src, `photo${k}.png`), 200, 160, 40 + k);
-      await page.getByTestId('project-dir').fill(join(tempDir(), 'nav'));
-      await page.getByTestId('create-project').click();
+      await createProject(page, 'nav');
       await page.getByTestId('import-images-paths').fill(src);
       await page.getByTestId('import-images-submit').click();
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="thumb"]').length === 4);
@@ -51,8 +50,6 @@ describe('annotator navigation under a filter (browser mode, headless Chromium)'
       await page.waitForFunction(() => document.querySelector('[data-testid="status-done"]')?.classList.contains('on'));
       const images = await s.workbench.api.images.list();
       assert.equal(images.find((i) => i.fileName === 'photo0.png')!.status, 'done');
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

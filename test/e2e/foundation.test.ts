@@ -4,23 +4,20 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FIXTURES, SHARED_WAGON, tempDir } from '../helpers/tmp.ts';
-import { e2eSkipReason, startE2e } from './harness.ts';
+import { FIXTURES, SHARED_WAGON } from '../helpers/tmp.ts';
+import { e2eSkipReason } from './harness.ts';
+import { createProject, importDataset, waitForThumbs } from './helpers/project.ts';
+import { withE2e } from './helpers/session.ts';
 
 const skip = e2eSkipReason();
 
 async function createAndImport(datasetDir: string, expected: { thumbs: number; classes: Record<string, number> }, shot: string) {
-  const s = await startE2e();
-  try {
-    const { page } = s;
-    await page.getByTestId('project-dir').fill(join(tempDir(), 'wagons'));
-    await page.getByTestId('project-name').fill('Wagon defects');
-    await page.getByTestId('create-project').click();
-    await page.getByTestId('import-coco-path').fill(datasetDir);
-    await page.getByTestId('import-coco-submit').click();
+  await withE2e(async (page, s) => {
+    await createProject(page, 'wagons', 'Wagon defects');
+    await importDataset(page, datasetDir);
     await page.getByTestId('import-report-images').waitFor({ timeout: 120_000 });
     assert.equal(await page.getByTestId('import-report-images').textContent(), String(expected.thumbs));
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="thumb"]').length === n, expected.thumbs, { timeout: 60_000 });
+    await waitForThumbs(page, expected.thumbs);
     const rows = await page.getByTestId('class-stats').evaluateAll((els) => els.map((e) => [e.getAttribute('data-class-name'), Number(e.getAttribute('data-instances'))]));
     assert.deepEqual(Object.fromEntries(rows), expected.classes);
     // The thumbnails really load (the media route and the token cookie work together).
@@ -31,9 +28,7 @@ async function createAndImport(datasetDir: string, expected: { thumbs: number; c
     });
     assert.ok(firstThumbLoaded > 0, 'thumbnail decoded');
     await s.screenshot(shot);
-  } finally {
-    await s.close();
-  }
+  });
 }
 
 describe('foundation end to end (browser mode, headless Chromium)', { skip }, () => {

@@ -5,16 +5,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FIXTURES, tempDir } from '../helpers/tmp.ts';
-import { e2eSkipReason, startE2e } from './harness.ts';
+import { e2eSkipReason } from './harness.ts';
+import { createProject } from './helpers/project.ts';
+import { withE2e } from './helpers/session.ts';
 
 describe('import panel: format detection and the skipped-items report (browser mode)', { skip: e2eSkipReason() }, () => {
   test('a YOLO folder is detected, imported, and its bad lines listed', async () => {
-    const s = await startE2e();
-    try {
-      const { page } = s;
-      await page.getByTestId('project-dir').fill(join(tempDir(), 'yolo'));
-      await page.getByTestId('project-name').fill('YOLO');
-      await page.getByTestId('create-project').click();
+    await withE2e(async (page) => {
+      await createProject(page, 'yolo', 'YOLO');
       await page.getByTestId('import-coco-path').fill(join(FIXTURES, 'interchange', 'yolo-roboflow'));
       const detected = page.getByTestId('import-detected');
       await detected.waitFor({ timeout: 30_000 });
@@ -42,8 +40,6 @@ describe('import panel: format detection and the skipped-items report (browser m
       await page.getByTestId('import-coco-path').fill(tempDir());
       await page.waitForFunction(() => document.querySelector('[data-testid="import-detected"]')?.getAttribute('data-format') === '', undefined, { timeout: 30_000 });
       assert.match((await detected.textContent())!, /no dataset format recognised/);
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

@@ -6,18 +6,15 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { CocoDataset } from '../../electron/coco.ts';
 import { FIXTURES, tempDir } from '../helpers/tmp.ts';
-import { e2eSkipReason, startE2e } from './harness.ts';
+import { e2eSkipReason } from './harness.ts';
+import { createProject, importDataset } from './helpers/project.ts';
+import { withE2e } from './helpers/session.ts';
 
 describe('scale-out panel end to end (browser mode, headless Chromium)', { skip: e2eSkipReason() }, () => {
   test('export for Detectron2, import its results as a run', async () => {
-    const s = await startE2e();
-    try {
-      const { page } = s;
-      await page.getByTestId('project-dir').fill(join(tempDir(), 'wagons'));
-      await page.getByTestId('project-name').fill('Wagon defects');
-      await page.getByTestId('create-project').click();
-      await page.getByTestId('import-coco-path').fill(join(FIXTURES, 'roboflow-mini'));
-      await page.getByTestId('import-coco-submit').click();
+    await withE2e(async (page, s) => {
+      await createProject(page, 'wagons', 'Wagon defects');
+      await importDataset(page, join(FIXTURES, 'roboflow-mini'));
       await page.getByTestId('import-report-images').waitFor({ timeout: 60_000 });
       const out = join(tempDir(), 'd2');
       await page.getByTestId('scaleout-engine').selectOption('detectron2');
@@ -36,8 +33,6 @@ describe('scale-out panel end to end (browser mode, headless Chromium)', { skip:
       assert.match((await page.getByTestId('scaleout-imported').textContent()) ?? '', /14 detections on 2 val images, box AP 100\.0 %.*results only/);
       await s.screenshot('scaleout-panel');
       assert.ok(existsSync(join(out, 'fieldwork-run.json')));
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

@@ -3,21 +3,19 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FIXTURES, tempDir } from '../helpers/tmp.ts';
-import { e2eSkipReason, startE2e } from './harness.ts';
+import { FIXTURES } from '../helpers/tmp.ts';
+import { e2eSkipReason } from './harness.ts';
+import { createProject, importDataset, waitForThumbs } from './helpers/project.ts';
+import { withE2e } from './helpers/session.ts';
 
 const skip = e2eSkipReason();
 
 describe('splits and grid (browser mode, headless Chromium)', { skip }, () => {
   test('assign with a confirm, undo, multi-select and bulk split/status', async () => {
-    const s = await startE2e();
-    try {
-      const { page } = s;
-      await page.getByTestId('project-dir').fill(join(tempDir(), 'wagons'));
-      await page.getByTestId('create-project').click();
-      await page.getByTestId('import-coco-path').fill(join(FIXTURES, 'roboflow-mini'));
-      await page.getByTestId('import-coco-submit').click();
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid="thumb"]').length === 9, undefined, { timeout: 60_000 });
+    await withE2e(async (page, s) => {
+      await createProject(page, 'wagons');
+      await importDataset(page, join(FIXTURES, 'roboflow-mini'));
+      await waitForThumbs(page, 9);
       // Every labelled tile shows its labels' outlines (8 of the fixture's 9 images are labelled, 42 labels).
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="thumb-outlines"]').length === 8, undefined, { timeout: 30_000 });
       const outlined = await page.getByTestId('thumb-outlines').evaluateAll((svgs) => svgs.reduce((n, svg) => n + Number(svg.getAttribute('data-count')), 0));
@@ -82,8 +80,6 @@ describe('splits and grid (browser mode, headless Chromium)', { skip }, () => {
       await page.getByTestId('filter-status').selectOption('');
       await thumbs.nth(1).click();
       await page.waitForFunction(() => !document.querySelector('[data-testid="select-all"]'), undefined, { timeout: 30_000 });
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

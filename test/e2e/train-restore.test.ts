@@ -3,21 +3,19 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FIXTURES, tempDir } from '../helpers/tmp.ts';
-import { e2eSkipReason, startE2e } from './harness.ts';
+import { FIXTURES } from '../helpers/tmp.ts';
+import { e2eSkipReason } from './harness.ts';
+import { createProject, importDataset, waitForThumbs } from './helpers/project.ts';
+import { withE2e } from './helpers/session.ts';
 
 const skip = e2eSkipReason();
 
 describe('train screen reload (browser mode, real trainer)', { skip }, () => {
   test('reload during a tiny run restores the live panel and the preset', async () => {
-    const s = await startE2e();
-    try {
-      const { page } = s;
-      await page.getByTestId('project-dir').fill(join(tempDir(), 'restore'));
-      await page.getByTestId('create-project').click();
-      await page.getByTestId('import-coco-path').fill(join(FIXTURES, 'roboflow-mini'));
-      await page.getByTestId('import-coco-submit').click();
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid="thumb"]').length === 9, undefined, { timeout: 60_000 });
+    await withE2e(async (page, s) => {
+      await createProject(page, 'restore');
+      await importDataset(page, join(FIXTURES, 'roboflow-mini'));
+      await waitForThumbs(page, 9);
       await page.getByTestId('train-from-scratch').click();
       await page.getByTestId('preset-tiny').check();
       await page.getByTestId('epochs').fill('400');
@@ -35,8 +33,6 @@ describe('train screen reload (browser mode, real trainer)', { skip }, () => {
       await s.screenshot('train-restored');
       await page.locator('[data-testid="live-run"] [data-testid="cancel-run"]').click();
       await page.waitForFunction(() => document.querySelector('[data-testid="live-run"] [data-testid="run-status"]')?.textContent !== 'running', undefined, { timeout: 60_000 });
-    } finally {
-      await s.close();
-    }
+    });
   });
 });

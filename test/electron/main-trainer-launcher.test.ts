@@ -33,8 +33,8 @@ function nodeUtilityProcess(forks: { modulePath: string; args: string[]; options
 }
 
 describe('trainer launcher (Electron main, utilityProcess)', () => {
-  test('packaged builds fork the unpacked trainer entry; development the repo one', () => {
-    assert.equal(trainerEntry({ isPackaged: true, appPath: '/opt/Fieldwork/resources/app.asar' }), '/opt/Fieldwork/resources/app.asar.unpacked/trainer/utility-entry.mjs');
+  test('packaged builds fork the unpacked trainer bundle; development the repo entry', () => {
+    assert.equal(trainerEntry({ isPackaged: true, appPath: '/opt/Fieldwork/resources/app.asar' }), '/opt/Fieldwork/resources/app.asar.unpacked/dist/trainer/utility-entry.mjs');
     assert.equal(trainerEntry({ isPackaged: false, appPath: repo }), `${repo}/trainer/utility-entry.mjs`);
   });
 

@@ -7,30 +7,15 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileS
 import { isAbsolute, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import type { CocoDataset } from '../../../electron/coco.ts';
-import { main } from '../../../electron/cli/fieldwork.ts';
 import { detectron2Config, plainValue, toYaml } from '../../../electron/services/interop/detectron2_config.ts';
 import type { RunManifest } from '../../../electron/services/interop/export_run.ts';
 import { Project } from '../../../electron/services/project.ts';
 import { datasetStats } from '../../../electron/services/stats.ts';
-import { importCoco } from '../../../electron/services/coco_import.ts';
 import { insertClass } from '../../../electron/services/classes.ts';
 import { buildSnapshot, runConfigFor, snapshotHash } from '../../../electron/services/runs.ts';
 import { PRESETS } from '../../../trainer/config.ts';
 import { FIXTURES, tempDir } from '../../helpers/tmp.ts';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [], err: string[] = [];
-  const code = await main(argv, { log: (l) => out.push(l), error: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-async function fixtureProject(): Promise<string> {
-  const dir = join(tempDir(), 'proj');
-  const project = Project.create(dir);
-  await importCoco(project, join(FIXTURES, 'roboflow-mini'));
-  project.close();
-  return dir;
-}
+import { cli, fixtureProject } from './fixture.ts';
 
 /** Detectron2's keys → the type of their default ('int', 'float', 'bool', 'str', 'list', …). */
 const D2_KEYS = new Map(readFileSync(join(FIXTURES, 'detectron2', 'defaults-keys.txt'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(' ') as [string, string]));

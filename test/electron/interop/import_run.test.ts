@@ -6,7 +6,6 @@ import { mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { CocoDataset, CocoResult } from '../../../electron/coco.ts';
-import { main } from '../../../electron/cli/fieldwork.ts';
 import { importCoco } from '../../../electron/services/coco_import.ts';
 import { Project } from '../../../electron/services/project.ts';
 import { reviewImages } from '../../../electron/services/review.ts';
@@ -16,20 +15,7 @@ import type { RunManifest } from '../../../electron/services/interop/export_run.
 import { initBackend } from '../../../trainer/backend/index.ts';
 import { MaskRcnn, buildMaskRcnnOptions } from '../../../trainer/model/mask_rcnn.ts';
 import { FIXTURES, tempDir } from '../../helpers/tmp.ts';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [], err: string[] = [];
-  const code = await main(argv, { log: (l) => out.push(l), error: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-async function fixtureProject(): Promise<string> {
-  const dir = join(tempDir(), 'proj');
-  const project = Project.create(dir);
-  await importCoco(project, join(FIXTURES, 'roboflow-mini'));
-  project.close();
-  return dir;
-}
+import { cli, fixtureProject } from './fixture.ts';
 
 /** Rows of the runs and predictions tables and the runs/ folder: what an import may change. */
 function state(dir: string): string {

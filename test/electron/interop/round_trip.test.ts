@@ -13,21 +13,14 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CocoResult } from '../../../electron/coco.ts';
-import { main } from '../../../electron/cli/fieldwork.ts';
-import { importCoco } from '../../../electron/services/coco_import.ts';
 import { Project } from '../../../electron/services/project.ts';
 import { reviewImages } from '../../../electron/services/review.ts';
 import { FIELDWORK_MODEL_PY, findTorchPython } from '../../../electron/services/interop/weights_io.ts';
-import { FIXTURES, tempDir } from '../../helpers/tmp.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+import { cli, fixtureProject } from './fixture.ts';
 
 const TRAINER_BIN = fileURLToPath(new URL('../../../bin/fieldwork-train.js', import.meta.url));
 const python = findTorchPython();
-
-async function cli(...argv: string[]) {
-  const out: string[] = [], err: string[] = [];
-  const code = await main(argv, { log: (l) => out.push(l), error: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 function iou(a: number[], b: number[]): number {
   const iw = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
@@ -59,10 +52,7 @@ function compare(ref: CocoResult[], ours: CocoResult[]): { matched: number; wors
 describe('torchvision round trip', { skip: python ? false : 'needs Python 3 with torch + torchvision (apt-get install python3-torch python3-torchvision)' }, () => {
   test('torchrun ×2 (gloo, CPU) → import-run → Fieldwork predictions equal the script\'s → export-weights → equal again', async () => {
     const t0 = Date.now();
-    const dir = join(tempDir(), 'proj');
-    const project = Project.create(dir);
-    await importCoco(project, join(FIXTURES, 'roboflow-mini'));
-    project.close();
+    const dir = await fixtureProject();
     const out = join(tempDir(), 'tv');
     const overrides = join(tempDir(), 'overrides.json');
     writeFileSync(overrides, JSON.stringify({ input: { trainShortSides: [128], testShortSide: 640, maxSize: 640 }, solver: { imsPerBatch: 2, epochs: 5 } }));
