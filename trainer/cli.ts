@@ -101,8 +101,3 @@ export async function main(argv: string[]): Promise<number> {
   process.stderr.write(USAGE + '\n');
   return EXIT_USAGE;
 }
-
-// Run when executed directly (bin/fieldwork-train.js imports this module); not when imported by tests.
-if (process.argv[1] && /fieldwork-train(\.js)?$|trainer[\\/]cli\.ts$/.test(process.argv[1])) {
-  process.exitCode = await main(process.argv.slice(2));
-}
