@@ -5,8 +5,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from '
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertDeviceAlive } from './backend/webgpu.ts';
-import type { CocoCategory } from '../electron/coco.ts';
-import type { RunConfig } from './config.ts';
+import type { CocoCategory } from './common/coco.ts';
+import type { RunConfig } from './common/config.ts';
 import type { ParamStore } from './model/layers.ts';
 import type { SgdMomentum } from './optim.ts';
 

@@ -2,9 +2,9 @@
 import { readdirSync, statSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import type { CocoCategory, CocoResult } from '../electron/coco.ts';
-import type { RunConfig } from './config.ts';
-import { rleFromWindow } from './eval/rle.ts';
+import type { CocoCategory, CocoResult } from './common/coco.ts';
+import type { RunConfig } from './common/config.ts';
+import { rleFromWindow } from './common/rle.ts';
 import { ImageCache, makeBatch, prepareImage } from './data/loader.ts';
 import { imageRecords, readCoco, type ClassMap, type ImageRecord } from './data/snapshot.ts';
 import { pasteMaskWindow } from './model/mask_head.ts';

@@ -5,13 +5,13 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { CocoCategory, CocoDataset, CocoResult } from '../electron/coco.ts';
+import type { CocoCategory, CocoDataset, CocoResult } from './common/coco.ts';
 import { backendNotes, gpuAdapter, initBackend, readScalars, readsAreAsync, wasmThreadsInUse, type BackendName } from './backend/index.ts';
-import { defaultPresetFor, learningRateAt, summarizeConfig, validateRunConfig, type RunConfig } from './config.ts';
+import { defaultPresetFor, learningRateAt, summarizeConfig, validateRunConfig, type RunConfig } from './common/config.ts';
 import type { ApIntervals, CocoStats, DoneEvent, EstimateResult, EvaluationEvent, FailedEvent, TrainerEvent } from './protocol.ts';
 import { readSnapshot, splitDataset, type ImageRecord, type Snapshot, type Split } from './data/snapshot.ts';
 import { ImageCache, makeBatch, prepareImage, type PreparedImage } from './data/loader.ts';
-import { Rng } from './data/rng.ts';
+import { Rng } from './common/rng.ts';
 import { MaskRcnn, buildMaskRcnnOptions } from './model/mask_rcnn.ts';
 import { SgdMomentum } from './optim.ts';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
@@ -24,7 +24,7 @@ import { objectScaleSentence } from './data/data_aware.ts';
 import { randomPhotometric, type Augment } from './data/augment.ts';
 import { BUDGET_MEASURE_ITERATIONS, BudgetError, budgetPlan, epochPlan, type SchedulePlan } from './schedule.ts';
 
-export interface TrainOptions {
+export interface TrainControl {
   onEvent?: (e: TrainerEvent) => void;
   /** Aborting stops after the current iteration, writes checkpoints/last and ends with done(reason 'cancelled'). */
   signal?: AbortSignal;
@@ -189,7 +189,7 @@ const now = () => new Date().toISOString();
  * Trains the run in `runDir` (snapshot.json + config.json) and returns the final event. Never
  * throws: a crash ends in a `failed` event, also written to metrics.jsonl and log.txt.
  */
-export async function train(runDir: string, opts: TrainOptions = {}): Promise<DoneEvent | FailedEvent> {
+export async function train(runDir: string, opts: TrainControl = {}): Promise<DoneEvent | FailedEvent> {
   runDir = resolve(runDir);
   if (!existsSync(runDir)) {
     const failed: FailedEvent = { type: 'failed', time: now(), reason: `Error in train: run folder ${runDir} does not exist` };

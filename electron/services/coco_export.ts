@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { CocoExportOptions, CocoExportSummary, Split } from '../api.ts';
-import type { CocoAnnotation, CocoDataset } from '../coco.ts';
+import type { CocoAnnotation, CocoDataset } from '../../trainer/common/coco.ts';
 import { annotationsByImage } from './annotations.ts';
 import { UserError } from './errors.ts';
 import type { Project } from './project.ts';

@@ -8,15 +8,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { RunDetail, RunEstimate, RunStatus, RunSummary, TrainOptions } from '../api.ts';
-import type { CocoDataset, CocoImage } from '../coco.ts';
+import type { CocoDataset, CocoImage } from '../../trainer/common/coco.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { datasetCheck, type DatasetCheck } from '../../trainer/advice/dataset_check.ts';
 import { writeRunReport } from '../../trainer/advice/report.ts';
-import { ConfigError, validateRunConfig, type RunConfig } from '../../trainer/config.ts';
+import { ConfigError, validateRunConfig, type RunConfig } from '../../trainer/common/config.ts';
 import { buildCocoDataset } from './coco_export.ts';
 import { NotFoundError, UserError } from './errors.ts';
 import type { Project } from './project.ts';
-import { seededRandom } from '../../trainer/data/rng.ts';
+import { seededRandom } from '../../trainer/common/rng.ts';
 import { finishRunConfig } from './run_preflight.ts';
 
 export const TRAINER_BIN = fileURLToPath(new URL('../../bin/fieldwork-train.js', import.meta.url));

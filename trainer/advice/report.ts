@@ -2,7 +2,7 @@
 // own files (snapshot.json + metrics.jsonl), so any run folder can be reported on, anywhere.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CocoDataset } from '../../electron/coco.ts';
+import type { CocoDataset } from '../common/coco.ts';
 import type { TrainerEvent } from '../protocol.ts';
 import { datasetCheck, type DatasetCheck } from './dataset_check.ts';
 import { historyFromEvents, overfittingVerdict, perCategoryAp, type OverfittingVerdict } from './overfitting.ts';

@@ -15,7 +15,7 @@ import { registerGradientFixes } from './gradient_fixes.ts';
 export { readScalars, readsAreAsync } from './reads.ts';
 import { describeAdapter, initWebGpu, type GpuAdapterRecord, type GpuSource } from './webgpu.ts';
 
-import type { BackendChoice } from '../config.ts';
+import type { BackendChoice } from '../common/config.ts';
 
 export type { BackendChoice };
 export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';

@@ -9,9 +9,9 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CocoDataset, CocoImage } from '../../coco.ts';
+import type { CocoDataset, CocoImage } from '../../../trainer/common/coco.ts';
 import { classMapFor } from '../../../trainer/data/snapshot.ts';
-import type { PresetName, RunConfig } from '../../../trainer/config.ts';
+import type { PresetName, RunConfig } from '../../../trainer/common/config.ts';
 import { UserError } from '../errors.ts';
 import type { Project } from '../project.ts';
 import { buildSnapshot, runConfigFor, snapshotHash } from '../runs.ts';

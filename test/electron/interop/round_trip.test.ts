@@ -12,7 +12,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { CocoResult } from '../../../electron/coco.ts';
+import type { CocoResult } from '../../../trainer/common/coco.ts';
 import { main } from '../../../electron/cli/fieldwork.ts';
 import { importCoco } from '../../../electron/services/coco_import.ts';
 import { Project } from '../../../electron/services/project.ts';

@@ -1,6 +1,6 @@
 // The advanced panel lists every value of a preset's RunConfig as an editable field; the fields the
 // user changed become TrainOptions.overrides (nested, partial), which the trainer's config validates.
-import type { RunConfig } from '../../../../trainer/config.ts';
+import type { RunConfig } from '../../../../trainer/common/config.ts';
 
 export type ConfigEdits = Record<string, unknown>;
 

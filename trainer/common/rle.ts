@@ -16,8 +16,7 @@
 // Edge-case behaviour that differs from pycocotools is marked "deviation" below (only where the C code
 // would crash or read uninitialised memory).
 
-import type { Rle } from '../../electron/api.ts';
-import type { CocoSegmentation } from '../../electron/coco.ts';
+import type { CocoSegmentation, Rle } from './coco.ts';
 
 export type { Rle };
 
