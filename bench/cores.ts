@@ -21,7 +21,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function child(size: number, ims: number, steps: number, shards: number, wasmThreads: number): Promise<void> {
   const { initBackend, wasmThreadsInUse } = await import('../trainer/backend/index.ts');
-  const { validateRunConfig } = await import('../trainer/config.ts');
+  const { validateRunConfig } = await import('../trainer/common/config.ts');
   const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
   const { SgdMomentum } = await import('../trainer/optim.ts');
   const { DataParallel } = await import('../trainer/parallel/data_parallel.ts');

@@ -3,7 +3,7 @@
 // medians of 5 timed runs after one warm-up.
 //   npx tsx bench/eval.ts
 import { readFileSync } from 'node:fs';
-import type { CocoDataset, CocoResult } from '../electron/coco.ts';
+import type { CocoDataset, CocoResult } from '../trainer/common/coco.ts';
 import { evaluateCoco } from '../trainer/eval/coco_eval.ts';
 
 let seed = 1;

@@ -4,7 +4,7 @@
 //   npx tsx bench/learn.ts [--out /tmp/fw-wagon] [--epochs 24] [--short-side 320] [--preset cpu]
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CocoDataset } from '../electron/coco.ts';
+import type { CocoDataset } from '../trainer/common/coco.ts';
 import { train } from '../trainer/train.ts';
 
 const args = process.argv.slice(2);

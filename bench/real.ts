@@ -17,11 +17,11 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import type { CocoAnnotation, CocoDataset, CocoImage, CocoResult } from '../electron/coco.ts';
-import { validateRunConfig, type RunConfig } from '../trainer/config.ts';
+import type { CocoAnnotation, CocoDataset, CocoImage, CocoResult } from '../trainer/common/coco.ts';
+import { validateRunConfig, type RunConfig } from '../trainer/common/config.ts';
 import { applyDataAware, dataAwareChoice, objectScaleSentence } from '../trainer/data/data_aware.ts';
 import { evaluateCoco } from '../trainer/eval/coco_eval.ts';
-import { rleFromPolygons, rleFromUncompressed, rleToMask } from '../trainer/eval/rle.ts';
+import { rleFromPolygons, rleFromUncompressed, rleToMask } from '../trainer/common/rle.ts';
 import { train } from '../trainer/train.ts';
 import type { TrainerEvent } from '../trainer/protocol.ts';
 

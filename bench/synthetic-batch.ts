@@ -4,7 +4,7 @@
 // after the benchmark has chosen its tfjs backend.
 export async function syntheticTrainBatch(size: number, B: number) {
   const { syntheticImage } = await import('../trainer/data/synthetic.ts');
-  const { rleFromPolygons, rleToMask } = await import('../trainer/eval/rle.ts');
+  const { rleFromPolygons, rleToMask } = await import('../trainer/common/rle.ts');
   const { gtInstances } = await import('../trainer/data/loader.ts');
   type Sample = import('../trainer/data/loader.ts').Sample;
   const imgs = Array.from({ length: B }, (_, i) => syntheticImage(1, i, { width: size, height: size, minObjects: 2, maxObjects: 5, minSize: size / 8, maxSize: size / 3 }));

@@ -16,11 +16,11 @@ const opt = (name: string, def: string) => {
 };
 
 const { initBackend } = await import('../trainer/backend/index.ts');
-const { validateRunConfig } = await import('../trainer/config.ts');
+const { validateRunConfig } = await import('../trainer/common/config.ts');
 const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
 const { SgdMomentum } = await import('../trainer/optim.ts');
 const { trainStep } = await import('../trainer/train.ts');
-const { Rng } = await import('../trainer/data/rng.ts');
+const { Rng } = await import('../trainer/common/rng.ts');
 
 const backend = await initBackend(opt('--backend', 'wasm') as 'wasm');
 const size = Number(opt('--size', '160')), B = Number(opt('--ims', '4')), steps = Number(opt('--steps', '4'));

@@ -19,7 +19,7 @@ const opt = (name: string, def: string) => {
 
 async function runOne(preset: string, backendChoice: string, iterations: number, ims: number, workers: number): Promise<void> {
   const { initBackend } = await import('../trainer/backend/index.ts');
-  const { validateRunConfig } = await import('../trainer/config.ts');
+  const { validateRunConfig } = await import('../trainer/common/config.ts');
   const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
   const { SgdMomentum } = await import('../trainer/optim.ts');
   const { DataParallel, resolveWorkers } = await import('../trainer/parallel/data_parallel.ts');

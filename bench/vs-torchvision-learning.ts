@@ -21,13 +21,13 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import type { CocoDataset, CocoResult } from '../electron/coco.ts';
+import type { CocoDataset, CocoResult } from '../trainer/common/coco.ts';
 import { writeSyntheticRun } from '../trainer/data/synthetic.ts';
 import { readSnapshot, splitDataset } from '../trainer/data/snapshot.ts';
 import { evaluateCoco } from '../trainer/eval/coco_eval.ts';
-import { rleFromPolygons, rleToMask } from '../trainer/eval/rle.ts';
+import { rleFromPolygons, rleToMask } from '../trainer/common/rle.ts';
 import { estimate, train, totalIterationsFor } from '../trainer/train.ts';
-import { validateRunConfig } from '../trainer/config.ts';
+import { validateRunConfig } from '../trainer/common/config.ts';
 import type { TrainerEvent } from '../trainer/protocol.ts';
 
 const args = process.argv.slice(2);

@@ -32,7 +32,7 @@ const NUM_CLASSES = 4;
 interface BenchSetup { preset: string; size: number; ims: number }
 
 async function benchConfig(s: BenchSetup) {
-  const { validateRunConfig } = await import('../trainer/config.ts');
+  const { validateRunConfig } = await import('../trainer/common/config.ts');
   // Score threshold 0: both sides keep their top `detectionsPerImage` detections and paste that many
   // masks whatever their (still young) models score, so predict compares equal work.
   return validateRunConfig({

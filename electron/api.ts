@@ -3,17 +3,17 @@
 // (electron/web). Both map the same method names onto the same services (electron/services).
 // Types only, apart from API_METHODS / API_EVENTS, the list of names the transports are allowed to carry.
 import type { DatasetCheck } from '../trainer/advice/dataset_check.ts';
-import type { TrainerEvent } from '../trainer/protocol.ts';
+import type { EstimateResult, TrainerEvent } from '../trainer/protocol.ts';
+import type { Rle } from '../trainer/common/coco.ts';
+import type { PresetName } from '../trainer/common/config.ts';
+import type { Split } from '../trainer/common/splits.ts';
 
-export type { DatasetCheck, TrainerEvent };
+export type { DatasetCheck, PresetName, Split, TrainerEvent };
 
 // ---------- geometry (image pixel coordinates, origin top-left, as in COCO) ----------
 
-/** COCO RLE. `counts` is the compressed string form (pycocotools' LEB128-like encoding); column-major runs. */
-export interface Rle {
-  size: [height: number, width: number];
-  counts: string;
-}
+/** COCO RLE (trainer/common/coco.ts): `counts` is the compressed string form; column-major runs. */
+export type { Rle };
 
 export type Geometry =
   | { kind: 'box'; bbox: [x: number, y: number, w: number, h: number] }
@@ -76,7 +76,6 @@ export interface ProjectsApi {
 
 // ---------- images ----------
 
-export type Split = 'train' | 'val' | 'test';
 export type ImageStatus = 'unlabelled' | 'in_progress' | 'done' | 'skipped';
 
 export interface ImageSummary {
@@ -368,7 +367,6 @@ export interface StatsApi {
 
 // ---------- training runs ----------
 
-export type PresetName = 'paper' | 'cpu' | 'tiny';
 export type RunStatus = 'running' | 'cancelled' | 'interrupted' | 'failed' | 'done';
 
 export interface TrainOptions {
@@ -461,17 +459,9 @@ export interface LearningCurveRecord {
   error: string | null;
 }
 
-/** A measured estimate of a run's length: a few real train steps of the chosen config on this machine. */
-export interface RunEstimate {
-  backend: string;
-  imagesPerSecond: number;
-  secondsPerIteration: number;
-  totalIterations: number;
-  /** Time the run's evaluations will take (val, train sample), from a timed evaluation pass. */
-  evaluationSeconds: number;
-  /** totalIterations × secondsPerIteration + evaluationSeconds. */
-  estimatedSeconds: number;
-}
+/** A measured estimate of a run's length: a few real train steps of the chosen config on this machine
+ *  (what `fieldwork-train estimate --json` prints, trainer/protocol.ts). */
+export type RunEstimate = EstimateResult;
 
 export interface RunsApi {
   /** The dataset check for the snapshot a run would freeze now (no compute spent). */

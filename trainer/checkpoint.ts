@@ -1,12 +1,13 @@
 // Checkpoints: one binary file per checkpoint (checkpoints/last, checkpoints/best), written to a
 // temporary file and renamed into place so a crash never leaves a torn checkpoint.
 // Layout: "FWCK" | uint32 header bytes | JSON header (space-padded to 4 bytes) | float32 tensors.
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertDeviceAlive } from './backend/webgpu.ts';
-import type { CocoCategory } from '../electron/coco.ts';
-import type { RunConfig } from './config.ts';
+import type { CocoCategory } from './common/coco.ts';
+import { writeFileAtomic } from './io/atomic.ts';
+import type { RunConfig } from './common/config.ts';
 import type { ParamStore } from './model/layers.ts';
 import type { SgdMomentum } from './optim.ts';
 
@@ -64,9 +65,7 @@ export async function saveCheckpoint(path: string, state: CheckpointState, store
   let o = 0;
   for (const c of chunks) { body.set(c, o); o += c.length; }
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, buf);
-  renameSync(tmp, path);
+  writeFileAtomic(path, buf);
 }
 
 export interface LoadedCheckpoint {

@@ -1,10 +1,11 @@
 // Inference to COCO results: boxes [x, y, w, h] and masks as compressed RLE in original image pixels.
-import { readdirSync, statSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { readdirSync, statSync, existsSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import type { CocoCategory, CocoResult } from '../electron/coco.ts';
-import type { RunConfig } from './config.ts';
-import { rleFromWindow } from './eval/rle.ts';
+import type { CocoCategory, CocoResult } from './common/coco.ts';
+import { writeJsonAtomic } from './io/atomic.ts';
+import type { RunConfig } from './common/config.ts';
+import { rleFromWindow } from './common/rle.ts';
 import { ImageCache, makeBatch, prepareImage } from './data/loader.ts';
 import { imageRecords, readCoco, type ClassMap, type ImageRecord } from './data/snapshot.ts';
 import { pasteMaskWindow } from './model/mask_head.ts';
@@ -115,9 +116,7 @@ export async function predict(runDir: string, opts: PredictOptions): Promise<num
   try {
     const records = await imagesFromSource(opts.images, { categories });
     const results = await predictRecords(model, config, categories, records, new ImageCache(), config.solver.imsPerBatch, (d) => opts.onProgress?.(d, records.length), pool);
-    const tmp = `${opts.out}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(results));
-    renameSync(tmp, opts.out);
+    writeJsonAtomic(opts.out, results);
     return results.length;
   } finally {
     await pool.close();

@@ -1,7 +1,7 @@
 // TrainerProtocol: the run configuration and the events the trainer streams (stdout with --json,
 // metrics.jsonl in the run folder, or the onEvent callback of train()). Types only, no runtime code
 // beyond the type guard, so the app can import it with `import type`.
-export type { RunConfig } from './config.ts';
+export type { RunConfig } from './common/config.ts';
 import type { GpuAdapterRecord } from './backend/webgpu.ts';
 
 /** Loss values by name, e.g. { loss_objectness, loss_rpn_box, loss_classifier, loss_box, loss_mask, total }. */

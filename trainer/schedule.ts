@@ -3,7 +3,7 @@
 // Pre-training"), so a budget run measures its own speed over its first iterations, then sets its
 // length so that training, the evaluations and the final predictions end on time, with the LR
 // drops at solver.lrDropsFromEnd of that length and the evaluations spread over it.
-import type { SolverConfig } from './config.ts';
+import type { SolverConfig } from './common/config.ts';
 
 /** The plan a run follows, written to plan.json (and how well it kept to it, when it ends). */
 export interface SchedulePlan {

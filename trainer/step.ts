@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readScalars, readsAreAsync } from './backend/reads.ts';
 import { assertDeviceAlive } from './backend/webgpu.ts';
-import type { Rng } from './data/rng.ts';
+import type { Rng } from './common/rng.ts';
 import type { GtInstances, ImageBatch, MaskRcnn } from './model/mask_rcnn.ts';
 import type { SgdMomentum } from './optim.ts';
 

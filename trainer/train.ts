@@ -2,16 +2,18 @@
 // evaluation (COCO AP via trainer/eval) on val and on a fixed sample of training images, val loss,
 // best-checkpoint tracking, early stop, cancel and resume; report.json at the end. Also estimate():
 // a measured warm-up that predicts how long a run will take before it starts.
-import { appendFileSync, existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { CocoCategory, CocoDataset, CocoResult } from '../electron/coco.ts';
+import type { CocoCategory, CocoDataset, CocoResult } from './common/coco.ts';
 import { backendNotes, gpuAdapter, initBackend, readScalars, readsAreAsync, wasmThreadsInUse, type BackendName } from './backend/index.ts';
-import { defaultPresetFor, learningRateAt, summarizeConfig, validateRunConfig, type RunConfig } from './config.ts';
+import { defaultPresetFor, learningRateAt, summarizeConfig, validateRunConfig, type RunConfig } from './common/config.ts';
 import type { ApIntervals, CocoStats, DoneEvent, EstimateResult, EvaluationEvent, FailedEvent, TrainerEvent } from './protocol.ts';
 import { readSnapshot, splitDataset, type ImageRecord, type Snapshot, type Split } from './data/snapshot.ts';
 import { ImageCache, makeBatch, prepareImage, type PreparedImage } from './data/loader.ts';
-import { Rng } from './data/rng.ts';
+import { Rng } from './common/rng.ts';
+import { writeJsonAtomic } from './io/atomic.ts';
+import { readJsonLines } from './io/jsonl.ts';
 import { MaskRcnn, buildMaskRcnnOptions } from './model/mask_rcnn.ts';
 import { SgdMomentum } from './optim.ts';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
@@ -24,7 +26,7 @@ import { objectScaleSentence } from './data/data_aware.ts';
 import { randomPhotometric, type Augment } from './data/augment.ts';
 import { BUDGET_MEASURE_ITERATIONS, BudgetError, budgetPlan, epochPlan, type SchedulePlan } from './schedule.ts';
 
-export interface TrainOptions {
+export interface TrainControl {
   onEvent?: (e: TrainerEvent) => void;
   /** Aborting stops after the current iteration, writes checkpoints/last and ends with done(reason 'cancelled'). */
   signal?: AbortSignal;
@@ -189,7 +191,7 @@ const now = () => new Date().toISOString();
  * Trains the run in `runDir` (snapshot.json + config.json) and returns the final event. Never
  * throws: a crash ends in a `failed` event, also written to metrics.jsonl and log.txt.
  */
-export async function train(runDir: string, opts: TrainOptions = {}): Promise<DoneEvent | FailedEvent> {
+export async function train(runDir: string, opts: TrainControl = {}): Promise<DoneEvent | FailedEvent> {
   runDir = resolve(runDir);
   if (!existsSync(runDir)) {
     const failed: FailedEvent = { type: 'failed', time: now(), reason: `Error in train: run folder ${runDir} does not exist` };
@@ -238,7 +240,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     const earlierPlan = existsSync(planPath) ? JSON.parse(readFileSync(planPath, 'utf8')) as SchedulePlan & { previous?: SchedulePlan[] } : null;
     let plan: SchedulePlan | null = extending ? null : resumeCk && earlierPlan ? JSON.parse(readFileSync(planPath, 'utf8')) as SchedulePlan : budgetRun ? null : epochPlan(c.solver, total);
     if (plan && plan.totalIterations !== total) plan = epochPlan(c.solver, total);
-    if (plan && !resumeCk) writeAtomic(planPath, JSON.stringify(plan, null, 2));
+    if (plan && !resumeCk) writeJsonAtomic(planPath, plan, 2);
     const clock = opts.clock ?? (() => performance.now() / 1000);
     const clockStart = clock();
 
@@ -346,7 +348,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
           total = plan.totalIterations;
           stopAt = Math.min(total, opts.stopAfterIteration ?? total);
           evalAt = new Set(plan.evalIterations);
-          writeAtomic(planPath, JSON.stringify(plan, null, 2));
+          writeJsonAtomic(planPath, plan, 2);
           planAt = { t: clock(), it: iteration };
           log(`budget ${c.solver.budgetMinutes} min: ${secondsPerIteration.toFixed(3)} s/iteration, ${secondsPerEvaluation.toFixed(1)} s/evaluation → ${total} iterations, LR drops at ${plan.lrDropIterations.join(', ')}, evaluations at ${plan.evalIterations.join(', ')}`);
         }
@@ -385,7 +387,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
             total = plan.totalIterations;
             stopAt = Math.min(total, opts.stopAfterIteration ?? Infinity);
             evalAt = new Set(plan.evalIterations);
-            writeAtomic(planPath, JSON.stringify(plan, null, 2));
+            writeJsonAtomic(planPath, plan, 2);
             log(`re-planned after the first evaluation (${(te1 - te0).toFixed(1)} s, ${secondsPerIteration.toFixed(3)} s/iteration): ${total} iterations, evaluations at ${plan.evalIterations.join(', ')}`);
           } catch (e) {
             if (!(e instanceof BudgetError)) throw e;
@@ -405,7 +407,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       if (existsSync(bestPath) && bestIteration !== iteration) restoreCheckpoint(readCheckpoint(bestPath), model.store);
       const r = await predictRecords(model, c, categories, val, cache, c.solver.imsPerBatch, undefined, pool);
       predictionsPath = join(runDir, 'predictions.json');
-      writeAtomic(predictionsPath, JSON.stringify(r));
+      writeJsonAtomic(predictionsPath, r);
     }
     const bbox = final?.bbox ?? [], segm = final?.segm ?? [];
     const done: DoneEvent = { type: 'done', time: now(), iteration, bbox, segm, predictionsPath, reason: finished && !cancelled ? 'completed' : 'cancelled' };
@@ -414,7 +416,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     if (plan) {
       const wallSeconds = clock() - clockStart;
       plan.kept = { wallSeconds, iterations: iteration, finishedAt: now(), ...(plan.budgetSeconds ? { ratioToBudget: wallSeconds / plan.budgetSeconds } : {}) };
-      writeAtomic(planPath, JSON.stringify(plan, null, 2));
+      writeJsonAtomic(planPath, plan, 2);
       if (plan.budgetSeconds) log(`budget kept: ${wallSeconds.toFixed(0)} s of ${plan.budgetSeconds.toFixed(0)} s (${(100 * plan.kept.ratioToBudget!).toFixed(0)} %)`);
     }
     log(`done (${done.reason}${done.stoppedEarly ? ', stopped early' : ''}) at iteration ${iteration}`);
@@ -452,22 +454,11 @@ function withNewSolverKeys(c: RunConfig): RunConfig {
 
 /** Val evaluations logged in metrics.jsonl after `bestIteration` and up to `iteration` (for early stop on resume). */
 function valEvalsSinceBest(metricsPath: string, bestIteration: number, iteration: number): number {
-  if (!existsSync(metricsPath)) return 0;
   const its = new Set<number>();
-  for (const line of readFileSync(metricsPath, 'utf8').split('\n')) {
-    if (!line.includes('"evaluation"')) continue;
-    try {
-      const e = JSON.parse(line) as TrainerEvent;
-      if (e.type === 'evaluation' && e.split === 'val' && e.iteration > bestIteration && e.iteration <= iteration) its.add(e.iteration);
-    } catch { /* a torn line */ }
+  for (const e of readJsonLines<TrainerEvent>(metricsPath)) {
+    if (e.type === 'evaluation' && e.split === 'val' && e.iteration > bestIteration && e.iteration <= iteration) its.add(e.iteration);
   }
   return its.size;
-}
-
-function writeAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }
 
 const median = (xs: number[]) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { LearningCurvePointRecord, TrainerEvent } from '../api.ts';
 import type { RunReport } from '../../trainer/advice/report.ts';
 import { apWithInterval } from '../../trainer/advice/overfitting.ts';
-import { verdictLine, verdictWords } from '../../trainer/advice/verdict_text.ts';
+import { verdictLine, verdictWords } from '../../trainer/common/verdict_text.ts';
 
 export const fmtAp = (v: number | null | undefined): string => (v === undefined || v === null || v < 0 ? '—' : `${(v * 100).toFixed(1)} %`);
 

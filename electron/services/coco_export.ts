@@ -2,10 +2,11 @@
 // areas, polygons as polygons, brush masks as compressed RLE, iscrowd kept. Each image entry carries its
 // `split`, which pycocotools and Detectron2 ignore and our import reads back, so export → import → export
 // gives the same file.
-import { copyFileSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { CocoExportOptions, CocoExportSummary, Split } from '../api.ts';
-import type { CocoAnnotation, CocoDataset } from '../coco.ts';
+import type { CocoAnnotation, CocoDataset } from '../../trainer/common/coco.ts';
+import { writeJsonAtomic } from '../../trainer/io/atomic.ts';
 import { annotationsByImage } from './annotations.ts';
 import { UserError } from './errors.ts';
 import type { Project } from './project.ts';
@@ -79,7 +80,6 @@ export function exportCoco(project: Project, outPath: string, options: CocoExpor
     for (const [from, to] of copies) copyFileSync(from, to);
   }
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out + '.tmp', JSON.stringify(dataset));
-  renameSync(out + '.tmp', out);
+  writeJsonAtomic(out, dataset);
   return { path: out, images: dataset.images.length, annotations: dataset.annotations.length, categories: dataset.categories.length };
 }

@@ -5,8 +5,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, normalize, resolve } from 'node:path';
 import type { CocoImportOptions, CocoImportReport, DuplicateGroup, Geometry, SkippedItem, Split } from '../api.ts';
-import type { CocoAnnotation, CocoCategory, CocoDataset, CocoImage } from '../coco.ts';
-import { rleFromUncompressed } from '../../trainer/eval/rle.ts';
+import type { CocoAnnotation, CocoCategory, CocoDataset, CocoImage } from '../../trainer/common/coco.ts';
+import { rleFromUncompressed } from '../../trainer/common/rle.ts';
 import { insertAnnotation } from './annotations.ts';
 import { validateClassName } from './classes.ts';
 import { classResolver, describeSkippedItem, emptyReport, writeImportReport } from './formats/common.ts';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { configDifferences } from './config_diff.ts';
 import { join } from 'node:path';
 import type { RunComparison } from '../api.ts';
-import type { CocoDataset } from '../coco.ts';
+import type { CocoDataset } from '../../trainer/common/coco.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { perCategoryAp } from '../../trainer/advice/overfitting.ts';
 import { readRunEvents, type RunSupervisor } from './runs.ts';

@@ -5,7 +5,7 @@
 // comes from the error's class here, never from its message, and the other side rebuilds a typed error
 // from it (renderer/src/lib/api/errors.ts). Internal errors carry their message only: no stack, no details.
 import type { ApiErrorDetails, ApiErrorKind, ApiErrorPayload } from '../api.ts';
-import { ConfigError } from '../../trainer/config.ts';
+import { ConfigError } from '../../trainer/common/config.ts';
 
 export class UserError extends Error {
   override name = 'UserError' as const;

@@ -2,7 +2,7 @@
 // Areas follow COCO: a polygon's or mask's area is the number of pixels its rasterised mask covers
 // (pycocotools' rasterisation), a plain box's is w*h.
 import type { AnnotationDraft, Geometry } from '../api.ts';
-import { rleArea, rleFromPolygons, rleToBbox, decompressCounts } from '../../trainer/eval/rle.ts';
+import { rleArea, rleFromPolygons, rleToBbox, decompressCounts } from '../../trainer/common/rle.ts';
 import { UserError } from './errors.ts';
 
 export interface DerivedGeometry {

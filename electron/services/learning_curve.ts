@@ -1,6 +1,7 @@
 // Learning curves: the same preset trained on 25 / 50 / 100 % of the train split (stratified), each
 // evaluated on the same val split, to see whether val AP still rises with data — whether more labels help.
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { writeJsonAtomic } from '../../trainer/io/atomic.ts';
 import { join } from 'node:path';
 import type { LearningCurveRecord, RunSummary, TrainOptions } from '../api.ts';
 import { learningCurve } from '../../trainer/advice/learning_curve.ts';
@@ -29,8 +30,7 @@ function curvesDir(project: Project): string {
 
 function save(project: Project, record: LearningCurveRecord): void {
   const file = join(curvesDir(project), `${record.id}.json`);
-  writeFileSync(file + '.tmp', JSON.stringify(record, null, 2));
-  renameSync(file + '.tmp', file);
+  writeJsonAtomic(file, record, 2);
 }
 
 export function listLearningCurves(project: Project): LearningCurveRecord[] {

@@ -3,12 +3,13 @@
 // Predictions come from `fieldwork-train predict` on the run folder and are stored in SQLite, so review
 // decisions survive restarts like every other edit.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Annotation, Geometry, ReviewImage, ReviewPrediction, ReviewQuery, ReviewTarget, Split } from '../api.ts';
-import type { CocoDataset, CocoResult } from '../coco.ts';
-import { bboxIou } from '../../trainer/eval/rle.ts';
+import type { CocoDataset, CocoResult } from '../../trainer/common/coco.ts';
+import { writeJsonAtomic } from '../../trainer/io/atomic.ts';
+import { bboxIou } from '../../trainer/common/rle.ts';
 import { insertAnnotation, listAnnotations } from './annotations.ts';
 import { findClassByName, insertClass } from './classes.ts';
 import { NotFoundError, UserError } from './errors.ts';
@@ -59,8 +60,7 @@ export async function predictForReview(
     annotations: [],
     categories: snapshot.categories,
   };
-  writeFileSync(input + '.tmp', JSON.stringify(dataset));
-  renameSync(input + '.tmp', input);
+  writeJsonAtomic(input, dataset);
 
   await new Promise<void>((resolve, reject) => {
     const child = launch(['predict', runDir, '--images', input, '--out', output]);

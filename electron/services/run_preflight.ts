@@ -2,8 +2,8 @@
 // (trainer/data/data_aware.ts) unless the run's options set them, then the checks that refuse a run
 // which cannot start (trainer/data/preflight.ts) — before its folder or its row exist.
 import type { TrainOptions } from '../api.ts';
-import type { CocoDataset } from '../coco.ts';
-import { validateRunConfig, type RunConfig } from '../../trainer/config.ts';
+import type { CocoDataset } from '../../trainer/common/coco.ts';
+import { validateRunConfig, type RunConfig } from '../../trainer/common/config.ts';
 import { applyDataAware, dataAwareChoice } from '../../trainer/data/data_aware.ts';
 import { preflightProblems } from '../../trainer/data/preflight.ts';
 import { UserError } from './errors.ts';

@@ -3,20 +3,22 @@
 // This module is the only side that writes the runs table; the run folder stays the source of truth.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { RunDetail, RunEstimate, RunStatus, RunSummary, TrainOptions } from '../api.ts';
-import type { CocoDataset, CocoImage } from '../coco.ts';
+import type { CocoDataset, CocoImage } from '../../trainer/common/coco.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { datasetCheck, type DatasetCheck } from '../../trainer/advice/dataset_check.ts';
 import { writeRunReport } from '../../trainer/advice/report.ts';
-import { ConfigError, validateRunConfig, type RunConfig } from '../../trainer/config.ts';
+import { ConfigError, validateRunConfig, type RunConfig } from '../../trainer/common/config.ts';
 import { buildCocoDataset } from './coco_export.ts';
 import { NotFoundError, UserError } from './errors.ts';
 import type { Project } from './project.ts';
-import { seededRandom } from '../../trainer/data/rng.ts';
+import { seededRandom } from '../../trainer/common/rng.ts';
+import { writeJsonAtomic } from '../../trainer/io/atomic.ts';
+import { readRunEvents } from '../../trainer/io/jsonl.ts';
 import { finishRunConfig } from './run_preflight.ts';
 
 export const TRAINER_BIN = fileURLToPath(new URL('../../bin/fieldwork-train.js', import.meta.url));
@@ -149,26 +151,8 @@ const toSummary = (r: RunRow): RunSummary => ({
   trainFraction: r.train_fraction,
 });
 
-function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileSync(path + '.tmp', JSON.stringify(value, null, 2));
-  renameSync(path + '.tmp', path);
-}
 
-/** Reads metrics.jsonl, skipping a torn last line (a crash mid-write). */
-export function readRunEvents(runDir: string): TrainerEvent[] {
-  const file = join(runDir, 'metrics.jsonl');
-  if (!existsSync(file)) return [];
-  const events: TrainerEvent[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      events.push(JSON.parse(line));
-    } catch {
-      // an incomplete line: ignored
-    }
-  }
-  return events;
-}
+export { readRunEvents };
 
 /** Starts, watches, cancels and resumes trainer processes for one project. */
 export class RunSupervisor {
@@ -202,8 +186,8 @@ export class RunSupervisor {
     if (trainImages === 0) throw new UserError('No labelled images in the train split: label some images (or assign splits) first.');
     const config = finishRunConfig(options, snapshot, runConfigFor(options, trainImages));
     mkdirSync(dir, { recursive: true });
-    writeJsonAtomic(join(dir, 'snapshot.json'), snapshot);
-    writeJsonAtomic(join(dir, 'config.json'), config);
+    writeJsonAtomic(join(dir, 'snapshot.json'), snapshot, 2);
+    writeJsonAtomic(join(dir, 'config.json'), config, 2);
     return { snapshot, config, trainImages, trainFraction };
   }
 

@@ -7,7 +7,7 @@ import type { Split, SplitAssignOptions, SplitOrigin, SplitPlan, SplitRatios, Sp
 import { UserError } from './errors.ts';
 import type { Project } from './project.ts';
 import { groupImages } from './split_groups.ts';
-import { seededRandom } from '../../trainer/data/rng.ts';
+import { seededRandom } from '../../trainer/common/rng.ts';
 
 export const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 

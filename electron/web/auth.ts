@@ -1,4 +1,5 @@
-// The browser mode's credentials, shared by the server, its route modules and the renderer's transport.
+// The browser mode's credentials, shared by the server, its route modules and the renderer's transport
+// (the names and the fragment parser are pure, in trainer/common/web_auth.ts, so the renderer can import them).
 //
 // The launch URL is `http://127.0.0.1:PORT/#token=T&media=M`. The fragment never reaches any server; the page
 // keeps both values in sessionStorage (this tab) and sends T as the `x-fieldwork-token` header on every
@@ -8,9 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PathGuard } from '../services/path-guard.ts';
 import type { Workbench } from '../services/workbench.ts';
 
-export const AUTH_HEADER = 'x-fieldwork-token';
-export const WS_PROTOCOL = 'fieldwork';
-export const WS_TOKEN_PREFIX = 'fieldwork-token.';
+export { AUTH_HEADER, parseLaunchFragment, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../trainer/common/web_auth.ts';
 
 /** What a route module under `/x/<name>/` gets, after the server checked Host, Origin and the token header. */
 export interface RouteAuth {
@@ -22,12 +21,3 @@ export interface RouteAuth {
 }
 
 export type RouteModule = (req: IncomingMessage, res: ServerResponse, auth: RouteAuth) => Promise<void>;
-
-/** `{token, media}` from a launch URL's fragment, or null. */
-export function parseLaunchFragment(hash: string): { token: string; media: string } | null {
-  const params = new URLSearchParams(hash.replace(/^#/, ''));
-  const token = params.get('token');
-  const media = params.get('media');
-  if (!token || !media || !/^[0-9a-f]{16,128}$/.test(token) || !/^[0-9a-f]{16,128}$/.test(media)) return null;
-  return { token, media };
-}

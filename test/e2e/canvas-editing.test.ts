@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { Annotation } from '../../electron/api.ts';
-import { rleArea } from '../../trainer/eval/rle.ts';
+import { rleArea } from '../../trainer/common/rle.ts';
 import { tempDir, writeImage } from '../helpers/tmp.ts';
 import { clickAt, dragImage, saved, toScreen, view } from './canvas-gestures.ts';
 import { e2eSkipReason, startE2e, type E2eSession } from './harness.ts';

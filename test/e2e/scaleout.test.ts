@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { CocoDataset } from '../../electron/coco.ts';
+import type { CocoDataset } from '../../trainer/common/coco.ts';
 import { FIXTURES, tempDir } from '../helpers/tmp.ts';
 import { e2eSkipReason } from './harness.ts';
 import { createProject, importDataset } from './helpers/project.ts';

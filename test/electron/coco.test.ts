@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { CocoDataset } from '../../electron/coco.ts';
+import type { CocoDataset } from '../../trainer/common/coco.ts';
 import { listAnnotations } from '../../electron/services/annotations.ts';
 import { exportCoco } from '../../electron/services/coco_export.ts';
 import { importCoco, splitFromName } from '../../electron/services/coco_import.ts';
 import { listImages } from '../../electron/services/images.ts';
 import { Project } from '../../electron/services/project.ts';
 import { datasetStats } from '../../electron/services/stats.ts';
-import { decodeRle, rleArea, rleFromMask } from '../../trainer/eval/rle.ts';
+import { decodeRle, rleArea, rleFromMask } from '../../trainer/common/rle.ts';
 import { FIXTURES, SHARED_WAGON, tempDir, writeImage } from '../helpers/tmp.ts';
 
 const MINI = join(FIXTURES, 'roboflow-mini');

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { compareRuns } from '../../electron/services/compare.ts';
 import { configDifferences } from '../../electron/services/config_diff.ts';
 import type { RunSupervisor } from '../../electron/services/runs.ts';
-import { validateRunConfig } from '../../trainer/config.ts';
+import { validateRunConfig } from '../../trainer/common/config.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 test('config differences: every differing leaf, epochs / scale / preset / augmentation first', () => {

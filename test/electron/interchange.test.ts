@@ -180,7 +180,7 @@ describe('YOLO import', () => {
     const project = newProject();
     await importDataset(project, join(IX, 'yolo-ultralytics'));
     const img = listImages(project).find((i) => i.fileName === 't3.png')!;
-    const { rleFromMask } = await import('../../trainer/eval/rle.ts');
+    const { rleFromMask } = await import('../../trainer/common/rle.ts');
     const { applyOps } = await import('../../electron/services/annotations.ts');
     const mask = new Uint8Array(24 * 32);
     for (let y = 2; y < 20; y++) for (let x = 2; x < 20; x++) if (!(y >= 8 && y < 12 && x >= 8 && x < 12)) mask[y * 32 + x] = 1;

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { CocoDataset } from '../../electron/coco.ts';
+import type { CocoDataset } from '../../trainer/common/coco.ts';
 import { importCoco } from '../../electron/services/coco_import.ts';
 import { applyOps } from '../../electron/services/annotations.ts';
 import { importImages, listImages, setImageStatus } from '../../electron/services/images.ts';

@@ -3,8 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initWebGpu } from '../../trainer/backend/webgpu.ts';
 import { registerGradientFixes } from '../../trainer/backend/gradient_fixes.ts';
-import { validateRunConfig } from '../../trainer/config.ts';
-import { Rng } from '../../trainer/data/rng.ts';
+import { validateRunConfig } from '../../trainer/common/config.ts';
+import { Rng } from '../../trainer/common/rng.ts';
 import { MaskRcnn, buildMaskRcnnOptions } from '../../trainer/model/mask_rcnn.ts';
 import { SgdMomentum } from '../../trainer/optim.ts';
 import { trainStep } from '../../trainer/step.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { rleFromPolygons, rleToMask } from '../../trainer/eval/rle.ts';
-import { cropMask, maskArea, stampStroke, traceContours } from '../../renderer/src/lib/geometry/mask.ts';
+import { rleFromPolygons, rleToMask } from '../../trainer/common/rle.ts';
+import { cropMask, maskArea, stampStroke, traceContours } from '../../trainer/common/geometry/mask.ts';
 import {
   distinctPointCount,
   insertVertex,
@@ -12,9 +12,9 @@ import {
   removeVertex,
   signedArea,
   simplifyRing,
-} from '../../renderer/src/lib/geometry/polygon.ts';
+} from '../../trainer/common/geometry/polygon.ts';
 import { rleToCrop } from '../../renderer/src/lib/geometry/mask-rle.ts';
-import { rleFromMask } from '../../trainer/eval/rle.ts';
+import { rleFromMask } from '../../trainer/common/rle.ts';
 
 function disk(w: number, h: number, cx: number, cy: number, r: number): Uint8Array {
   const m = new Uint8Array(w * h);

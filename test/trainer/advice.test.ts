@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CocoDataset } from '../../electron/coco.ts';
+import type { CocoDataset } from '../../trainer/common/coco.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import {
   BREAKDOWN_HIGH_OBJECTS,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { CocoDataset } from '../../electron/coco.ts';
+import type { CocoDataset } from '../../trainer/common/coco.ts';
 import { buildRunReport, writeRunReport } from '../../trainer/advice/report.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { tempDir } from '../helpers/tmp.ts';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, useBackendForTest, wasmDir } from '../../trainer/backend/index.ts';
-import { Rng } from '../../trainer/data/rng.ts';
+import { Rng } from '../../trainer/common/rng.ts';
 import { flattenLevels, planRoiAlign, roiAlign } from '../../trainer/ops/roi_align.ts';
 import { groupNorm } from '../../trainer/model/layers.ts';
 

@@ -1,7 +1,7 @@
 // The seeded bootstrap over val images (trainer/eval/bootstrap.ts), checked against full COCOeval.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CocoDataset, CocoResult } from '../../electron/coco.ts';
+import type { CocoDataset, CocoResult } from '../../trainer/common/coco.ts';
 import { evaluateCoco } from '../../trainer/eval/coco_eval.ts';
 import { bootstrapAp, weightedAp } from '../../trainer/eval/bootstrap.ts';
 

@@ -11,7 +11,7 @@ import { train } from '../../trainer/train.ts';
 import { predict } from '../../trainer/predict.ts';
 import { writeSyntheticRun, syntheticCategories } from '../../trainer/data/synthetic.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
-import type { CocoResult } from '../../electron/coco.ts';
+import type { CocoResult } from '../../trainer/common/coco.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 await initBackend('wasm');

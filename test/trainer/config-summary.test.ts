@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { summarizeConfig, validateRunConfig } from '../../trainer/config.ts';
+import { summarizeConfig, validateRunConfig } from '../../trainer/common/config.ts';
 
 test('the run summary the CLI prints gives epochs rounded (one decimal), not 12.345679', () => {
   const c = validateRunConfig({ preset: 'tiny', solver: { epochs: 12.3456789 } }, 'tiny');

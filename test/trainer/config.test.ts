@@ -1,7 +1,7 @@
 // validateRunConfig: copies, fills defaults per preset, range-checks with named errors; LR schedule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, PRESETS, learningRateAt, validateRunConfig } from '../../trainer/config.ts';
+import { ConfigError, PRESETS, learningRateAt, validateRunConfig } from '../../trainer/common/config.ts';
 
 test('presets fill every value and the paper preset is the paper recipe', () => {
   const p = validateRunConfig({ preset: 'paper' });

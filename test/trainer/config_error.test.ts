@@ -2,7 +2,7 @@
 // (electron/services/errors.ts gives it kind `config`) instead of being parsed back out of its message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, validateRunConfig } from '../../trainer/config.ts';
+import { ConfigError, validateRunConfig } from '../../trainer/common/config.ts';
 
 function configError(input: unknown): ConfigError {
   try {

@@ -4,11 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CocoDataset } from '../../electron/coco.ts';
-import { validateRunConfig } from '../../trainer/config.ts';
+import type { CocoDataset } from '../../trainer/common/coco.ts';
+import { validateRunConfig } from '../../trainer/common/config.ts';
 import { applyDataAware, chooseShortSide, dataAwareChoice, objectScaleSentence, quantile, trainObjectSizes } from '../../trainer/data/data_aware.ts';
 import { preflightProblems } from '../../trainer/data/preflight.ts';
-import { Rng } from '../../trainer/data/rng.ts';
+import { Rng } from '../../trainer/common/rng.ts';
 
 /** A set of `n` W×W images, each with one w×h box (sizes drawn from `size`), in `split`. */
 function boxes(n: number, W: number, size: (r: Rng) => [number, number], split = 'train', seed = 1, cat = 1): CocoDataset {

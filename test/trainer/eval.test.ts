@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CocoAnnotation, CocoDataset, CocoResult } from '../../electron/coco.ts';
+import type { CocoAnnotation, CocoDataset, CocoResult } from '../../trainer/common/coco.ts';
 import { evaluateCoco, formatFixed3, formatSummary, meanDefined } from '../../trainer/eval/coco_eval.ts';
 import { runEvalCommand } from '../../trainer/eval/cli.ts';
-import { rleFromMask } from '../../trainer/eval/rle.ts';
+import { rleFromMask } from '../../trainer/common/rle.ts';
 
 type Box = [number, number, number, number];
 

@@ -13,7 +13,7 @@ import { assignFpnLevels, flattenLevels, planRoiAlign, roiAlign } from '../../tr
 import { groupNorm, gnGroups, ParamStore } from '../../trainer/model/layers.ts';
 import { maskTarget } from '../../trainer/data/mask_targets.ts';
 import { pasteMask } from '../../trainer/model/mask_head.ts';
-import { Rng } from '../../trainer/data/rng.ts';
+import { Rng } from '../../trainer/common/rng.ts';
 
 await initBackend('cpu');
 

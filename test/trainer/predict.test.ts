@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { detectionsToCoco, imagesFromSource } from '../../trainer/predict.ts';
-import { rleToMask, rleArea } from '../../trainer/eval/rle.ts';
+import { rleToMask, rleArea } from '../../trainer/common/rle.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'fw-predict-test-'));
 process.on('exit', () => rmSync(root, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-// Hand-derived vectors for trainer/eval/rle.ts (pycocotools maskApi.c semantics).
+// Hand-derived vectors for trainer/common/rle.ts (pycocotools maskApi.c semantics).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -18,7 +18,7 @@ import {
   rleToBbox,
   rleToMask,
   segmentationToRle,
-} from '../../trainer/eval/rle.ts';
+} from '../../trainer/common/rle.ts';
 
 // h = 3 rows, w = 4 columns, row-major:
 //   0 1 1 0

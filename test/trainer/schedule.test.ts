@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../trainer/backend/index.ts';
-import { ConfigError, validateRunConfig } from '../../trainer/config.ts';
+import { ConfigError, validateRunConfig } from '../../trainer/common/config.ts';
 import { BudgetError, budgetPlan, epochPlan, evalIterations } from '../../trainer/schedule.ts';
 import { train } from '../../trainer/train.ts';
 import { writeSyntheticRun } from '../../trainer/data/synthetic.ts';

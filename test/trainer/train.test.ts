@@ -8,15 +8,15 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../trainer/backend/index.ts';
-import { validateRunConfig } from '../../trainer/config.ts';
+import { validateRunConfig } from '../../trainer/common/config.ts';
 import { MaskRcnn, buildMaskRcnnOptions, type GtInstances } from '../../trainer/model/mask_rcnn.ts';
 import { SgdMomentum } from '../../trainer/optim.ts';
 import { trainStep, train, batchIndices } from '../../trainer/train.ts';
 import { readCheckpoint } from '../../trainer/checkpoint.ts';
 import { syntheticImage, writeSyntheticRun } from '../../trainer/data/synthetic.ts';
 import { maskTarget } from '../../trainer/data/mask_targets.ts';
-import { rleFromPolygons, rleToMask } from '../../trainer/eval/rle.ts';
-import { Rng } from '../../trainer/data/rng.ts';
+import { rleFromPolygons, rleToMask } from '../../trainer/common/rle.ts';
+import { Rng } from '../../trainer/common/rng.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 
 await initBackend('wasm');

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../trainer/backend/index.ts';
-import { ConfigError, validateRunConfig } from '../../trainer/config.ts';
+import { ConfigError, validateRunConfig } from '../../trainer/common/config.ts';
 import { MaskRcnn, buildMaskRcnnOptions } from '../../trainer/model/mask_rcnn.ts';
 import { heldOutLosses, train, trainEvalSample } from '../../trainer/train.ts';
 import { ImageCache } from '../../trainer/data/loader.ts';

@@ -2,7 +2,7 @@
 // from-scratch training match ImageNet pre-training? Pure function over a COCO snapshot whose images carry
 // a `split`. Advice only — it never blocks training.
 
-import type { CocoDataset } from '../../electron/coco.ts';
+import type { CocoDataset } from '../common/coco.ts';
 import {
   BREAKDOWN_HIGH_OBJECTS,
   BREAKDOWN_LOW_OBJECTS,

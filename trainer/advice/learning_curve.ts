@@ -12,6 +12,8 @@
 // interval from refitting on the points redrawn within their bootstrap intervals (seeded). With two sizes
 // only the log-linear slope is given, as a gain per doubling.
 
+import { seededRandom } from '../common/rng.ts';
+
 export interface LearningCurvePoint {
   fraction: number;
   trainImages: number;
@@ -87,16 +89,6 @@ export function fitPowerLaw(ns: readonly number[], ys: readonly number[]): { a: 
   return best;
 }
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function learningCurve(points: readonly LearningCurvePoint[]): LearningCurveResult {
   const pts = points
     .filter((p) => p.trainImages > 0 && Number.isFinite(p.valAP) && p.valAP >= 0)
@@ -156,7 +148,7 @@ export function learningCurve(points: readonly LearningCurvePoint[]): LearningCu
     const at = (f: { a: number; b: number; c: number }, size: number) => Math.min(1, Math.max(0, f.a - f.b * size ** -f.c));
     projections = [2, 4].map((k) => ({ trainImages: largest * k, valAP: at(fit, largest * k), lo: null, hi: null }));
     if (learnedPts.every((p) => p.valAPInterval)) {
-      const random = seeded(7);
+      const random = seededRandom(7);
       const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
       const draws: number[][] = [[], []];
       for (let d = 0; d < PROJECTION_DRAWS; d++) {

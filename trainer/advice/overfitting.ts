@@ -10,6 +10,9 @@
 // (trainer/eval/bootstrap.ts); a gap, a decline, a rise or a weak class counts only beyond that noise.
 
 import type { TrainerEvent } from '../protocol.ts';
+import { apPct, apWithInterval, type ClassVerdictNote, type OverfittingVerdict, type Verdict } from '../common/verdict.ts';
+
+export { apPct, apWithInterval, type ClassVerdictNote, type OverfittingVerdict, type Verdict };
 
 export interface EvalHistoryPoint {
   iteration: number;
@@ -32,50 +35,6 @@ export interface EvalHistoryPoint {
   /** Images and non-crowd instances the val evaluation ran on. */
   valImages?: number | null;
   valInstances?: number | null;
-}
-
-/**
- * not_learned: inconclusive — the model has not fit its training images yet; still_learning: val AP still
- * rising beyond its noise at the end — train longer before judging; the other three judge the data.
- */
-export type Verdict = 'not_learned' | 'still_learning' | 'too_small' | 'borderline' | 'enough';
-
-export interface ClassVerdictNote {
-  key: string;
-  name: string;
-  valAP: number | null;
-  trainAP: number | null;
-  instances: number | null;
-  note: string;
-}
-
-export interface OverfittingVerdict {
-  /** null: no verdict — the run failed, or no held-out evaluation was recorded. */
-  verdict: Verdict | null;
-  /** none: no held-out evaluation at all; low: fewer than MIN_EVALS_FOR_TREND evaluations; high otherwise. */
-  confidence: 'none' | 'low' | 'high';
-  evidence: string[];
-  advice: string[];
-  perClass: ClassVerdictNote[];
-  bestIteration: number | null;
-  bestValAP: number | null;
-  /** The last val AP the verdict rests on, with its interval (0..1), and what the interval rests on. */
-  finalValAP: { ap: number; lo: number | null; hi: number | null } | null;
-  basis: { valImages: number | null; valInstances: number | null };
-  /** Set by the report: how the verdict squares with the pre-training dataset check, when they disagree. */
-  reconciliation?: string | null;
-  signals: {
-    /** Relative fall of the smoothed val AP from its smoothed peak to the end (0 when no fall). */
-    decline: number | null;
-    /** trainBoxAP − valBoxAP at the last evaluation that has both. */
-    gap: number | null;
-    trainLossFell: boolean | null;
-    valLossRose: boolean | null;
-    stillRising: boolean | null;
-    /** Last train-sample box AP and whether it clears the not-learned floor. */
-    trainAP: number | null;
-    learned: boolean | null;
-  };
 }
 
 export interface VerdictOptions {
@@ -148,11 +107,6 @@ export const UNTRAINED_AP = 0.002;
 // ---------------------------------------------------------------- helpers
 
 const f2 = (x: number) => x.toFixed(2);
-/** AP (0..1) as Detectron2 prints it: a percentage with one decimal. The one unit of every AP sentence. */
-export const apPct = (x: number): string => `${(x * 100).toFixed(1)} %`;
-/** "12.3 % (95 % interval 8.1–16.0 %)", or just the AP without an interval. */
-export const apWithInterval = (x: number, ci?: readonly [number, number] | null): string =>
-  ci && isNum(ci[0]) && isNum(ci[1]) ? `${apPct(x)} (95 % interval ${(ci[0] * 100).toFixed(1)}–${(ci[1] * 100).toFixed(1)} %)` : apPct(x);
 /** An AP difference in percentage points; "−0.0" is printed as "0.0". */
 const pts = (x: number) => {
   const t = (Math.abs(x) * 100).toFixed(1);

@@ -1,9 +1,11 @@
 // report.json: the after-training verdict with its evidence, written into the run folder from the run's
 // own files (snapshot.json + metrics.jsonl), so any run folder can be reported on, anywhere.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CocoDataset } from '../../electron/coco.ts';
+import type { CocoDataset } from '../common/coco.ts';
 import type { TrainerEvent } from '../protocol.ts';
+import { writeJsonAtomic } from '../io/atomic.ts';
+import { readRunEvents } from '../io/jsonl.ts';
 import { datasetCheck, type DatasetCheck } from './dataset_check.ts';
 import { historyFromEvents, overfittingVerdict, perCategoryAp, type OverfittingVerdict } from './overfitting.ts';
 import { objectPxAtScale, reconcileWithDatasetCheck } from './verdict_context.ts';
@@ -130,18 +132,7 @@ export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEv
 /** Reads a run folder's snapshot and events, writes report.json atomically, returns the report. */
 export function writeRunReport(runDir: string, options: { failed?: boolean } = {}): RunReport {
   const snapshot = JSON.parse(readFileSync(join(runDir, 'snapshot.json'), 'utf8')) as CocoDataset;
-  const eventsFile = join(runDir, 'metrics.jsonl');
-  const events: TrainerEvent[] = [];
-  if (existsSync(eventsFile)) {
-    for (const line of readFileSync(eventsFile, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        events.push(JSON.parse(line));
-      } catch {
-        // a torn last line from a crash
-      }
-    }
-  }
+  const events = readRunEvents(runDir);
   const configFile = join(runDir, 'config.resolved.json');
   let config: ReportRunConfig | null = null;
   try {
@@ -151,7 +142,6 @@ export function writeRunReport(runDir: string, options: { failed?: boolean } = {
   }
   const report = buildRunReport(snapshot, events, config, options.failed === true);
   const out = join(runDir, 'report.json');
-  writeFileSync(out + '.tmp', JSON.stringify(report, null, 2));
-  renameSync(out + '.tmp', out);
+  writeJsonAtomic(out, report, 2);
   return report;
 }

@@ -1,6 +1,6 @@
 // What the verdict needs from outside the evaluation history: the objects' size at the training scale (for
 // the not-learned advice) and the pre-training dataset check it must agree with or explain away.
-import type { CocoDataset } from '../../electron/coco.ts';
+import type { CocoDataset } from '../common/coco.ts';
 import type { DatasetCheck } from './dataset_check.ts';
 import type { OverfittingVerdict } from './overfitting.ts';
 

@@ -15,7 +15,7 @@ import { registerGradientFixes } from './gradient_fixes.ts';
 export { readScalars, readsAreAsync } from './reads.ts';
 import { describeAdapter, initWebGpu, type GpuAdapterRecord, type GpuSource } from './webgpu.ts';
 
-import type { BackendChoice } from '../config.ts';
+import { BACKEND_CHOICES, type BackendChoice } from '../common/config.ts';
 
 export type { BackendChoice };
 export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -112,7 +112,7 @@ export async function initBackend(choice: BackendChoice = 'auto', options: Backe
   }
   // An explicit `webgpu` that finds no adapter falls back to WASM too (with the reason in the log):
   // a run asked for the GPU should still run where there is none.
-  const order: BackendChoice[] = choice === 'auto' ? ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] : choice === 'webgpu' ? ['webgpu', 'wasm', 'cpu'] : [choice];
+  const order: BackendChoice[] = choice === 'auto' ? BACKEND_CHOICES.filter((c) => c !== 'auto') : choice === 'webgpu' ? ['webgpu', 'wasm', 'cpu'] : [choice];
   for (const c of order) {
     if (c === 'webgpu') {
       const r = await initWebGpu(choice === 'webgpu', options.gpuSource);

@@ -5,7 +5,7 @@
 //    window and instances left with less than MIN_VISIBLE px on a side are dropped; mask targets are
 //    sampled from the original masks through the same window, so they still match their boxes.
 //  - photometric jitter: brightness, contrast and saturation factors drawn per image.
-import type { Rng } from './rng.ts';
+import type { Rng } from '../common/rng.ts';
 
 /** A crop of a resized frame: the window's top-left in the full resized image, and that image's size. */
 export interface CropWindow {

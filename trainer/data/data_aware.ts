@@ -3,8 +3,8 @@
 // shrunk until their objects vanish (at the `cpu` preset's 160 px, the median wagon-defect object's
 // shorter side is under 4 px). Applied when a run is created (the result is the run's config.json,
 // editable) unless the user set those values; `dataAware: false` turns it off.
-import type { CocoDataset } from '../../electron/coco.ts';
-import type { RunConfig } from '../config.ts';
+import type { CocoDataset } from '../common/coco.ts';
+import type { RunConfig } from '../common/config.ts';
 
 export interface ObjectSizes {
   /** Train-split objects measured. */

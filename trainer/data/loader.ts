@@ -1,7 +1,7 @@
 // Image decode (sharp), resize + flip augmentation, GT preparation and batching.
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
-import { segmentationToRle, rleToMask } from '../eval/rle.ts';
+import { segmentationToRle, rleToMask } from '../common/rle.ts';
 import { cropMask, maskTarget, type BinaryMask } from './mask_targets.ts';
 import type { ImageRecord } from './snapshot.ts';
 import type { GtInstances, ImageBatch } from '../model/mask_rcnn.ts';

@@ -1,4 +1,5 @@
 // Mask-head targets: each positive RoI's GT mask resampled to an M×M grid inside the RoI box.
+import { cropMask as tightCrop } from '../common/geometry/mask.ts';
 
 /** A binary instance mask, row-major 0/1, at the resolution its coordinates refer to. */
 export interface BinaryMask {
@@ -19,24 +20,10 @@ export interface BinaryMask {
  */
 export function cropMask(mask: BinaryMask): BinaryMask {
   if (mask.window) return mask;
-  const { data, height: H, width: W } = mask;
-  let x0 = W, y0 = H, x1 = -1, y1 = -1;
-  for (let y = 0; y < H; y++) {
-    const row = y * W;
-    for (let x = 0; x < W; x++) {
-      if (data[row + x]) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        y1 = y;
-        if (y < y0) y0 = y;
-      }
-    }
-  }
-  if (x1 < 0) return { data: new Uint8Array(0), height: H, width: W, window: { x0: 0, y0: 0, rows: 0, cols: 0 } };
-  const rows = y1 - y0 + 1, cols = x1 - x0 + 1;
-  const out = new Uint8Array(rows * cols);
-  for (let y = 0; y < rows; y++) out.set(data.subarray((y0 + y) * W + x0, (y0 + y) * W + x0 + cols), y * cols);
-  return { data: out, height: H, width: W, window: { x0, y0, rows, cols } };
+  const { height, width } = mask;
+  const crop = tightCrop(mask.data, width, height);
+  if (!crop) return { data: new Uint8Array(0), height, width, window: { x0: 0, y0: 0, rows: 0, cols: 0 } };
+  return { data: crop.data, height, width, window: { x0: crop.x, y0: crop.y, rows: crop.h, cols: crop.w } };
 }
 
 /**

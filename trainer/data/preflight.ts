@@ -1,8 +1,8 @@
 // Checks a run's snapshot and config before any compute is spent: each problem is a sentence that
 // says what is wrong and what to change. The app and the CLI refuse to create a run that has any,
 // so nothing is written to the run list for a run that cannot start.
-import type { CocoDataset, CocoImage } from '../../electron/coco.ts';
-import type { RunConfig } from '../config.ts';
+import type { CocoDataset, CocoImage } from '../common/coco.ts';
+import type { RunConfig } from '../common/config.ts';
 import { quantile } from './data_aware.ts';
 
 /** Upsampling the median train image more than this is refused (no detail to gain, 4× the cost). */

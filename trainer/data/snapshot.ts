@@ -2,9 +2,10 @@
 // category ids onto the model's contiguous class indices 1..K.
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { CocoAnnotation, CocoCategory, CocoDataset, CocoSegmentation } from '../../electron/coco.ts';
+import type { CocoAnnotation, CocoCategory, CocoDataset, CocoSegmentation } from '../common/coco.ts';
+import type { Split } from '../common/splits.ts';
 
-export type Split = 'train' | 'val' | 'test';
+export type { Split };
 
 export interface InstanceRecord {
   /** COCO [x, y, w, h] in original pixels. */

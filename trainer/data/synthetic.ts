@@ -4,8 +4,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { CocoAnnotation, CocoDataset, CocoImage } from '../../electron/coco.ts';
-import { Rng } from './rng.ts';
+import type { CocoAnnotation, CocoDataset, CocoImage } from '../common/coco.ts';
+import { Rng } from '../common/rng.ts';
 
 export const SYNTHETIC_CATEGORIES = [
   { id: 1, name: 'circle' },

@@ -16,7 +16,7 @@
 // the few-dozen-image val splits our users have; it does not include the run-to-run noise of training.
 
 import type { CocoEvalResult, EvalImg } from './coco_eval.ts';
-import { seededRandom } from '../data/rng.ts';
+import { seededRandom } from '../common/rng.ts';
 
 export interface ApInterval {
   /** The full-set AP (0..1), -1 when no category has ground truth. */

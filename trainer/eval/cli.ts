@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { CocoDataset, CocoResult } from '../../electron/coco.ts';
+import type { CocoDataset, CocoResult } from '../common/coco.ts';
 import { EvalInputError, evaluateCoco, formatPerCategory, formatSummary, type IouType } from './coco_eval.ts';
 
 export interface EvalCommandIo {

@@ -19,7 +19,7 @@
 //  * summarize: the mean over entries > -1 (numpy's pairwise summation, so even the last bits agree
 //    for arrays up to numpy's 8192-element buffer), printed with Python's round-half-even formatting.
 
-import type { CocoAnnotation, CocoDataset, CocoResult, CocoSegmentation } from '../../electron/coco.ts';
+import type { CocoAnnotation, CocoDataset, CocoResult, CocoSegmentation } from '../common/coco.ts';
 import {
   bboxCounts,
   bboxIou,
@@ -28,7 +28,7 @@ import {
   countsToBbox,
   segmentationToCounts,
   type RleCounts,
-} from './rle.ts';
+} from '../common/rle.ts';
 
 export type IouType = 'bbox' | 'segm';
 

@@ -2,7 +2,7 @@
 // Parameters live in a ParamStore under dotted names ("backbone.res3.0.conv1.w"), which is also the
 // checkpoint format. Init is seeded (reproducible runs).
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../common/rng.ts';
 
 export interface ParamInfo {
   variable: tf.Variable;

@@ -1,8 +1,8 @@
 // Mask R-CNN = backbone → FPN → RPN → RoI heads (box) + mask branch. The whole algorithm in two
 // methods: `losses` (training) and `detect` (inference).
 import * as tf from '@tensorflow/tfjs-core';
-import type { RunConfig } from '../config.ts';
-import type { Rng } from '../data/rng.ts';
+import type { RunConfig } from '../common/config.ts';
+import type { Rng } from '../common/rng.ts';
 import { ParamStore } from './layers.ts';
 import { ResNet, type ResNetOptions } from './resnet.ts';
 import { FPN, type FpnOptions } from './fpn.ts';

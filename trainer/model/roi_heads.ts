@@ -8,7 +8,7 @@ import { boxIou, clipBoxes } from '../ops/boxes.ts';
 import { matchBoxes } from '../ops/matcher.ts';
 import { sampleBalanced } from '../ops/sampler.ts';
 import { batchedNms } from '../ops/nms.ts';
-import type { Rng } from '../data/rng.ts';
+import type { Rng } from '../common/rng.ts';
 
 export interface BoxHeadOptions {
   inChannels: number;

@@ -1,5 +1,5 @@
 // Balanced positive/negative sampling of matched predictions (RPN anchors, RoI proposals).
-import type { Rng } from '../data/rng.ts';
+import type { Rng } from '../common/rng.ts';
 
 export interface SampleResult {
   positive: number[];

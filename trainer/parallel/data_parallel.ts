@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../backend/index.ts';
 import { gtInstances, makeBatch, portableTruth, type Sample } from '../data/loader.ts';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../common/rng.ts';
 import type { ImageDetections, MaskRcnn, MaskRcnnOptions } from '../model/mask_rcnn.ts';
 import type { SgdMomentum } from '../optim.ts';
 import { applyGradients, computeGrads, type Gradients } from '../step.ts';

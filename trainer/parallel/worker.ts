@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, wasmThreadsInUse } from '../backend/index.ts';
 import { gtInstances, makeBatch } from '../data/loader.ts';
-import { Rng } from '../data/rng.ts';
+import { Rng } from '../common/rng.ts';
 import { MaskRcnn } from '../model/mask_rcnn.ts';
 import { computeGrads } from '../step.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.ts';

@@ -1,6 +1,6 @@
 // Shared by every import: classes by name (case and surrounding spaces do not make a new class, with a
 // warning), and the import report written into the project as import-report.json.
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeJsonAtomic } from '../../../trainer/io/atomic.ts';
 import { join } from 'node:path';
 import type { CocoImportReport, SkippedItem } from '../../api.ts';
 import { classKey, findClassLoosely, insertClass } from '../classes.ts';
@@ -34,8 +34,7 @@ export function writeImportReport(project: Project, report: CocoImportReport, so
   const path = join(project.dir, IMPORT_REPORT);
   report.reportPath = path;
   const body = { source, at: new Date().toISOString(), ...report };
-  writeFileSync(path + '.tmp', JSON.stringify(body, null, 2));
-  renameSync(path + '.tmp', path);
+  writeJsonAtomic(path, body, 2);
   return report;
 }
 

@@ -1,17 +1,19 @@
 // Dataset export to YOLO detect, YOLO seg, Pascal VOC, LabelMe, PNG masks (and COCO through coco_export.ts), per split,
 // with the images copied or not. What each format cannot hold is counted in the summary's notes.
-import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import type { Annotation, Split } from '../../api.ts';
-import { rleToMask } from '../../../trainer/eval/rle.ts';
-import { traceContours } from '../../../renderer/src/lib/geometry/mask.ts';
+import { rleToMask } from '../../../trainer/common/rle.ts';
+import { traceContours } from '../../../trainer/common/geometry/mask.ts';
 import { annotationsByImage } from '../annotations.ts';
 import { exportCoco, type ExportImageRow as Row } from '../coco_export.ts';
 import { UserError } from '../errors.ts';
 import type { Project } from '../project.ts';
 import { isSplit } from '../splits.ts';
 import { vocXml } from './voc.ts';
+import { fmt } from './fmt.ts';
+import { writeFileAtomic as writeAtomic } from '../../../trainer/io/atomic.ts';
 import { indexedPng, paintMasks } from './masks.ts';
 
 export const EXPORT_FORMATS = ['coco', 'yolo', 'yolo-seg', 'voc', 'labelme', 'masks'] as const;
@@ -33,12 +35,6 @@ export interface DatasetExportSummary {
   notes: string[];
 }
 
-/** Up to 6 decimals, trailing zeros dropped: 0.5 → "0.5", 1/3 → "0.333333". */
-export const fmt = (v: number, digits = 6) => {
-  const s = v.toFixed(digits).replace(/\.?0+$/, '');
-  return s === '-0' ? '0' : s;
-};
-
 function load(project: Project, split?: Split) {
   if (split !== undefined && !isSplit(split)) throw new UserError(`Unknown split ${split}; use train, val or test.`);
   const rows = project.db.prepare(`SELECT id, file_name, stored_path, width, height, split FROM images ${split ? 'WHERE split = ?' : ''} ORDER BY id`).all(...(split ? [split] : [])) as Row[];
@@ -56,11 +52,6 @@ function load(project: Project, split?: Split) {
   }
   return { rows, classes, index, names, byImage: annotationsByImage(project) };
 }
-
-const writeAtomic = (path: string, text: string) => {
-  writeFileSync(path + '.tmp', text);
-  renameSync(path + '.tmp', path);
-};
 
 /** Outer rings of a shape for YOLO seg, and how many holes were dropped. */
 export function yoloRings(a: Annotation, width: number, height: number): { rings: number[][]; holes: number } {

@@ -5,7 +5,7 @@
 // Node's zlib; sharp reads them back in the tests.
 import { deflateSync, crc32 } from 'node:zlib';
 import type { Annotation } from '../../api.ts';
-import { rleFromBbox, rleFromPolygons, rleToMask } from '../../../trainer/eval/rle.ts';
+import { rleFromBbox, rleFromPolygons, rleToMask } from '../../../trainer/common/rle.ts';
 
 function chunk(type: string, data: Buffer): Buffer {
   const len = Buffer.alloc(4);

@@ -8,7 +8,7 @@ import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { SkippedItem, Split } from '../../api.ts';
 import { UserError } from '../errors.ts';
 import { isImagePath } from '../images.ts';
-import { fmt } from './export.ts';
+import { fmt } from './fmt.ts';
 import type { ParsedAnnotation, ParsedDataset, ParsedImage } from './ingest.ts';
 
 const SPLITS: Record<string, Split> = { train: 'train', val: 'val', valid: 'val', test: 'test' };

@@ -2,26 +2,12 @@
 // curves show how it trained: torchvision's train.py writes output/metrics.jsonl (one line per iteration);
 // Detectron2 writes output/metrics.json (JSON lines every 20 iterations: total_loss, loss_*, lr, and at each
 // EVAL_PERIOD its COCOEvaluator's "bbox/AP", "bbox/AP50", … in percent).
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CocoStats, TrainerEvent } from '../../../trainer/protocol.ts';
+import { readJsonLines } from '../../../trainer/io/jsonl.ts';
 
 const AP_KEYS = ['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl'];
 
-function jsonLines(path: string): Record<string, unknown>[] {
-  if (!existsSync(path)) return [];
-  const out: Record<string, unknown>[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const v = JSON.parse(line);
-      if (v && typeof v === 'object') out.push(v);
-    } catch {
-      // a torn last line (the trainer was stopped mid-write)
-    }
-  }
-  return out;
-}
 
 const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -43,7 +29,7 @@ export function externalCurve(exportDir: string, engine: 'detectron2' | 'torchvi
   let iterations = 0;
   const epoch = (it: number) => (trainImages > 0 ? (it * imagesPerIteration) / trainImages : 0);
   if (engine === 'torchvision') {
-    for (const l of jsonLines(join(exportDir, 'output', 'metrics.jsonl'))) {
+    for (const l of readJsonLines(join(exportDir, 'output', 'metrics.jsonl'))) {
       if (!num(l.iteration) || !num(l.loss)) continue;
       const losses: Record<string, number> = { total: l.loss };
       for (const [k, v] of Object.entries(l)) if (k.startsWith('loss_') && num(v)) losses[k] = v;
@@ -51,7 +37,7 @@ export function externalCurve(exportDir: string, engine: 'detectron2' | 'torchvi
       iterations = Math.max(iterations, l.iteration);
     }
   } else {
-    const lines = jsonLines(join(exportDir, 'output', 'metrics.json'));
+    const lines = readJsonLines(join(exportDir, 'output', 'metrics.json'));
     for (const l of lines) {
       if (!num(l.iteration)) continue;
       const it = l.iteration + 1; // Detectron2 logs the 0-based index of the iteration just run

@@ -4,7 +4,7 @@
 // over its train images, LR drops at the run's fractions from the end (the paper's last 60k / 20k of
 // 540k by default), BASE_LR by the linear scaling rule (0.02 per 16 images). Every key is one that
 // detectron2/config/defaults.py defines (test/fixtures/detectron2/defaults-keys.txt).
-import type { RunConfig } from '../../../trainer/config.ts';
+import type { RunConfig } from '../../../trainer/common/config.ts';
 import { UserError } from '../errors.ts';
 
 export const DETECTRON2_PRESETS = ['r50-gn', 'r101-gn', 'x152-32x8d-gn-cascade'] as const;

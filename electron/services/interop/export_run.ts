@@ -9,17 +9,18 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CocoDataset, CocoImage } from '../../coco.ts';
+import type { CocoDataset, CocoImage } from '../../../trainer/common/coco.ts';
 import { classMapFor } from '../../../trainer/data/snapshot.ts';
-import type { PresetName, RunConfig } from '../../../trainer/config.ts';
+import type { PresetName, RunConfig } from '../../../trainer/common/config.ts';
 import { UserError } from '../errors.ts';
 import type { Project } from '../project.ts';
 import { buildSnapshot, runConfigFor, snapshotHash } from '../runs.ts';
 import { DETECTRON2_PRESETS, detectron2Config, toYaml, type Detectron2Norm, type Detectron2Preset } from './detectron2_config.ts';
 import { detectron2Readme, torchvisionReadme } from './readmes.ts';
 
-export type Engine = 'detectron2' | 'torchvision';
-export type ImagesMode = 'copy' | 'link' | 'absolute';
+import type { Engine, ImagesMode, RunManifest } from './manifest.ts';
+
+export type { Engine, ImagesMode, RunManifest };
 const SPLITS = ['train', 'val', 'test'] as const;
 
 export const INTEROP_RESOURCES = fileURLToPath(new URL('../../../resources/interop/', import.meta.url));
@@ -37,22 +38,6 @@ export interface ExportRunOptions {
   interopDir?: string;
   /** detectron2 IMS_PER_BATCH (all GPUs together). */
   imsPerBatch?: number;
-}
-
-/** What export-run wrote into fieldwork-run.json (import-run reads it back). */
-export interface RunManifest {
-  format: 1;
-  engine: Engine;
-  exportedAt: string;
-  runId: string | null;
-  snapshotHash: string;
-  /** The Fieldwork run config (solver, schedule, and for torchvision the architecture). */
-  config: RunConfig;
-  /** Model classes in index order (class i + 1 = categories[i]), as Fieldwork's trainer numbers them. */
-  categories: CocoDataset['categories'];
-  images: ImagesMode;
-  splits: Record<(typeof SPLITS)[number], { images: number; annotations: number }>;
-  detectron2?: { preset: Detectron2Preset; norm: Detectron2Norm; trainDataset: string; testDataset: string };
 }
 
 export interface ExportRunSummary {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ImportRunResult } from '../../api.ts';
-import type { CocoDataset, CocoResult } from '../../coco.ts';
+import type { CocoDataset, CocoResult } from '../../../trainer/common/coco.ts';
 import type { TrainerEvent } from '../../../trainer/protocol.ts';
 import { evaluateCoco } from '../../../trainer/eval/coco_eval.ts';
 import { writeRunReport } from '../../../trainer/advice/report.ts';

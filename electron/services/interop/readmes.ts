@@ -1,6 +1,6 @@
 // The README each export carries: what the folder is, and the commands for 1 GPU, 8 GPUs, 2 machines.
 import { plainValue, type FlatConfig } from './detectron2_config.ts';
-import type { RunManifest } from './export_run.ts';
+import type { RunManifest } from './manifest.ts';
 
 function header(m: RunManifest, engine: string): string[] {
   const s = m.splits;

@@ -3,7 +3,8 @@
 // little-endian tensors. Fieldwork's weights cross to and from PyTorch in it because it is documented,
 // pickle-free (loading it runs no code) and trivial on both sides; torch.save / torch.load happen in
 // Python (resources/interop/torchvision/fieldwork_model.py to-pth / from-pth).
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../../trainer/io/atomic.ts';
 import { UserError } from '../errors.ts';
 
 export interface NamedTensor {
@@ -30,9 +31,7 @@ export function writeSafetensors(path: string, tensors: Map<string, NamedTensor>
     Buffer.from(t.data.buffer, t.data.byteOffset, t.data.length * 4).copy(buf, o);
     o += t.data.length * 4;
   }
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, buf);
-  renameSync(tmp, path);
+  writeFileAtomic(path, buf);
 }
 
 export function readSafetensors(path: string): Map<string, NamedTensor> {

@@ -7,7 +7,7 @@
 //   GN        gamma / beta                    weight / bias
 //   predictors ours K classes                 torch K + 1 (background first; its rows are zero going
 //             out and dropped coming back — torchvision never trains them)
-import type { RunConfig } from '../../../trainer/config.ts';
+import type { RunConfig } from '../../../trainer/common/config.ts';
 import { UserError } from '../errors.ts';
 import type { NamedTensor } from './safetensors.ts';
 

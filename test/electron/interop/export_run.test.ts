@@ -6,14 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import type { CocoDataset } from '../../../electron/coco.ts';
+import type { CocoDataset } from '../../../trainer/common/coco.ts';
 import { detectron2Config, plainValue, toYaml } from '../../../electron/services/interop/detectron2_config.ts';
 import type { RunManifest } from '../../../electron/services/interop/export_run.ts';
 import { Project } from '../../../electron/services/project.ts';
 import { datasetStats } from '../../../electron/services/stats.ts';
 import { insertClass } from '../../../electron/services/classes.ts';
 import { buildSnapshot, runConfigFor, snapshotHash } from '../../../electron/services/runs.ts';
-import { PRESETS } from '../../../trainer/config.ts';
+import { PRESETS } from '../../../trainer/common/config.ts';
 import { FIXTURES, tempDir } from '../../helpers/tmp.ts';
 import { cli, fixtureProject } from './fixture.ts';
 

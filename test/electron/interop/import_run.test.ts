@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import type { CocoDataset, CocoResult } from '../../../electron/coco.ts';
+import type { CocoDataset, CocoResult } from '../../../trainer/common/coco.ts';
 import { importCoco } from '../../../electron/services/coco_import.ts';
 import { Project } from '../../../electron/services/project.ts';
 import { reviewImages } from '../../../electron/services/review.ts';

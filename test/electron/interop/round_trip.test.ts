@@ -12,7 +12,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { CocoResult } from '../../../electron/coco.ts';
+import type { CocoResult } from '../../../trainer/common/coco.ts';
 import { Project } from '../../../electron/services/project.ts';
 import { reviewImages } from '../../../electron/services/review.ts';
 import { FIELDWORK_MODEL_PY, findTorchPython } from '../../../electron/services/interop/weights_io.ts';

@@ -6,7 +6,7 @@ import { before, describe, test } from 'node:test';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '../../../electron/services/interop/safetensors.ts';
 import { fromTorchvisionState, toTorchvisionState, torchvisionKey } from '../../../electron/services/interop/torchvision_weights.ts';
 import { UserError } from '../../../electron/services/errors.ts';
-import { PRESETS, validateRunConfig } from '../../../trainer/config.ts';
+import { PRESETS, validateRunConfig } from '../../../trainer/common/config.ts';
 import { initBackend } from '../../../trainer/backend/index.ts';
 import { MaskRcnn, buildMaskRcnnOptions } from '../../../trainer/model/mask_rcnn.ts';
 import { tempDir } from '../../helpers/tmp.ts';

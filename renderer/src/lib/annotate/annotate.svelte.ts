@@ -1,12 +1,12 @@
 // The annotation screen's state: the open image's session, tool, active class, brush size and the
 // clipboard. Sessions are kept per image for the whole visit, so undo history survives D/F navigation.
 import type { AnnotationDraft, ImageSummary, LabelClass } from '../../../../electron/api.ts';
-import { rleFromBbox, rleFromPolygons, rleToMask } from '../../../../trainer/eval/rle.ts';
+import { rleFromBbox, rleFromPolygons, rleToMask } from '../../../../trainer/common/rle.ts';
 import { errorMessage } from '../api/errors.ts';
 import type { AppState } from '../state/app.svelte.ts';
 import type { ProjectState } from '../state/project.svelte.ts';
-import { traceContours } from '../geometry/mask.ts';
-import { signedArea, roundRing } from '../geometry/polygon.ts';
+import { traceContours } from '../../../../trainer/common/geometry/mask.ts';
+import { signedArea, roundRing } from '../../../../trainer/common/geometry/polygon.ts';
 import { PhotoCache } from './canvas/photo-cache.ts';
 import { draftOf } from './ops.ts';
 import { SaveQueue } from './save-queue.svelte.ts';

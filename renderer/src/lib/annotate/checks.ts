@@ -1,5 +1,5 @@
 import type { Geometry } from '../../../../electron/api.ts';
-import { isSelfIntersecting } from '../geometry/polygon.ts';
+import { isSelfIntersecting } from '../../../../trainer/common/geometry/polygon.ts';
 
 // Geometry objects are replaced, never mutated, so the answer can be kept per object.
 const crossing = new WeakMap<Geometry, boolean>();

@@ -2,7 +2,7 @@
 // then number keys pick classes, then the remappable shortcuts.
 import type { AnnotateState } from './annotate.svelte.ts';
 import type { CanvasView } from './canvas/canvas-view.svelte.ts';
-import { removeVertex } from '../geometry/polygon.ts';
+import { removeVertex } from '../../../../trainer/common/geometry/polygon.ts';
 
 function typingInField(e: KeyboardEvent): boolean {
   const t = e.target as HTMLElement | null;

@@ -1,8 +1,8 @@
 // Pure helpers for edits: inverse operations for undo, optimistic local application, and the
 // translation of provisional (negative) ids into the ids the store assigned.
 import type { Annotation, AnnotationDraft, AnnotationOp, Geometry } from '../../../../electron/api.ts';
-import { rleArea, rleToBbox } from '../../../../trainer/eval/rle.ts';
-import { ringsBbox, signedArea } from '../geometry/polygon.ts';
+import { rleArea, rleToBbox } from '../../../../trainer/common/rle.ts';
+import { ringsBbox, signedArea } from '../../../../trainer/common/geometry/polygon.ts';
 
 export function draftOf(a: Annotation): AnnotationDraft {
   return { classId: a.classId, geometry: a.geometry, iscrowd: a.iscrowd, source: a.source, score: a.score };

@@ -9,7 +9,7 @@ import {
   type WorkbenchClient,
   type WorkbenchEvents,
 } from '../../../../electron/api.ts';
-import { AUTH_HEADER, parseLaunchFragment, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../../../electron/web/auth.ts';
+import { AUTH_HEADER, parseLaunchFragment, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../../../trainer/common/web_auth.ts';
 import { ApiError, errorPayload } from './errors.ts';
 
 const STORAGE_KEY = 'fieldwork.session';

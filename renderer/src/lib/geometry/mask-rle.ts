@@ -1,7 +1,7 @@
-// Bridges COCO RLE (trainer/eval/rle.ts, column-major runs) and the cropped masks the canvas draws.
+// Bridges COCO RLE (trainer/common/rle.ts, column-major runs) and the cropped masks the canvas draws.
 import type { Rle } from '../../../../electron/api.ts';
-import { decompressCounts, rleToBbox } from '../../../../trainer/eval/rle.ts';
-import type { MaskCrop } from './mask.ts';
+import { decompressCounts, rleToBbox } from '../../../../trainer/common/rle.ts';
+import type { MaskCrop } from '../../../../trainer/common/geometry/mask.ts';
 
 /**
  * Decodes only the foreground into a crop around it. Work is proportional to the foreground runs,

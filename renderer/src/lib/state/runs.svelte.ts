@@ -14,7 +14,7 @@ import type {
   Unsubscribe,
   WorkbenchClient,
 } from '../../../../electron/api.ts';
-import { PRESETS } from '../../../../trainer/config.ts';
+import { PRESETS } from '../../../../trainer/common/config.ts';
 import { errorMessage } from '../api/errors.ts';
 import { overridesFrom, type ConfigEdits } from '../train/config-fields.ts';
 import type { Notices } from './notices.svelte.ts';

@@ -1,6 +1,6 @@
 // The advanced panel lists every value of a preset's RunConfig as an editable field; the fields the
 // user changed become TrainOptions.overrides (nested, partial), which the trainer's config validates.
-import type { RunConfig } from '../../../../trainer/config.ts';
+import { BACKEND_CHOICES, type RunConfig } from '../../../../trainer/common/config.ts';
 
 export type ConfigEdits = Record<string, unknown>;
 
@@ -11,12 +11,12 @@ export interface ConfigField {
   key: string;
   kind: 'number' | 'boolean' | 'list' | 'choice';
   value: unknown;
-  choices?: string[];
+  choices?: readonly string[];
 }
 
 /** Set separately (preset picker, run length), so not repeated in the advanced panel. */
 const OUTSIDE_PANEL = new Set(['preset', 'solver.epochs']);
-const CHOICES: Record<string, string[]> = { backend: ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] };
+const CHOICES: Record<string, readonly string[]> = { backend: BACKEND_CHOICES };
 
 export function configFields(config: RunConfig): ConfigField[] {
   const fields: ConfigField[] = [];

@@ -43,4 +43,4 @@ export function formatAp(ap: number | null | undefined): string {
   return ap === null || ap === undefined || ap < 0 ? '—' : `${(ap * 100).toFixed(1)} %`;
 }
 
-export { VERDICT_WORDS, verdictWords, verdictApLine } from '../../../../trainer/advice/verdict_text.ts';
+export { VERDICT_WORDS, verdictWords, verdictApLine } from '../../../../trainer/common/verdict_text.ts';

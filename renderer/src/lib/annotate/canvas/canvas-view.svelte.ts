@@ -5,9 +5,9 @@
 import Konva from 'konva';
 import { untrack } from 'svelte';
 import type { Annotation, AnnotationOp, Geometry } from '../../../../../electron/api.ts';
-import { rleFromMask, rleToMask } from '../../../../../trainer/eval/rle.ts';
-import { stampStroke } from '../../geometry/mask.ts';
-import { isSelfIntersecting, polygonProblem, roundRing } from '../../geometry/polygon.ts';
+import { rleFromMask, rleToMask } from '../../../../../trainer/common/rle.ts';
+import { stampStroke } from '../../../../../trainer/common/geometry/mask.ts';
+import { isSelfIntersecting, polygonProblem, roundRing } from '../../../../../trainer/common/geometry/polygon.ts';
 import type { AnnotateState } from '../annotate.svelte.ts';
 import type { ImageSession } from '../session.svelte.ts';
 import { boxEditor, maskEditor, polygonEditor, type EditorHost, type ShapeEditor } from './editors.ts';

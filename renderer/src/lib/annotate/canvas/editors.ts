@@ -10,8 +10,8 @@ import {
   insertVertex,
   roundRing,
   translateRings,
-} from '../../geometry/polygon.ts';
-import type { MaskCrop } from '../../geometry/mask.ts';
+} from '../../../../../trainer/common/geometry/polygon.ts';
+import type { MaskCrop } from '../../../../../trainer/common/geometry/mask.ts';
 import { ringsSceneFunc, withAlpha } from './static-shapes.ts';
 
 export interface EditorHost {

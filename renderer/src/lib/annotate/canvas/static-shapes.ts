@@ -2,9 +2,9 @@
 // layer (no hit graph to redraw); clicks are resolved by `hitTest` on the model's coordinates instead.
 import Konva from 'konva';
 import type { Annotation } from '../../../../../electron/api.ts';
-import { pointInRings, nearestEdge } from '../../geometry/polygon.ts';
+import { pointInRings, nearestEdge } from '../../../../../trainer/common/geometry/polygon.ts';
 import { cropToCanvas, rleToCrop } from '../../geometry/mask-rle.ts';
-import type { MaskCrop } from '../../geometry/mask.ts';
+import type { MaskCrop } from '../../../../../trainer/common/geometry/mask.ts';
 
 export interface StaticShape {
   annotation: Annotation;

@@ -1,5 +1,5 @@
 // COCO JSON as files hold it (cocodataset.org/#format-data), and COCO results as detectors write them.
-// Types only: the project store, the trainer and the evaluator all read and write these shapes.
+// Types only: the project store, the trainer, the evaluator and the renderer all read and write these shapes.
 
 /** Uncompressed RLE (counts as numbers) as some tools write it for iscrowd regions. */
 export interface CocoRleUncompressed {
@@ -7,10 +7,14 @@ export interface CocoRleUncompressed {
   counts: number[];
 }
 
+/** COCO RLE. `counts` is the compressed string form (pycocotools' LEB128-like encoding); column-major runs. */
 export interface CocoRleCompressed {
-  size: [number, number];
+  size: [height: number, width: number];
   counts: string;
 }
+
+/** The project's name for COCO's compressed RLE (brush masks, predicted masks): the same type. */
+export type Rle = CocoRleCompressed;
 
 export type CocoSegmentation = number[][] | CocoRleCompressed | CocoRleUncompressed;
 

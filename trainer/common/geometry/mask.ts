@@ -1,5 +1,5 @@
 // Binary masks in image pixels: brush stamping, cropping for display, and contour tracing (mask → rings).
-// Full-size masks are row-major Uint8Array h×w of 0/1, the same layout trainer/eval/rle.ts uses.
+// Full-size masks are row-major Uint8Array h×w of 0/1, the same layout trainer/common/rle.ts uses.
 import type { Ring } from './polygon.ts';
 import { signedArea, simplifyRing } from './polygon.ts';
 

@@ -1,5 +1,5 @@
 // The verdict in words, shared by the app's report screen and the CLI (one wording, one AP unit).
-import { apWithInterval, type OverfittingVerdict, type Verdict } from './overfitting.ts';
+import { apWithInterval, type OverfittingVerdict, type Verdict } from './verdict.ts';
 
 export const VERDICT_WORDS: Record<Verdict | 'none', string> = {
   not_learned: 'Inconclusive: not learned yet',

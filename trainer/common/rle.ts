@@ -16,8 +16,7 @@
 // Edge-case behaviour that differs from pycocotools is marked "deviation" below (only where the C code
 // would crash or read uninitialised memory).
 
-import type { Rle } from '../../electron/api.ts';
-import type { CocoSegmentation } from '../../electron/coco.ts';
+import type { CocoSegmentation, Rle } from './coco.ts';
 
 export type { Rle };
 
@@ -329,6 +328,39 @@ export function rleToBbox(rle: Rle | RleCounts): [number, number, number, number
   return countsToBbox('size' in rle ? decodeRle(rle) : rle);
 }
 
+/**
+ * Walks two run-length lists of one mask size in step, as maskApi.c's merge and IoU loops do: `visit` gets each
+ * stretch over which neither mask changes, with its length and both masks' values there; `last` marks the end.
+ */
+function walkRuns(A: readonly number[], B: readonly number[], visit: (length: number, va: number, vb: number, last: boolean) => void): void {
+  let ca = A.length ? A[0] : 0;
+  let cb = B.length ? B[0] : 0;
+  let va = 0;
+  let vb = 0;
+  let a = 1;
+  let b = 1;
+  let ct = 1;
+  while (ct > 0) {
+    const c = Math.min(ca, cb);
+    const stretchA = va;
+    const stretchB = vb;
+    ct = 0;
+    ca -= c;
+    if (!ca && a < A.length) {
+      ca = A[a++];
+      va = 1 - va;
+    }
+    ct += ca;
+    cb -= c;
+    if (!cb && b < B.length) {
+      cb = B[b++];
+      vb = 1 - vb;
+    }
+    ct += cb;
+    visit(c, stretchA, stretchB, ct === 0);
+  }
+}
+
 /** Union (or intersection) of several same-sized RLEs, as rleMerge. Different sizes → empty 0×0. */
 export function mergeCounts(rs: readonly RleCounts[], intersect = false): RleCounts {
   if (rs.length === 0) return { h: 0, w: 0, counts: [] };
@@ -338,40 +370,19 @@ export function mergeCounts(rs: readonly RleCounts[], intersect = false): RleCou
   for (let i = 1; i < rs.length; i++) {
     const B = rs[i];
     if (B.h !== h || B.w !== w) return { h: 0, w: 0, counts: [] };
-    const A = cur;
     const out: number[] = [];
-    let ca = A.length ? A[0] : 0;
-    let cb = B.counts.length ? B.counts[0] : 0;
-    let v = 0;
-    let va = 0;
-    let vb = 0;
-    let a = 1;
-    let b = 1;
-    let cc = 0;
-    let ct = 1;
-    while (ct > 0) {
-      const c = Math.min(ca, cb);
-      cc += c;
-      ct = 0;
-      ca -= c;
-      if (!ca && a < A.length) {
-        ca = A[a++];
-        va = 1 - va;
+    let run = 0;
+    let value = 0;
+    walkRuns(cur, B.counts, (c, va, vb, last) => {
+      const v = intersect ? va & vb : va | vb;
+      if (v !== value) {
+        out.push(run);
+        run = 0;
+        value = v;
       }
-      ct += ca;
-      cb -= c;
-      if (!cb && b < B.counts.length) {
-        cb = B.counts[b++];
-        vb = 1 - vb;
-      }
-      ct += cb;
-      const vp = v;
-      v = intersect ? va & vb : va | vb;
-      if (v !== vp || ct === 0) {
-        out.push(cc);
-        cc = 0;
-      }
-    }
+      run += c;
+      if (last) out.push(run);
+    });
     cur = out;
   }
   return { h, w, counts: cur };
@@ -411,39 +422,16 @@ export function bboxIou(
 /** Pixel IoU of two decoded masks (one rleIou cell, without the box pre-check). Size mismatch → -1. */
 export function countsIou(dt: RleCounts, gt: RleCounts, crowd: boolean): number {
   if (dt.h !== gt.h || dt.w !== gt.w) return -1;
-  const A = dt.counts;
-  const B = gt.counts;
-  let ca = A.length ? A[0] : 0;
-  let cb = B.length ? B[0] : 0;
-  let va = 0;
-  let vb = 0;
-  let a = 1;
-  let b = 1;
   let inter = 0;
   let union = 0;
-  let ct = 1;
-  while (ct > 0) {
-    const c = Math.min(ca, cb);
+  walkRuns(dt.counts, gt.counts, (c, va, vb) => {
     if (va || vb) {
       union += c;
       if (va && vb) inter += c;
     }
-    ct = 0;
-    ca -= c;
-    if (!ca && a < A.length) {
-      ca = A[a++];
-      va = 1 - va;
-    }
-    ct += ca;
-    cb -= c;
-    if (!cb && b < B.length) {
-      cb = B[b++];
-      vb = 1 - vb;
-    }
-    ct += cb;
-  }
+  });
   if (inter === 0) union = 1;
-  else if (crowd) union = countsArea(A);
+  else if (crowd) union = countsArea(dt.counts);
   return inter / union;
 }
 

@@ -12,7 +12,9 @@
 //  - tiny:  smaller still, for unit tests (seconds per step on the pure-JS backend).
 
 export type PresetName = 'paper' | 'cpu' | 'tiny';
-export type BackendChoice = 'auto' | 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
+/** Every backend a run may ask for, `auto` first and then in the order `auto` tries them. */
+export const BACKEND_CHOICES = ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface BackboneConfig {
   /** ResNet depth: 18/34 use basic blocks, 50/101 bottlenecks. Sets the default `blocks`. */
@@ -363,7 +365,7 @@ export function validateRunConfig(input: unknown = {}, fallbackPreset: PresetNam
   const c = merge(base, input, '');
   c.preset = presetName;
 
-  check(['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'].includes(c.backend), 'backend must be auto | tfjs-node-gpu | webgpu | tfjs-node | wasm | cpu', c.backend);
+  check((BACKEND_CHOICES as readonly string[]).includes(c.backend), `backend must be ${BACKEND_CHOICES.join(' | ')}`, c.backend);
   check(isInt(c.seed), 'seed must be an integer', c.seed);
   check(typeof c.dataAware === 'boolean', 'dataAware must be true or false', c.dataAware);
   check(isInt(c.workers) && c.workers >= 0 && c.workers <= 256, 'workers must be an integer in [0, 256] (0 = one per CPU core)', c.workers);
