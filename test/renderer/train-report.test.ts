@@ -33,6 +33,14 @@ test('while training: the last verdict event the trainer sent, with the curves o
   assert.deepEqual(view?.report.curves.trainLoss, [[10, 0.1], [20, 0.05]]);
 });
 
+test('a resumed run that is training again shows its live verdict, not the report.json of its earlier session', () => {
+  const stale = buildRunReport(dataset, [progress(10)]);
+  const live = { ...verdictEvent(buildRunReport(dataset, [progress(10)]), 10, false), verdict: { ...stale.verdict, evidence: ['resumed'] } };
+  assert.equal(reportView(detail(stale as unknown as Record<string, unknown>), [live], null)?.report.verdict, live.verdict);
+  const finished = { ...detail(stale as unknown as Record<string, unknown>), status: 'done' } as RunDetail;
+  assert.equal(reportView(finished, [live], null)?.source, 'file');
+});
+
 test('a run without report.json or any verdict event shows none (nothing is made up)', () => {
   assert.equal(reportView(detail(null), [progress(10)], null), null);
 });

@@ -23,8 +23,10 @@ type VerdictEvent = Extract<TrainerEvent, { type: 'verdict' }>;
  * report.json. Null when the trainer has sent no verdict for this run.
  */
 export function reportView(detail: RunDetail, events: readonly TrainerEvent[], check: DatasetCheck | null): ReportView | null {
-  if (isFullReport(detail.report)) return { report: detail.report, source: 'file' };
   const last = [...events].reverse().find((e): e is VerdictEvent => e.type === 'verdict');
+  // A resumed run still has the report.json of its earlier session: while it trains, its live verdict is newer.
+  const live = detail.status === 'running' && last !== undefined && !last.final;
+  if (isFullReport(detail.report) && !live) return { report: detail.report, source: 'file' };
   if (!last) return null;
   const curves = curvesFromEvents(events);
   return { report: { verdict: last.verdict, curves: { ...curves, valLoss: [] }, perClass: last.perClass, dataset: check }, source: 'events' };
