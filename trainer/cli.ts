@@ -26,6 +26,7 @@ function fmt(e: TrainerEvent): string {
     case 'checkpoint': return `checkpoint ${e.kind} @${e.iteration}: ${e.path}`;
     case 'evaluation': return `${e.split} @${e.iteration}: box AP ${e.bbox[0]?.toFixed(3)} AP50 ${e.bbox[1]?.toFixed(3)} | mask AP ${e.segm[0]?.toFixed(3)} AP50 ${e.segm[1]?.toFixed(3)}`;
     case 'done': return `done (${e.reason}${e.stoppedEarly ? `, stopped early; best @${e.bestIteration}` : ''}) at iteration ${e.iteration}${e.bbox.length ? `: box AP ${e.bbox[0].toFixed(3)}, mask AP ${e.segm[0].toFixed(3)}` : ''}`;
+    case 'verdict': return `${e.final ? 'verdict' : 'verdict so far'} @${e.iteration}: ${e.verdict.verdict ?? 'none'} (${e.verdict.confidence} confidence)`;
     case 'failed': return `failed: ${e.reason}`;
   }
 }

@@ -3,6 +3,8 @@
 // beyond the type guard, so the app can import it with `import type`.
 export type { RunConfig } from './common/config.ts';
 import type { GpuAdapterRecord } from './backend/webgpu.ts';
+import type { OverfittingVerdict } from './advice/overfitting.ts';
+import type { RunReport } from './advice/report.ts';
 
 /** Loss values by name, e.g. { loss_objectness, loss_rpn_box, loss_classifier, loss_box, loss_mask, total }. */
 export type LossValues = Record<string, number>;
@@ -122,6 +124,21 @@ export interface EstimateResult {
   timedIterations: number;
 }
 
+/**
+ * The verdict so far (trainer/advice/report.ts, from the run's own files): once when training starts,
+ * after each val evaluation, and a final one — the verdict in report.json — just before the run's
+ * done or failed event. The app shows and records these; it does not rebuild them.
+ */
+export interface VerdictEvent {
+  type: 'verdict';
+  time: string;
+  iteration: number;
+  verdict: OverfittingVerdict;
+  perClass: RunReport['perClass'];
+  /** True for the one written into report.json as the run ended. */
+  final: boolean;
+}
+
 export interface FailedEvent {
   type: 'failed';
   time: string;
@@ -136,6 +153,7 @@ export type TrainerEvent =
   | CheckpointEvent
   | EvaluationEvent
   | DoneEvent
+  | VerdictEvent
   | FailedEvent;
 
 export type TrainerEventType = TrainerEvent['type'];

@@ -1,6 +1,8 @@
 // Training runs: "Train from scratch" freezes a snapshot of the labels into runs/<id>/, then a trainer
 // process (trainer/cli.ts) trains on that folder alone and streams TrainerProtocol events as JSON lines.
-// This module is the only side that writes the runs table; the run folder stays the source of truth.
+// This module is the only side that writes the runs table; the run folder stays the source of truth
+// and has one writer, the trainer (report.json with its verdict included): this side records what the
+// trainer sends in SQLite and never rewrites its files.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -11,7 +13,6 @@ import type { RunDetail, RunEstimate, RunStatus, RunSummary, TrainOptions } from
 import type { CocoDataset, CocoImage } from '../../trainer/common/coco.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { datasetCheck, type DatasetCheck } from '../../trainer/advice/dataset_check.ts';
-import { writeRunReport } from '../../trainer/advice/report.ts';
 import { ConfigError, validateRunConfig, type RunConfig } from '../../trainer/common/config.ts';
 import { buildCocoDataset } from './coco_export.ts';
 import { NotFoundError, UserError } from './errors.ts';
@@ -300,6 +301,8 @@ export class RunSupervisor {
     const child = this.#launch(args);
     const live = { child, cancelRequested: false, stderr: [] as string[] };
     this.#live.set(id, live);
+    // The trainer's own done/failed is held until its process has exited and the status is recorded,
+    // then sent once: one terminal event per run.
     let terminal: TrainerEvent | undefined;
     let lastProgressWrite = 0;
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -310,7 +313,11 @@ export class RunSupervisor {
         return; // not an event (a stray log line)
       }
       if (!event || typeof event !== 'object' || typeof event.type !== 'string') return;
-      if (event.type === 'done' || event.type === 'failed') terminal = event;
+      if (event.type === 'done' || event.type === 'failed') {
+        terminal = event;
+        this.#record(id, event);
+        return;
+      }
       if (event.type === 'progress' && Date.now() - lastProgressWrite < 1000) {
         this.#onEvent(id, event, { ...this.get(id), iteration: event.iteration, totalIterations: event.totalIterations });
         return;
@@ -327,7 +334,6 @@ export class RunSupervisor {
     child.on('close', (code, signal) => {
       this.#live.delete(id);
       if (!this.#project.db.open) return;
-      this.#writeReport(id, terminal?.type !== 'done' && !live.cancelRequested);
       if (terminal?.type === 'done') {
         this.#setStatus(id, terminal.reason === 'cancelled' ? 'cancelled' : 'done', null);
       } else if (terminal?.type === 'failed') {
@@ -337,23 +343,18 @@ export class RunSupervisor {
       } else {
         const tail = live.stderr.filter((l) => l.trim()).slice(-5).join('\n') || this.#logTail(id);
         this.#setStatus(id, 'failed', `The trainer stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}).${tail ? `\n${tail}` : ''}`);
+        // A crash leaves no report and no verdict (not the last one of an earlier session either).
+        this.#project.db.prepare('UPDATE runs SET verdict = NULL WHERE id = ?').run(id);
       }
       const summary = this.get(id);
-      const event: TrainerEvent = summary.status === 'failed' ? { type: 'failed', time: new Date().toISOString(), reason: summary.error ?? 'failed' } : (terminal ?? { type: 'done', time: new Date().toISOString(), iteration: summary.iteration, bbox: [], segm: [], reason: 'cancelled' });
+      // Synthesised only when the trainer died without sending its own (a crash, or killed on cancel).
+      const event: TrainerEvent = terminal ?? (summary.status === 'failed'
+        ? { type: 'failed', time: new Date().toISOString(), reason: summary.error ?? 'failed', iteration: summary.iteration }
+        : { type: 'done', time: new Date().toISOString(), iteration: summary.iteration, bbox: [], segm: [], reason: 'cancelled' });
       this.#onEvent(id, event, summary);
       for (const resolve of this.#waiters.get(id) ?? []) resolve(summary);
       this.#waiters.delete(id);
     });
-  }
-
-  /** report.json from the run's own files (also for failed and cancelled runs: their evidence so far). */
-  #writeReport(id: string, failed = false): void {
-    try {
-      const report = writeRunReport(this.runDir(id), { failed });
-      this.#project.db.prepare('UPDATE runs SET verdict = ? WHERE id = ?').run(report.verdict.verdict, id);
-    } catch (err) {
-      console.error(`[runs] could not write the report of ${id}:`, err);
-    }
   }
 
   #logTail(id: string): string {
@@ -379,6 +380,10 @@ export class RunSupervisor {
           break;
         case 'done':
           db.prepare('UPDATE runs SET iteration = ? WHERE id = ?').run(event.iteration, id);
+          break;
+        case 'verdict':
+          // The verdict of the trainer's report.json (the final one); live ones are only shown.
+          if (event.final) db.prepare('UPDATE runs SET verdict = ? WHERE id = ?').run(event.verdict.verdict, id);
           break;
         default:
           break;

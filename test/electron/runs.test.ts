@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { CocoDataset } from '../../trainer/common/coco.ts';
+import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { importCoco } from '../../electron/services/coco_import.ts';
 import { applyOps } from '../../electron/services/annotations.ts';
 import { importImages, listImages, setImageStatus } from '../../electron/services/images.ts';
@@ -14,12 +15,19 @@ import { buildSnapshot, nodeTrainerLauncher, RunSupervisor, snapshotHash, type T
 import { FIXTURES, tempDir, writeImage } from '../helpers/tmp.ts';
 
 /** A stand-in trainer: a Node process running `body` with the CLI args in `args`; like the real one, it
- * writes each event to stdout and to the run folder's metrics.jsonl. */
-function fakeTrainer(body: string): TrainerLauncher {
+ * writes each event to stdout and to the run folder's metrics.jsonl. With `report`, `body` may also
+ * call `report()`, which writes report.json and sends its final verdict event as the real trainer
+ * does (with the trainer's own report module) before its done event. */
+function fakeTrainer(body: string, o: { report?: boolean } = {}): TrainerLauncher {
   return (args) => {
     const prelude = `const args = ${JSON.stringify(args)}; const fs = require('fs');
       const emit = (e) => { const line = JSON.stringify({ time: new Date().toISOString(), ...e }); console.log(line); fs.appendFileSync(args[1] + '/metrics.jsonl', line + '\\n'); };`;
-    return spawn(process.execPath, ['-e', prelude + body], { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (!o.report) return spawn(process.execPath, ['-e', prelude + body], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const reportModule = new URL('../../trainer/advice/report.ts', import.meta.url).href;
+    const withReport = `${prelude} import(${JSON.stringify(reportModule)}).then(({ writeRunReport, verdictEvent }) => {
+      const report = (pending) => emit(verdictEvent(writeRunReport(args[1], { pending: [pending] }), pending.iteration, true));
+      ${body} });`;
+    return spawn(process.execPath, ['--import', 'tsx', '-e', withReport], { stdio: ['ignore', 'pipe', 'pipe'] });
   };
 }
 
@@ -80,8 +88,10 @@ describe('run supervisor', () => {
         emit({ type: 'started', backend: 'cpu', configSummary: 'x', totalIterations: 10, trainImages: 4, valImages: 2, startIteration: 0 });
         for (let i = 1; i <= 10; i++) emit({ type: 'progress', iteration: i, totalIterations: 10, epoch: i / 2, imagesPerSecond: 5, etaSeconds: 10 - i, lr: 0.01, losses: { total: 1 / i } });
         emit({ type: 'evaluation', split: 'val', iteration: 10, bbox: [0.31, 0.6], segm: [0.22, 0.5] });
-        emit({ type: 'done', iteration: 10, bbox: [0.31], segm: [0.22], reason: 'completed' });
-      `),
+        const done = { type: 'done', iteration: 10, bbox: [0.31], segm: [0.22], reason: 'completed' };
+        report(done);
+        emit(done);
+      `, { report: true }),
       (_id, event) => seen.push(event.type),
     );
     const run = supervisor.start({ preset: 'tiny', iterations: 10 });
@@ -98,7 +108,8 @@ describe('run supervisor', () => {
     assert.equal(done.bestBoxAp, 0.31);
     assert.equal(done.bestMaskAp, 0.22);
     assert.ok(seen.includes('started') && seen.includes('evaluation') && seen.at(-1) === 'done');
-    // The full report is written from the run folder when the trainer exits, and its verdict recorded.
+    // The trainer writes the full report from the run folder; the supervisor records its verdict.
+    assert.equal(seen.filter((t) => t === 'done').length, 1, 'one terminal event per run');
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     assert.equal(report.best.boxAP, 0.31);
     assert.equal(done.verdict, report.verdict.verdict);
@@ -115,9 +126,14 @@ describe('run supervisor', () => {
         ? fakeTrainer(`emit({ type: 'started', backend: 'cpu', configSummary: 'x', totalIterations: 10, trainImages: 4, valImages: 2, startIteration: 5 }); emit({ type: 'done', iteration: 10, bbox: [], segm: [], reason: 'completed' });`)(args)
         : fakeTrainer(`emit({ type: 'progress', iteration: 5, totalIterations: 10, epoch: 1, imagesPerSecond: 5, etaSeconds: 5, lr: 0.01, losses: {} }); console.error('RangeError: out of memory in conv2d'); process.exit(134);`)(args);
     };
-    const supervisor = new RunSupervisor(project, launcher, () => {});
+    const terminals: TrainerEvent[] = [];
+    const supervisor = new RunSupervisor(project, launcher, (_id, event) => (event.type === 'done' || event.type === 'failed') && terminals.push(event));
     const run = supervisor.start({ preset: 'tiny', epochs: 1 });
     const failed = await waitFor(() => (supervisor.get(run.id).status === 'failed' ? supervisor.get(run.id) : undefined));
+    // The trainer died without its own failed event: the supervisor sends one in its place, and
+    // writes nothing into the run folder (no report.json of its own).
+    assert.deepEqual(terminals.map((e) => e.type), ['failed']);
+    assert.equal(existsSync(join(supervisor.runDir(run.id), 'report.json')), false);
     assert.match(failed.error!, /stopped unexpectedly \(exit code 134\)/);
     assert.match(failed.error!, /out of memory in conv2d/);
     assert.equal(failed.iteration, 5);

@@ -113,6 +113,18 @@ test('a run evaluates val and the train sample, logs val loss, stops early, and 
   assert.equal(report.trainSampleImages, 4);
   assert.equal(report.curves.valLoss.length, valLoss.length);
   assert.equal(report.curves.trainBoxAP.length, trainEvals.length);
+
+  // One writer: the verdict in report.json is the trainer's final verdict event, sent just before its
+  // one terminal event (the last); live verdicts came when training started and after each val evaluation.
+  const verdicts = events.filter((e): e is Extract<TrainerEvent, { type: 'verdict' }> => e.type === 'verdict');
+  assert.equal(events.at(-1)?.type, 'done');
+  assert.equal(events.filter((e) => e.type === 'done' || e.type === 'failed').length, 1);
+  assert.equal(events.at(-2), verdicts.at(-1));
+  assert.equal(verdicts.at(-1)!.final, true);
+  assert.deepEqual(verdicts.at(-1)!.verdict.verdict, report.verdict.verdict);
+  assert.deepEqual(verdicts.at(-1)!.perClass, report.perClass);
+  assert.equal(events[events.findIndex((e) => e.type === 'started') + 1]?.type, 'verdict', 'a verdict (none yet) as training starts');
+  assert.equal(verdicts.filter((v) => !v.final).length, valEvals.length, 'one as training starts, one after each val evaluation but the last (the one that stopped the run: its verdict is the final one)');
 });
 
 test('a cancelled run writes the full report too', async () => {
@@ -123,6 +135,7 @@ test('a cancelled run writes the full report too', async () => {
   assert.equal(end.type === 'done' && end.reason, 'cancelled');
   const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
   assert.equal(report.state, 'cancelled');
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').pop()!).type, 'done', 'the terminal event comes last, after the final verdict');
   assert.ok(report.verdict && report.dataset);
   assert.equal(report.earlyStop.stopped, false);
 });

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CocoDataset } from '../common/coco.ts';
-import type { TrainerEvent } from '../protocol.ts';
+import type { TrainerEvent, VerdictEvent } from '../protocol.ts';
 import { writeJsonAtomic } from '../io/atomic.ts';
 import { readRunEvents } from '../io/jsonl.ts';
 import { datasetCheck, type DatasetCheck } from './dataset_check.ts';
@@ -129,10 +129,15 @@ export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEv
   };
 }
 
-/** Reads a run folder's snapshot and events, writes report.json atomically, returns the report. */
-export function writeRunReport(runDir: string, options: { failed?: boolean } = {}): RunReport {
+/**
+ * The report of a run folder from its own files (snapshot.json, metrics.jsonl, config.resolved.json).
+ * `pending`: events the trainer is about to write (its done or failed), so the report it writes
+ * before them already knows how the run ended.
+ */
+export function reportFromRunFolder(runDir: string, options: { failed?: boolean; pending?: readonly TrainerEvent[] } = {}): RunReport {
   const snapshot = JSON.parse(readFileSync(join(runDir, 'snapshot.json'), 'utf8')) as CocoDataset;
   const events = readRunEvents(runDir);
+  events.push(...(options.pending ?? []));
   const configFile = join(runDir, 'config.resolved.json');
   let config: ReportRunConfig | null = null;
   try {
@@ -140,8 +145,22 @@ export function writeRunReport(runDir: string, options: { failed?: boolean } = {
   } catch {
     config = null; // the advice then leaves out what it needs the config for
   }
-  const report = buildRunReport(snapshot, events, config, options.failed === true);
+  return buildRunReport(snapshot, events, config, options.failed === true);
+}
+
+/**
+ * Writes report.json atomically from the run folder (see reportFromRunFolder) and returns the report.
+ * Its one writer is the process that trained the run (the trainer, or an import of a run trained
+ * elsewhere); the app only reads it.
+ */
+export function writeRunReport(runDir: string, options: { failed?: boolean; pending?: readonly TrainerEvent[] } = {}): RunReport {
+  const report = reportFromRunFolder(runDir, options);
   const out = join(runDir, 'report.json');
   writeJsonAtomic(out, report, 2);
   return report;
+}
+
+/** The live event that carries a report's verdict and per-class table. */
+export function verdictEvent(report: RunReport, iteration: number, final: boolean): VerdictEvent {
+  return { type: 'verdict', time: new Date().toISOString(), iteration, verdict: report.verdict, perClass: report.perClass, final };
 }

@@ -2,15 +2,15 @@
 //  - Conv2DBackpropFilter, two routes by shape:
 //      * few images, large maps (backbone, FPN): a forward Conv2D with the roles swapped — x as
 //        [C, H, W, B] "images", dy as a [OH, OW, B, CO] "filter" dilated by the stride — which runs
-//        on XNNPACK at 12–20 GFLOP/s (measured 15× faster than im2col for the 7×7 stem);
+//        on XNNPACK, where the work of a large map belongs (im2col of a 7×7 stem is huge);
 //      * many small maps (RoI heads): im2col (JS, into the WASM heap) → explicit Transpose →
-//        BatchMatMul (an explicit transpose measured ~5× faster than transposeA on WASM).
+//        BatchMatMul (WASM's transposeA path is a slow generic loop; an explicit transpose is not).
 //  - Conv2DBackpropInput: a forward Conv2D of the stride-dilated, padded dy with the flipped,
 //    in/out-swapped filter (WASM's own kernel is slow). Also makes conv2dTranspose fast. When
 //    stride = kernel (the mask head's 2×2 deconv) it is one BatchMatMul and a block transpose.
 //  - UnsortedSegmentSum: the gradient of gather; plain JS scatter-add.
 //  - BatchMatMul with transposeA/transposeB (every fc-layer gradient): explicit Transpose, then the
-//    plain kernel — WASM's transposed path measured ~10× slower (155 ms vs 13 ms for 256×3136×256).
+//    plain kernel, which runs on XNNPACK (WASM's transposed path does not).
 // Each is checked numerically against the pure-JS backend in test/trainer/backend_kernels.test.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, getKernel, registerKernel, util } from '@tensorflow/tfjs-core';
@@ -32,15 +32,23 @@ function runWasm(name: string, inputs: Record<string, TensorInfo>, attrs: Record
 /** Max floats of one im2col chunk (16 MB); larger problems are split over output rows and summed. */
 const IM2COL_CHUNK_FLOATS = 4 * 1024 * 1024;
 
+/** The attributes both conv-gradient kernels receive, and the conv geometry they describe (NHWC only). */
+type Shape4 = [number, number, number, number];
+interface ConvGradAttrs {
+  strides: [number, number] | number; pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+function convGradInfo(kernel: string, attrs: ConvGradAttrs, xShape: Shape4, filterShape: Shape4): backend_util.Conv2DInfo {
+  if (attrs.dataFormat !== 'NHWC') throw new Error(`Error in ${kernel} (wasm): dataFormat ${attrs.dataFormat} unsupported`);
+  return backend_util.computeConv2DInfo(xShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+}
+
 function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: unknown; attrs: Record<string, unknown> }): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, dy } = args.inputs;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as {
-    strides: [number, number] | number; pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-    dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number];
-  };
-  if (dataFormat !== 'NHWC') throw new Error(`Error in Conv2DBackpropFilter (wasm): dataFormat ${dataFormat} unsupported`);
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const attrs = args.attrs as unknown as ConvGradAttrs & { filterShape: Shape4 };
+  const filterShape = attrs.filterShape;
+  const info = convGradInfo('Conv2DBackpropFilter', attrs, x.shape as Shape4, filterShape);
   const [B, H, W, C] = x.shape;
   const { outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW, outChannels: CO } = info;
   const padTop = info.padInfo.top, padLeft = info.padInfo.left;
@@ -106,12 +114,9 @@ function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
 function conv2dBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: unknown; attrs: Record<string, unknown> }): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as {
-    strides: [number, number] | number; pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-    dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: [number, number, number, number];
-  };
-  if (dataFormat !== 'NHWC') throw new Error(`Error in Conv2DBackpropInput (wasm): dataFormat ${dataFormat} unsupported`);
-  const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const attrs = args.attrs as unknown as ConvGradAttrs & { inputShape: Shape4 };
+  const inputShape = attrs.inputShape;
+  const info = convGradInfo('Conv2DBackpropInput', attrs, inputShape, filter.shape as Shape4);
   const [B, H, W, C] = inputShape;
   const { outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW, outChannels: CO } = info;
   if (SH === KH && SW === KW && info.padInfo.top === 0 && info.padInfo.left === 0 && H === OH * KH && W === OW * KW) {

@@ -11,10 +11,10 @@
 //   3. makes os.cpus() report 2 × threads, because tfjs' C++ sizes its XNNPACK pool once, at start,
 //      as logical cores ÷ 2 (it assumes two hyperthreads per core; on a 2-core machine that is 1).
 // Everything patched is restored when the backend is up; the generated files live in a temporary
-// folder removed at exit. Measured on 2 cores (bench/cores.ts): a 1024² matrix product runs
-// at 81 GFLOP/s on 2 threads vs 41 on 1; a whole cpu-preset train step gains 1.25× (the rest is JS
-// and element-wise kernels), less than data parallelism over two single-threaded instances (1.51×),
-// which is why the trainer prefers shards and gives each shard threads only when cores are left over.
+// folder removed at exit. XNNPACK threads speed up only the matrix kernels; the rest of a step
+// (JavaScript, element-wise kernels) stays on one thread, so data parallelism over single-threaded
+// instances gains more per core. That is why the trainer prefers shards and gives each shard threads
+// only when cores are left over (bench/cores.ts measures both; its figures are in the README).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';

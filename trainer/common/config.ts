@@ -187,8 +187,8 @@ export interface RunConfig {
   /**
    * XNNPACK threads inside each of those WASM instances (tfjs' threaded build,
    * trainer/backend/wasm_threads.ts): 0 = the cores left over, ⌊cores ÷ workers⌋. Shards come
-   * first because they also run the JavaScript and element-wise work in parallel (measured 1.51× vs
-   * 1.25× on 2 cores, bench/cores.ts), so on a machine with no more cores than images per batch this stays 1.
+   * first because they also run the JavaScript and element-wise work in parallel (bench/cores.ts
+   * compares the two), so on a machine with no more cores than images per batch this stays 1.
    */
   wasmThreads: number;
   backbone: BackboneConfig;

@@ -1,8 +1,8 @@
 // RoIAlign (Mask R-CNN, "aligned" half-pixel variant of Detectron2) as a sparse weighted sum over
 // a flattened feature table: the bilinear taps (index, weight) are planned on the CPU side, and the
 // op is a tf.customGrad whose forward is the weighted gather and whose gradient is the matching
-// scatter-add (tfjs' cropAndResize has no gradient). Both run as plain JS loops: measured ~20×
-// faster than tf.gather + segment-sum on WASM for 256 RoIs × 7² bins × 16 taps × 64 channels.
+// scatter-add (tfjs' cropAndResize has no gradient). Both run as plain JS loops over the planned
+// taps, which avoids materialising every tap's feature row as tf.gather + segment-sum would.
 import * as tf from '@tensorflow/tfjs-core';
 
 /** One FPN level inside the flattened feature table: rows [offset, offset + batch·H·W). */

@@ -3,9 +3,9 @@
 // model) compute the others at the same time; their gradients are averaged, weighted by images, and
 // the optimiser steps once here — Detectron2's multi-GPU recipe, with threads for GPUs. Shards run
 // everything in parallel (JavaScript and element-wise kernels too), so they beat one WASM instance
-// on tfjs' threaded build (../backend/wasm_threads.ts), which only parallelises XNNPACK's kernels:
-// bench/cores.ts on 2 cores, train images/s 1.51× one thread against 1.25×. Cores left over when a
-// batch has fewer images than cores go to the threaded build inside each shard.
+// on tfjs' threaded build (../backend/wasm_threads.ts), which only parallelises XNNPACK's kernels
+// (bench/cores.ts compares the two). Cores left over when a batch has fewer images than cores go to
+// the threaded build inside each shard.
 //
 // Workers get the current weights whenever the model's version changed since they last saw it
 // (after every optimiser step; not between the batches of one evaluation). With no workers the

@@ -206,9 +206,8 @@ export class RunsState {
     if (this.watched?.id !== runId) return;
     this.watched = { ...this.watched, ...summary };
     this.watchedEvents = [...this.watchedEvents, event];
-    // The trainer's own done/failed comes first; the supervisor's follows once the process has exited
-    // and the report is on disk.
-    if ((event.type === 'done' || event.type === 'failed') && summary.status !== 'running') void this.watch(runId);
+    // A run's one terminal event comes once its trainer has exited: report.json is on disk by then.
+    if (event.type === 'done' || event.type === 'failed') void this.watch(runId);
   }
 
   #upsert(summary: RunSummary): void {
