@@ -51,21 +51,16 @@ module.exports = {
       name: 'renderer-only-common-and-api-types',
       severity: 'error',
       comment: 'The renderer imports npm packages, itself, trainer/common and electron/api.ts (types), nothing else.',
-      from: {
-        path: '^renderer/',
-        // TEMPORARY (#14, lane B): the report screen still rebuilds the verdict from live events
-        // (trainer/advice). Lane B makes the trainer the verdict's only builder; drop this once merged.
-        pathNot: '^renderer/src/lib/train/report\\.ts$',
-      },
+      from: { path: '^renderer/' },
       to: { pathNot: ['^renderer/', '^trainer/common/', '^electron/api\\.ts$', '(^|/)node_modules/'] },
     },
     {
       name: 'renderer-api-types-only',
       severity: 'error',
       comment: 'electron/api.ts is the contract; the renderer may import it only as `import type`.',
-      // The transports (renderer/src/lib/api) read API_METHODS / API_EVENTS, the one value api.ts holds:
-      // the list of names they may carry.
-      from: { path: '^renderer/', pathNot: '^renderer/src/lib/api/http\\.ts$' },
+      // The transports (renderer/src/lib/api) read the values api.ts holds: the names they may carry
+      // (API_METHODS / API_EVENTS) and the error kinds (API_ERROR_KINDS).
+      from: { path: '^renderer/', pathNot: '^renderer/src/lib/api/(http|errors)\\.ts$' },
       to: { path: '^electron/api\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {

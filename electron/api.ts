@@ -3,12 +3,13 @@
 // (electron/web). Both map the same method names onto the same services (electron/services).
 // Types only, apart from API_METHODS / API_EVENTS, the list of names the transports are allowed to carry.
 import type { DatasetCheck } from '../trainer/advice/dataset_check.ts';
+import type { RunReport } from '../trainer/advice/report.ts';
 import type { EstimateResult, TrainerEvent } from '../trainer/protocol.ts';
 import type { Rle } from '../trainer/common/coco.ts';
 import type { PresetName } from '../trainer/common/config.ts';
 import type { Split } from '../trainer/common/splits.ts';
 
-export type { DatasetCheck, PresetName, Split, TrainerEvent };
+export type { DatasetCheck, PresetName, RunReport, Split, TrainerEvent };
 
 // ---------- geometry (image pixel coordinates, origin top-left, as in COCO) ----------
 

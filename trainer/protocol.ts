@@ -3,8 +3,7 @@
 // beyond the type guard, so the app can import it with `import type`.
 export type { RunConfig } from './common/config.ts';
 import type { GpuAdapterRecord } from './backend/webgpu.ts';
-import type { OverfittingVerdict } from './advice/overfitting.ts';
-import type { RunReport } from './advice/report.ts';
+import type { ClassApRow, OverfittingVerdict } from './common/verdict.ts';
 
 /** Loss values by name, e.g. { loss_objectness, loss_rpn_box, loss_classifier, loss_box, loss_mask, total }. */
 export type LossValues = Record<string, number>;
@@ -134,7 +133,7 @@ export interface VerdictEvent {
   time: string;
   iteration: number;
   verdict: OverfittingVerdict;
-  perClass: RunReport['perClass'];
+  perClass: ClassApRow[];
   /** True for the one written into report.json as the run ended. */
   final: boolean;
 }

@@ -2,7 +2,7 @@
 // last verdict event (with the curves of the events so far), else nothing — it never judges a run itself.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CocoDataset } from '../../electron/coco.ts';
+import type { CocoDataset } from '../../trainer/common/coco.ts';
 import type { RunDetail } from '../../electron/api.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { buildRunReport, verdictEvent } from '../../trainer/advice/report.ts';

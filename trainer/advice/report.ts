@@ -9,6 +9,7 @@ import { readRunEvents } from '../io/jsonl.ts';
 import { datasetCheck, type DatasetCheck } from './dataset_check.ts';
 import { historyFromEvents, overfittingVerdict, perCategoryAp, type OverfittingVerdict } from './overfitting.ts';
 import { objectPxAtScale, reconcileWithDatasetCheck } from './verdict_context.ts';
+import type { ClassApRow } from '../common/verdict.ts';
 
 export interface RunReport {
   version: 1;
@@ -38,7 +39,7 @@ export interface RunReport {
     valLoss: [number, number][];
   };
   /** Per-class val AP at the last evaluation, by class name. */
-  perClass: { name: string; instances: number; valAP: number | null; trainAP: number | null; note: string }[];
+  perClass: ClassApRow[];
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);

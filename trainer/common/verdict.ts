@@ -52,3 +52,12 @@ export const apPct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 /** "12.3 % (95 % interval 8.1–16.0 %)", or just the AP without an interval. */
 export const apWithInterval = (x: number, ci?: readonly [number, number] | null): string =>
   ci && isNum(ci[0]) && isNum(ci[1]) ? `${apPct(x)} (95 % interval ${(ci[0] * 100).toFixed(1)}–${(ci[1] * 100).toFixed(1)} %)` : apPct(x);
+
+/** One class's row of the report's per-class table: val and train-sample AP at the last evaluation. */
+export interface ClassApRow {
+  name: string;
+  instances: number;
+  valAP: number | null;
+  trainAP: number | null;
+  note: string;
+}

@@ -2,8 +2,7 @@
 // trainer writes it, verdict included), and while it trains the last verdict event with the curves
 // of the events so far. Nothing here judges a run: a run that has neither (it crashed before its
 // first verdict, or an app older than verdict events trained it) shows none.
-import type { DatasetCheck, RunDetail, TrainerEvent } from '../../../../electron/api.ts';
-import type { RunReport } from '../../../../trainer/advice/report.ts';
+import type { DatasetCheck, RunDetail, RunReport, TrainerEvent } from '../../../../electron/api.ts';
 import { curvesFromEvents } from './curves.ts';
 
 export interface ReportView {
