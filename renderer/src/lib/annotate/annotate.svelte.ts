@@ -101,7 +101,7 @@ export class AnnotateState {
     if (!session) {
       const summary = this.project.images.find((i) => i.id === imageId) ?? (await this.project.client.images.get(imageId));
       session = new ImageSession(summary, this.project.client, this.queue, {
-        saved: (s) => this.#afterSave(s),
+        saved: (_s, image) => this.#afterSave(image),
         failed: (_s, message) => this.app.notices.show(`Could not save the edit: ${message}. Showing what is stored.`, 'error'),
       });
       this.#sessions.set(imageId, session);
@@ -160,17 +160,13 @@ export class AnnotateState {
     return this.project.images.find((i) => i.id === imageId)?.status ?? this.#statuses[imageId] ?? (this.session?.image.id === imageId ? this.session.image.status : null);
   }
 
-  #afterSave(session: ImageSession): void {
-    // Class counts and stats follow through the store's projectChanged event; the grid badge now.
-    const summary = this.project.images.find((i) => i.id === session.image.id);
-    if (summary) {
-      const annotationCount = session.annotations.length;
-      this.project.updateImage({ ...summary, annotationCount });
-      if (summary.status === 'unlabelled' && annotationCount > 0) {
-        this.#statuses = { ...this.#statuses, [summary.id]: 'in_progress' };
-        void this.project.setStatus(summary.id, 'in_progress');
-      }
-    }
+  /**
+   * The store set the image's status with the edit (unlabelled ⇄ in progress) and says so in its answer;
+   * the grid badge follows now, class counts and stats through the store's projectChanged event.
+   */
+  #afterSave(image: ImageSummary): void {
+    this.#statuses = { ...this.#statuses, [image.id]: image.status };
+    if (this.project.images.some((i) => i.id === image.id)) this.project.updateImage(image);
   }
 
   // ---------- classes ----------
