@@ -63,9 +63,20 @@ const median = (xs: number[]) => {
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
 
 // Page-side scripts are plain strings: tsx would wrap named functions in a helper the page lacks.
+
+/**
+ * The app fires no benchmark events; this installs its timing probe (renderer/src/lib/annotate/probe.ts)
+ * before the app loads and turns each report into the events the scripts below listen for.
+ */
+const INSTALL_PROBE = `window.__fieldworkProbe = {
+  frame: (ms) => window.dispatchEvent(new CustomEvent('fieldwork:frame', { detail: ms })),
+  imagePainted: (painted) => document.dispatchEvent(new CustomEvent('fieldwork:image-painted', { detail: painted })),
+  saved: (ms) => window.dispatchEvent(new CustomEvent('fieldwork:saved', { detail: ms })),
+};`;
+
 const COLLECT_FRAMES = `(() => {
   const b = (window.__bench = { draw: [], interval: [], running: true });
-  document.querySelector('[data-testid="canvas"]').addEventListener('fieldwork:frame', (e) => b.draw.push(e.detail));
+  window.addEventListener('fieldwork:frame', (e) => b.draw.push(e.detail));
   let last = 0;
   requestAnimationFrame((t0) => {
     last = t0;
@@ -159,6 +170,7 @@ async function main() {
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
       page.on('crash', () => console.error('the page crashed'));
       page.on('pageerror', (err) => console.error('page error:', err.message));
+      await page.addInitScript(INSTALL_PROBE);
       await page.goto(server.url);
       await page.getByTestId('thumb').first().waitFor();
 

@@ -51,7 +51,14 @@ export interface AnnotationDraft {
 
 /** One edit = one list of operations = one SQLite transaction. Undo sends the inverse list. */
 export type AnnotationOp =
-  | { op: 'create'; draft: AnnotationDraft; /** restore a deleted annotation under its old id (undo) */ id?: number }
+  | {
+      op: 'create';
+      draft: AnnotationDraft;
+      /** restore a deleted annotation under its old id (undo) */
+      id?: number;
+      /** the caller's name for the new shape (e.g. its provisional id); `created` in the result maps it to the stored id */
+      ref?: number;
+    }
   | { op: 'update'; id: number; patch: Partial<AnnotationDraft> }
   | { op: 'delete'; id: number };
 
@@ -73,6 +80,25 @@ export interface ProjectsApi {
   current(): Promise<ProjectInfo | null>;
   close(): Promise<void>;
   recent(): Promise<string[]>;
+  /** What the project screen shows, the parts asked for, read in one call (one refresh per projectChanged). */
+  overview(request: ProjectOverviewRequest): Promise<ProjectOverview>;
+}
+
+export interface ProjectOverviewRequest {
+  /** The image list under this filter, with the outlines of its labelled images. */
+  images?: ImageListQuery;
+  classes?: boolean;
+  stats?: boolean;
+  splits?: boolean;
+}
+
+/** The parts a ProjectOverviewRequest asked for; the others are absent. */
+export interface ProjectOverview {
+  images?: ImageSummary[];
+  outlines?: Record<number, AnnotationOutline[]>;
+  classes?: LabelClass[];
+  stats?: DatasetStats;
+  splits?: SplitState;
 }
 
 // ---------- images ----------
@@ -141,10 +167,20 @@ export interface ImageDeleteSummary {
 
 // ---------- annotations ----------
 
+/** What one annotations.apply did. */
+export interface AnnotationsApplied {
+  /** The stored id of every create op that carried a `ref`, in op order. */
+  created: { ref: number; id: number }[];
+  /** The created and updated annotations as stored (bbox, area and timestamps are the store's), by id. */
+  annotations: Annotation[];
+  /** The image after the edit: its status (the store moves unlabelled ⇄ in progress) and annotation count. */
+  image: ImageSummary;
+}
+
 export interface AnnotationsApi {
   list(imageId: number): Promise<Annotation[]>;
-  /** Applies the operations in one transaction and returns the image's annotations afterwards. */
-  apply(imageId: number, ops: AnnotationOp[]): Promise<Annotation[]>;
+  /** Applies the operations in one transaction and returns what changed (see AnnotationsApplied). */
+  apply(imageId: number, ops: AnnotationOp[]): Promise<AnnotationsApplied>;
   /** Light outlines per image for the grid (polygons thinned; boxes and masks as their box). */
   outlines(imageIds: number[]): Promise<Record<number, AnnotationOutline[]>>;
 }
@@ -624,7 +660,7 @@ export interface WorkbenchClient extends WorkbenchApi {
  * the IPC handlers and the HTTP router accept exactly these; anything else is refused.
  */
 export const API_METHODS = {
-  projects: ['create', 'open', 'openDemo', 'current', 'close', 'recent'],
+  projects: ['create', 'open', 'openDemo', 'current', 'close', 'recent', 'overview'],
   images: ['import', 'list', 'get', 'setStatus', 'deleteSummary', 'delete'],
   annotations: ['list', 'apply', 'outlines'],
   classes: ['list', 'create', 'update', 'merge', 'delete'],

@@ -1,8 +1,9 @@
 // Annotations: every edit the UI makes is one `applyOps` call, i.e. one SQLite transaction,
 // so an edit is either fully saved or not at all.
-import type { Annotation, AnnotationDraft, AnnotationOp, AnnotationSource, Geometry } from '../api.ts';
+import type { Annotation, AnnotationDraft, AnnotationOp, AnnotationsApplied, AnnotationSource, Geometry } from '../api.ts';
 import { NotFoundError, UserError } from './errors.ts';
 import { deriveGeometry } from './geometry.ts';
+import { getImage } from './images.ts';
 import type { Project } from './project.ts';
 
 interface AnnotationRow {
@@ -71,13 +72,25 @@ export function insertAnnotation(project: Project, imageId: number, draft: Annot
   return Number(info.lastInsertRowid);
 }
 
-export function applyOps(project: Project, imageId: number, ops: AnnotationOp[]): Annotation[] {
+/**
+ * Applies the operations in one transaction and returns what the caller needs to follow: the ids the
+ * store gave the creates that carried a `ref`, the created and updated annotations as stored, and the
+ * image's summary (its status may have moved between unlabelled and in progress).
+ */
+export function applyEdit(project: Project, imageId: number, ops: AnnotationOp[]): AnnotationsApplied {
   if (!Array.isArray(ops)) throw new UserError('Annotation edit must be a list of operations.');
   const { width, height } = imageSize(project, imageId);
+  const created: AnnotationsApplied['created'] = [];
+  const touched = new Set<number>();
   project.db.transaction(() => {
     for (const op of ops) {
       if (op.op === 'create') {
-        insertAnnotation(project, imageId, op.draft, op.id);
+        if (op.ref !== undefined && (typeof op.ref !== 'number' || created.some((c) => c.ref === op.ref))) {
+          throw new UserError(`Annotation create ref ${String(op.ref)} is not a number or is used twice in one edit.`);
+        }
+        const id = insertAnnotation(project, imageId, op.draft, op.id);
+        touched.add(id);
+        if (op.ref !== undefined) created.push({ ref: op.ref, id });
       } else if (op.op === 'update') {
         const row = project.db.prepare('SELECT * FROM annotations WHERE id = ? AND image_id = ?').get(op.id, imageId) as AnnotationRow | undefined;
         if (!row) throw new NotFoundError(`No annotation ${op.id} on image ${imageId}.`);
@@ -94,9 +107,11 @@ export function applyOps(project: Project, imageId: number, ops: AnnotationOp[])
         project.db
           .prepare('UPDATE annotations SET class_id = ?, kind = ?, geometry = ?, bbox = ?, area = ?, iscrowd = ?, source = ?, score = ?, updated_at = ? WHERE id = ?')
           .run(next.classId, next.geometry.kind, JSON.stringify(next.geometry), JSON.stringify(derived.bbox), derived.area, next.iscrowd ? 1 : 0, next.source, next.score ?? null, new Date().toISOString(), op.id);
+        touched.add(op.id);
       } else if (op.op === 'delete') {
         const info = project.db.prepare('DELETE FROM annotations WHERE id = ? AND image_id = ?').run(op.id, imageId);
         if (info.changes === 0) throw new NotFoundError(`No annotation ${op.id} on image ${imageId}.`);
+        touched.delete(op.id);
       } else {
         throw new UserError(`Unknown annotation operation ${(op as { op?: unknown }).op}.`);
       }
@@ -106,5 +121,15 @@ export function applyOps(project: Project, imageId: number, ops: AnnotationOp[])
     if (count > 0) project.db.prepare("UPDATE images SET status = 'in_progress' WHERE id = ? AND status = 'unlabelled'").run(imageId);
     else project.db.prepare("UPDATE images SET status = 'unlabelled' WHERE id = ? AND status = 'in_progress'").run(imageId);
   })();
+  const rows = project.db
+    .prepare('SELECT * FROM annotations WHERE image_id = ? AND id IN (SELECT value FROM json_each(?)) ORDER BY id')
+    .all(imageId, JSON.stringify([...touched])) as AnnotationRow[];
+  const annotations = rows.map(toAnnotation);
+  return { created, annotations, image: getImage(project, imageId) };
+}
+
+/** `applyEdit`, then the image's whole list (for scripts and tests that want to see the result). */
+export function applyOps(project: Project, imageId: number, ops: AnnotationOp[]): Annotation[] {
+  applyEdit(project, imageId, ops);
   return listAnnotations(project, imageId);
 }

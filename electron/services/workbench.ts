@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Split, WorkbenchApi, WorkbenchEvents } from '../api.ts';
-import { applyOps, listAnnotations } from './annotations.ts';
+import { applyEdit, listAnnotations } from './annotations.ts';
 import { createClass, deleteClass, listClasses, mergeClasses, updateClass } from './classes.ts';
 import { exportCoco } from './coco_export.ts';
 import { interopService } from './interop/service.ts';
@@ -23,6 +23,7 @@ import { annotationOutlines } from './outlines.ts';
 import { fromHome } from './user-paths.ts';
 import { deleteImages, deleteSummary } from './image_delete.ts';
 import { datasetStats } from './stats.ts';
+import { projectOverview } from './overview.ts';
 
 export interface WorkbenchOptions {
   /** Where recent projects and the demo project live (Electron's userData; a temp dir in tests). */
@@ -165,6 +166,9 @@ export class Workbench {
         async recent() {
           return wb.#recent();
         },
+        async overview(request) {
+          return projectOverview(wb.project, request);
+        },
       },
       images: {
         async import(paths) {
@@ -194,7 +198,7 @@ export class Workbench {
           return listAnnotations(wb.project, imageId);
         },
         async apply(imageId, ops) {
-          return changed('annotations', applyOps(wb.project, imageId, ops));
+          return changed('annotations', applyEdit(wb.project, imageId, ops));
         },
         async outlines(imageIds) {
           return annotationOutlines(wb.project, imageIds);

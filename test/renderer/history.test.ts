@@ -53,12 +53,12 @@ describe('edit operations', () => {
     assert.deepEqual(back.map((a) => [a.id, a.bbox]).sort(), before.map((a) => [a.id, a.bbox]).sort());
   });
 
-  test('provisional ids: unknown creates go without id, known ones are restored under the stored id', () => {
+  test('provisional ids: unknown creates go without id (the provisional one as ref), known ones are restored under the stored id', () => {
     const draft = { classId: 1, geometry: { kind: 'box' as const, bbox: [0, 0, 1, 1] as [number, number, number, number] } };
     const first = opsForStore([{ op: 'create', id: -1, draft }], new Map());
-    assert.deepEqual(first, { ops: [{ op: 'create', draft }], awaiting: [-1] });
+    assert.deepEqual(first, [{ op: 'create', draft, ref: -1 }]);
     const map = new Map([[-1, 42]]);
-    assert.deepEqual(opsForStore([{ op: 'create', id: -1, draft }], map).ops, [{ op: 'create', id: 42, draft }]);
+    assert.deepEqual(opsForStore([{ op: 'create', id: -1, draft }], map), [{ op: 'create', id: 42, draft }]);
     assert.deepEqual(resolveIds([{ op: 'delete', id: -1 }, { op: 'delete', id: 5 }], map), [{ op: 'delete', id: 42 }, { op: 'delete', id: 5 }]);
   });
 });

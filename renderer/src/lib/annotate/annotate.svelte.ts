@@ -3,8 +3,9 @@
 import type { AnnotationDraft, ImageSummary, LabelClass } from '../../../../electron/api.ts';
 import { rleFromBbox, rleFromPolygons, rleToMask } from '../../../../trainer/common/rle.ts';
 import { errorMessage } from '../api/errors.ts';
-import type { AppState } from '../state/app.svelte.ts';
+import type { Notices } from '../state/notices.svelte.ts';
 import type { ProjectState } from '../state/project.svelte.ts';
+import type { Route } from '../state/route.ts';
 import { traceContours } from '../../../../trainer/common/geometry/mask.ts';
 import { signedArea, roundRing } from '../../../../trainer/common/geometry/polygon.ts';
 import { PhotoCache } from './canvas/photo-cache.ts';
@@ -18,9 +19,16 @@ export type Tool = 'select' | 'box' | 'polygon' | 'brush' | 'eraser';
 
 export const CLASS_COLORS = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45', '#fabed4', '#469990'];
 
+/** What the annotation screen calls back into the app for. */
+export interface AnnotateHost {
+  notices: Notices;
+  navigate(route: Route): void;
+}
+
 export class AnnotateState {
-  readonly app: AppState;
   readonly project: ProjectState;
+  readonly notices: Notices;
+  readonly navigate: (route: Route) => void;
   readonly queue = new SaveQueue();
   readonly shortcuts = new Shortcuts();
   readonly photos: PhotoCache;
@@ -46,9 +54,10 @@ export class AnnotateState {
   #clipboard: AnnotationDraft[] = [];
   #openRequest = 0;
 
-  constructor(app: AppState, project: ProjectState) {
-    this.app = app;
+  constructor(project: ProjectState, host: AnnotateHost) {
     this.project = project;
+    this.notices = host.notices;
+    this.navigate = host.navigate;
     this.photos = new PhotoCache((id, variant) => project.client.imageUrl(id, variant));
   }
 
@@ -77,7 +86,7 @@ export class AnnotateState {
         if (this.session === session) this.#prefetchNeighbours(imageId);
       }, 50));
     } catch (err) {
-      this.app.notices.show(errorMessage(err), 'error');
+      this.notices.show(errorMessage(err), 'error');
     } finally {
       this.loading = false;
     }
@@ -88,10 +97,10 @@ export class AnnotateState {
    * one shape selected for editing. The cached session is dropped so the new label is there.
    */
   async openFresh(imageId: number, selectId: number | null): Promise<void> {
-    if (this.queue.pending > 0) return this.app.notices.show('Edits are still saving; try again in a moment.', 'warning');
+    if (this.queue.pending > 0) return this.notices.show('Edits are still saving; try again in a moment.', 'warning');
     this.#sessions.delete(imageId);
     if (this.session?.image.id === imageId) this.session = null;
-    this.app.navigate({ screen: 'annotate', imageId });
+    this.navigate({ screen: 'annotate', imageId });
     await this.open(imageId);
     if (this.session?.image.id === imageId) this.session.select(selectId);
   }
@@ -101,8 +110,8 @@ export class AnnotateState {
     if (!session) {
       const summary = this.project.images.find((i) => i.id === imageId) ?? (await this.project.client.images.get(imageId));
       session = new ImageSession(summary, this.project.client, this.queue, {
-        saved: (s) => this.#afterSave(s),
-        failed: (_s, message) => this.app.notices.show(`Could not save the edit: ${message}. Showing what is stored.`, 'error'),
+        saved: (_s, image) => this.#afterSave(image),
+        failed: (_s, message) => this.notices.show(`Could not save the edit: ${message}. Showing what is stored.`, 'error'),
       });
       this.#sessions.set(imageId, session);
     }
@@ -136,8 +145,8 @@ export class AnnotateState {
     if (!this.image) return;
     if (!this.navIds.includes(this.image.id)) this.navIds = this.project.images.map((i) => i.id);
     const next = stepIn(this.navIds, this.image.id, delta);
-    if (next === null) return this.app.notices.show(delta > 0 ? 'This is the last image.' : 'This is the first image.');
-    this.app.navigate({ screen: 'annotate', imageId: next });
+    if (next === null) return this.notices.show(delta > 0 ? 'This is the last image.' : 'This is the first image.');
+    this.navigate({ screen: 'annotate', imageId: next });
   }
 
   nextUnlabelled(): void {
@@ -145,8 +154,8 @@ export class AnnotateState {
     const at = list.findIndex((i) => i.id === this.image?.id);
     const ordered = [...list.slice(at + 1), ...list.slice(0, Math.max(at, 0))];
     const next = ordered.find((i) => i.status === 'unlabelled' && i.annotationCount === 0);
-    if (!next) return this.app.notices.show('No unlabelled image left in this list.');
-    this.app.navigate({ screen: 'annotate', imageId: next.id });
+    if (!next) return this.notices.show('No unlabelled image left in this list.');
+    this.navigate({ screen: 'annotate', imageId: next.id });
   }
 
   async setStatus(status: ImageSummary['status']): Promise<void> {
@@ -160,17 +169,13 @@ export class AnnotateState {
     return this.project.images.find((i) => i.id === imageId)?.status ?? this.#statuses[imageId] ?? (this.session?.image.id === imageId ? this.session.image.status : null);
   }
 
-  #afterSave(session: ImageSession): void {
-    // Class counts and stats follow through the store's projectChanged event; the grid badge now.
-    const summary = this.project.images.find((i) => i.id === session.image.id);
-    if (summary) {
-      const annotationCount = session.annotations.length;
-      this.project.updateImage({ ...summary, annotationCount });
-      if (summary.status === 'unlabelled' && annotationCount > 0) {
-        this.#statuses = { ...this.#statuses, [summary.id]: 'in_progress' };
-        void this.project.setStatus(summary.id, 'in_progress');
-      }
-    }
+  /**
+   * The store set the image's status with the edit (unlabelled ⇄ in progress) and says so in its answer;
+   * the grid badge follows now, class counts and stats through the store's projectChanged event.
+   */
+  #afterSave(image: ImageSummary): void {
+    this.#statuses = { ...this.#statuses, [image.id]: image.status };
+    if (this.project.images.some((i) => i.id === image.id)) this.project.updateImage(image);
   }
 
   // ---------- classes ----------
@@ -183,7 +188,7 @@ export class AnnotateState {
 
   pickClassByIndex(index: number): void {
     const c = this.project.classes[index];
-    if (!c) return this.app.notices.show(`There is no class ${index + 1}. Add one in the class list.`, 'warning');
+    if (!c) return this.notices.show(`There is no class ${index + 1}. Add one in the class list.`, 'warning');
     this.pickClass(c.id);
   }
 
@@ -202,7 +207,7 @@ export class AnnotateState {
     if (!session) return;
     const shapes = session.selected ? [session.selected] : session.annotations;
     this.#clipboard = shapes.map(draftOf);
-    this.app.notices.show(`Copied ${shapes.length} shape${shapes.length === 1 ? '' : 's'}.`);
+    this.notices.show(`Copied ${shapes.length} shape${shapes.length === 1 ? '' : 's'}.`);
   }
 
   paste(): void {
@@ -210,7 +215,7 @@ export class AnnotateState {
     if (!session || this.#clipboard.length === 0) return;
     const { width, height } = session.image;
     const fits = this.#clipboard.filter((d) => d.geometry.kind !== 'mask' || (d.geometry.rle.size[0] === height && d.geometry.rle.size[1] === width));
-    if (fits.length < this.#clipboard.length) this.app.notices.show('Masks from an image of another size were not pasted.', 'warning');
+    if (fits.length < this.#clipboard.length) this.notices.show('Masks from an image of another size were not pasted.', 'warning');
     if (fits.length === 0) return;
     const ids = session.createMany(fits.map((d) => ({ ...d, source: 'manual', score: null })));
     session.select(ids.length === 1 ? ids[0] : null);
@@ -221,8 +226,8 @@ export class AnnotateState {
   toMask(): void {
     const session = this.session;
     const shape = session?.selected;
-    if (!session || !shape) return this.app.notices.show('Select a polygon or box to convert.', 'warning');
-    if (shape.geometry.kind === 'mask') return this.app.notices.show('This shape is already a mask.');
+    if (!session || !shape) return this.notices.show('Select a polygon or box to convert.', 'warning');
+    if (shape.geometry.kind === 'mask') return this.notices.show('This shape is already a mask.');
     const { width, height } = session.image;
     const rle = shape.geometry.kind === 'polygon' ? rleFromPolygons(shape.geometry.rings, height, width) : rleFromBbox(shape.geometry.bbox, height, width);
     session.replace(shape.id, [{ ...draftOf(shape), geometry: { kind: 'mask', rle } }], 'Convert to mask');
@@ -231,13 +236,13 @@ export class AnnotateState {
   toPolygon(): void {
     const session = this.session;
     const shape = session?.selected;
-    if (!session || !shape || shape.geometry.kind !== 'mask') return this.app.notices.show('Select a mask to convert.', 'warning');
+    if (!session || !shape || shape.geometry.kind !== 'mask') return this.notices.show('Select a mask to convert.', 'warning');
     const { width, height } = session.image;
     const { outer, holes } = traceContours(rleToMask(shape.geometry.rle), width, height, 0.7);
     const rings = outer.filter((r) => Math.abs(signedArea(r)) >= 2).map(roundRing);
-    if (rings.length === 0) return this.app.notices.show('The mask is too small to outline.', 'warning');
+    if (rings.length === 0) return this.notices.show('The mask is too small to outline.', 'warning');
     if (holes.length > 0) {
-      this.app.notices.show(`COCO polygons cannot have holes: ${holes.length} hole${holes.length > 1 ? 's were' : ' was'} filled. Undo to keep the mask.`, 'warning');
+      this.notices.show(`COCO polygons cannot have holes: ${holes.length} hole${holes.length > 1 ? 's were' : ' was'} filled. Undo to keep the mask.`, 'warning');
     }
     session.replace(shape.id, [{ ...draftOf(shape), geometry: { kind: 'polygon', rings } }], 'Convert to polygon');
   }

@@ -44,8 +44,8 @@ export function handleAnnotatorKey(e: KeyboardEvent, state: AnnotateState, view:
     case 'prev-image': state.step(-1); break;
     case 'next-image': state.step(1); break;
     case 'next-unlabelled': state.nextUnlabelled(); break;
-    case 'undo': if (session && !session.undo()) state.app.notices.show('Nothing to undo.'); break;
-    case 'redo': if (session && !session.redo()) state.app.notices.show('Nothing to redo.'); break;
+    case 'undo': if (session && !session.undo()) state.notices.show('Nothing to undo.'); break;
+    case 'redo': if (session && !session.redo()) state.notices.show('Nothing to redo.'); break;
     case 'delete': deleteSelection(state); break;
     case 'copy': state.copy(); break;
     case 'paste': state.paste(); break;
@@ -70,7 +70,7 @@ function deleteSelection(state: AnnotateState): void {
   if (vertex && selected.geometry.kind === 'polygon' && state.tool === 'select') {
     const ring = selected.geometry.rings[vertex.ring];
     const shorter = ring ? removeVertex(ring, vertex.index) : null;
-    if (!shorter) return state.app.notices.show('A polygon needs at least 3 points; press Delete again with no vertex picked to delete the shape.', 'warning'), void (session.selectedVertex = null);
+    if (!shorter) return state.notices.show('A polygon needs at least 3 points; press Delete again with no vertex picked to delete the shape.', 'warning'), void (session.selectedVertex = null);
     session.setGeometry(selected.id, { kind: 'polygon', rings: selected.geometry.rings.map((r, k) => (k === vertex.ring ? shorter : r)) }, 'Remove vertex');
     session.selectedVertex = null;
     return;

@@ -93,17 +93,12 @@ export function resolveIds(ops: AnnotationOp[], idMap: ReadonlyMap<number, numbe
 
 /**
  * The operations as the store must receive them: known provisional ids resolved (a redone create comes
- * back under its old id), unknown ones stripped so the store assigns an id. Also returns, in order, the
- * provisional ids that await the ids the store will assign.
+ * back under its old id), unknown ones sent without an id and with the provisional id as `ref`, so the
+ * store assigns an id and says which (annotations.apply's `created`).
  */
-export function opsForStore(ops: AnnotationOp[], idMap: ReadonlyMap<number, number>): { ops: AnnotationOp[]; awaiting: number[] } {
-  const awaiting: number[] = [];
-  const resolved = resolveIds(ops, idMap).map((op): AnnotationOp => {
-    if (op.op === 'create' && op.id !== undefined && op.id < 0) {
-      awaiting.push(op.id);
-      return { op: 'create', draft: op.draft };
-    }
+export function opsForStore(ops: AnnotationOp[], idMap: ReadonlyMap<number, number>): AnnotationOp[] {
+  return resolveIds(ops, idMap).map((op): AnnotationOp => {
+    if (op.op === 'create' && op.id !== undefined && op.id < 0) return { op: 'create', draft: op.draft, ref: op.id };
     return op;
   });
-  return { ops: resolved, awaiting };
 }

@@ -1,4 +1,5 @@
 import { errorMessage } from '../api/errors.ts';
+import { annotateProbe } from './probe.ts';
 
 export type SaveStatus = 'saved' | 'saving' | 'error';
 
@@ -33,8 +34,7 @@ export class SaveQueue {
         },
       )
       .finally(() => {
-        // For bench/canvas.ts and anyone curious: how long the store took to take this edit.
-        window.dispatchEvent(new CustomEvent('fieldwork:saved', { detail: performance.now() - started }));
+        annotateProbe().saved?.(performance.now() - started);
         this.pending--;
       });
   }

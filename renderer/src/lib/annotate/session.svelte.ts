@@ -1,13 +1,13 @@
 // The annotation model of one image: its annotations in image pixels, the selection, and the undo
 // history. The canvas is a view over this; every finished edit becomes one annotations.apply call.
-import type { Annotation, AnnotationDraft, AnnotationOp, Geometry, ImageSummary, WorkbenchClient } from '../../../../electron/api.ts';
+import type { Annotation, AnnotationDraft, AnnotationOp, AnnotationsApplied, Geometry, ImageSummary, WorkbenchClient } from '../../../../electron/api.ts';
 import { UndoStack } from './history.ts';
 import { applyOpsLocally, inverseOps, opsForStore, resolveIds } from './ops.ts';
 import type { SaveQueue } from './save-queue.svelte.ts';
 
 export interface SessionHooks {
-  /** After the store accepted an edit (class counts, image status may have changed). */
-  saved(session: ImageSession): void;
+  /** After the store accepted an edit: the image's summary as the store now has it (status, annotation count). */
+  saved(session: ImageSession, image: ImageSummary): void;
   /** An edit failed; the session reloaded the stored annotations. */
   failed(session: ImageSession, message: string): void;
 }
@@ -30,7 +30,8 @@ export class ImageSession {
   readonly #idMap = new Map<number, number>();
   #nextProvisionalId = -1;
   #inFlight = 0;
-  #storedIds = new Set<number>();
+  /** The store's versions of shapes edited while later edits were still in flight, adopted once all are answered. */
+  readonly #stored = new Map<number, Annotation>();
   #loading: Promise<void> | null = null;
 
   constructor(image: ImageSummary, client: WorkbenchClient, queue: SaveQueue, hooks: SessionHooks) {
@@ -51,9 +52,7 @@ export class ImageSession {
 
   async #load(): Promise<void> {
     await this.#queue.idle();
-    const list = await this.#client.annotations.list(this.image.id);
-    this.#storedIds = new Set(list.map((a) => a.id));
-    this.annotations = list;
+    this.annotations = await this.#client.annotations.list(this.image.id);
     this.loaded = true;
   }
 
@@ -150,8 +149,8 @@ export class ImageSession {
     this.annotations = applyOpsLocally(this.annotations, local, this.image.id);
     this.#inFlight++;
     this.#queue.run(async () => {
-      let result: Annotation[];
-      const { ops: forStore, awaiting } = opsForStore(ops, this.#idMap);
+      const forStore = opsForStore(ops, this.#idMap);
+      let result: AnnotationsApplied;
       try {
         result = await this.#client.annotations.apply(this.image.id, forStore);
       } catch (err) {
@@ -160,39 +159,31 @@ export class ImageSession {
         throw err;
       }
       this.#inFlight--;
-      // New ids are the ones the store did not hold before, counting ids deleted in this same batch as
-      // free: SQLite may hand a just-deleted rowid to the next insert.
-      const restored = new Set(forStore.flatMap((op) => (op.op === 'create' && op.id !== undefined ? [op.id] : [])));
-      const kept = new Set(this.#storedIds);
-      for (const op of forStore) if (op.op === 'delete') kept.delete(op.id);
-      const assigned = result.map((a) => a.id).filter((id) => !kept.has(id) && !restored.has(id)).sort((a, b) => a - b);
-      awaiting.forEach((provisional, i) => {
-        if (assigned[i] !== undefined) this.#idMap.set(provisional, assigned[i]);
-      });
-      this.#storedIds = new Set(result.map((a) => a.id));
-      if (this.#inFlight === 0) this.#adoptStored(result, forStore);
-      this.#hooks.saved(this);
+      for (const { ref, id } of result.created) this.#idMap.set(ref, id);
+      for (const op of forStore) if (op.op === 'delete') this.#stored.delete(op.id);
+      for (const a of result.annotations) this.#stored.set(a.id, a);
+      if (this.#inFlight === 0) this.#adoptStored();
+      this.#hooks.saved(this, result.image);
     });
   }
 
-  /** Takes the store's version of what was just edited; keeps untouched objects so the view keeps its nodes. */
-  #adoptStored(result: Annotation[], sent: AnnotationOp[]): void {
-    const touched = new Set(sent.flatMap((op) => (op.op === 'delete' ? [] : op.op === 'update' ? [op.id] : op.id !== undefined ? [op.id] : [])));
-    const local = new Map(this.annotations.map((a) => [a.id < 0 ? this.#idMap.get(a.id) ?? a.id : a.id, a]));
-    this.annotations = result.map((stored) => {
-      const mine = local.get(stored.id);
-      if (mine && !touched.has(stored.id) && mine.id === stored.id) return mine;
-      return stored;
-    });
+  /**
+   * Takes the store's version of what was edited (its bbox, area, ids); keeps the other objects so the
+   * view keeps their nodes. In id order, as the store lists them.
+   */
+  #adoptStored(): void {
+    const real = (id: number) => (id < 0 ? this.#idMap.get(id) ?? id : id);
+    this.annotations = this.annotations.map((a) => this.#stored.get(real(a.id)) ?? a).sort((a, b) => a.id - b.id);
+    this.#stored.clear();
     if (this.selectedId !== null && this.selectedId < 0) this.selectedId = this.#idMap.get(this.selectedId) ?? null;
   }
 
   async #recover(err: unknown): Promise<void> {
     this.#history = new UndoStack();
     this.#historyVersion++;
+    this.#stored.clear();
     try {
       const list = await this.#client.annotations.list(this.image.id);
-      this.#storedIds = new Set(list.map((a) => a.id));
       if (this.#inFlight === 0) this.annotations = list;
     } catch {
       // The store is unreachable; the error indicator already tells the user.

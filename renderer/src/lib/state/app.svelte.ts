@@ -7,37 +7,7 @@ import { ProjectState } from './project.svelte.ts';
 import { AnnotateState } from '../annotate/annotate.svelte.ts';
 import { RunsState } from './runs.svelte.ts';
 import { ReviewState } from './review.svelte.ts';
-
-export type Route =
-  | { screen: 'home' }
-  | { screen: 'project' }
-  | { screen: 'annotate'; imageId: number }
-  | { screen: 'train' }
-  | { screen: 'run'; runId: string }
-  | { screen: 'review'; runId: string | null };
-
-function parseHash(hash: string): Route {
-  const image = /^#\/images\/(\d+)$/.exec(hash);
-  if (image) return { screen: 'annotate', imageId: Number(image[1]) };
-  const run = /^#\/runs\/([\w-]+)$/.exec(hash);
-  if (run) return { screen: 'run', runId: run[1] };
-  const review = /^#\/review(?:\/([\w-]+))?$/.exec(hash);
-  if (review) return { screen: 'review', runId: review[1] ?? null };
-  if (hash === '#/train') return { screen: 'train' };
-  if (hash === '#/project') return { screen: 'project' };
-  return { screen: 'home' };
-}
-
-function routeHash(route: Route): string {
-  switch (route.screen) {
-    case 'annotate': return `#/images/${route.imageId}`;
-    case 'run': return `#/runs/${route.runId}`;
-    case 'review': return route.runId ? `#/review/${route.runId}` : '#/review';
-    case 'train': return '#/train';
-    case 'project': return '#/project';
-    default: return '#/';
-  }
-}
+import { parseHash, routeHash, type Route } from './route.ts';
 
 export class AppState {
   readonly client: WorkbenchClient;
@@ -102,9 +72,18 @@ export class AppState {
     this.review?.dispose();
     const project = new ProjectState(info, this.client, this.notices);
     this.project = project;
-    this.annotate = new AnnotateState(this, project);
-    this.runs = new RunsState(this.client, this.notices);
-    this.review = new ReviewState(this, project);
+    // The child states get the few things they call back for, not this object (no import cycle).
+    const go = (route: Route) => this.navigate(route);
+    const annotate = new AnnotateState(project, { notices: this.notices, navigate: go });
+    const runs = new RunsState(this.client, this.notices);
+    this.annotate = annotate;
+    this.runs = runs;
+    this.review = new ReviewState(project, {
+      notices: this.notices,
+      navigate: go,
+      runs,
+      editInAnnotator: (imageId, annotationId) => annotate.openFresh(imageId, annotationId),
+    });
     await project.refreshAll();
     if (navigate) this.navigate({ screen: 'project' });
   }

@@ -12,6 +12,7 @@ import type {
   ImportProgress,
   LabelClass,
   ProjectInfo,
+  ProjectOverviewRequest,
   Split,
   SplitAssignOptions,
   SplitPlan,
@@ -59,7 +60,10 @@ export class ProjectState {
   #pendingChanges = new Set<string>();
   #changeTimer: ReturnType<typeof setTimeout> | null = null;
 
-  /** Every saved edit announces a change; a burst of them (annotating fast) is refreshed once. */
+  /**
+   * Every saved edit announces a change; a burst of them (annotating fast) is refreshed once, with one
+   * call that reads every part the changes touched.
+   */
   #changed(what: string): void {
     this.#pendingChanges.add(what);
     this.#changeTimer ??= setTimeout(() => {
@@ -67,10 +71,12 @@ export class ProjectState {
       this.#pendingChanges = new Set();
       this.#changeTimer = null;
       const any = (...names: string[]) => names.some((n) => changes.has(n));
-      if (any('images', 'annotations', 'project')) void this.refreshImages();
-      if (any('classes', 'annotations', 'project')) void this.refreshClasses();
-      if (any('splits', 'images', 'project')) void this.refreshSplits();
-      if (any('images', 'annotations', 'classes', 'splits', 'project')) void this.refreshStats();
+      void this.#refresh({
+        images: any('images', 'annotations', 'project'),
+        classes: any('classes', 'annotations', 'project'),
+        splits: any('splits', 'images', 'project'),
+        stats: any('images', 'annotations', 'classes', 'splits', 'project'),
+      });
     }, 400);
   }
 
@@ -84,45 +90,50 @@ export class ProjectState {
   }
 
   async refreshAll(): Promise<void> {
-    await Promise.all([this.refreshImages(), this.refreshClasses(), this.refreshStats(), this.refreshSplits()]);
+    await this.#refresh({ images: true, classes: true, stats: true, splits: true });
   }
 
   /** Label outlines per image id, for the grid's overlays (loaded with the image list). */
   outlines = $state.raw<Record<number, AnnotationOutline[]>>({});
 
-  async refreshOutlines(): Promise<void> {
-    const ids = this.images.filter((i) => i.annotationCount > 0).map((i) => i.id);
-    const outlines = ids.length > 0 ? await this.notices.guard(() => this.client.annotations.outlines(ids)) : {};
-    if (outlines) this.outlines = outlines;
-  }
-
   async refreshImages(): Promise<void> {
-    const request = ++this.#imagesRequest;
-    const query: ImageListQuery = {};
-    if (this.filter.split) query.split = this.filter.split;
-    if (this.filter.status) query.status = this.filter.status;
-    if (this.filter.classId !== undefined) query.classId = this.filter.classId;
-    const images = await this.notices.guard(() => this.client.images.list(query));
-    if (images && request === this.#imagesRequest) {
-      this.images = images;
-      this.imagesLoaded = true;
-      void this.refreshOutlines();
-    }
+    await this.#refresh({ images: true });
   }
 
   async refreshClasses(): Promise<void> {
-    const classes = await this.notices.guard(() => this.client.classes.list());
-    if (classes) this.classes = classes.slice().sort((a, b) => a.order - b.order);
+    await this.#refresh({ classes: true });
   }
 
   async refreshStats(): Promise<void> {
-    const stats = await this.notices.guard(() => this.client.stats.get());
-    if (stats) this.stats = stats;
+    await this.#refresh({ stats: true });
   }
 
   async refreshSplits(): Promise<void> {
-    const splits = await this.notices.guard(() => this.client.splits.get());
-    if (splits) this.splits = splits;
+    await this.#refresh({ splits: true });
+  }
+
+  /** Reads the chosen parts in one call (projects.overview); a newer image request wins over an older one. */
+  async #refresh(parts: { images?: boolean; classes?: boolean; stats?: boolean; splits?: boolean }): Promise<void> {
+    if (!parts.images && !parts.classes && !parts.stats && !parts.splits) return;
+    const request: ProjectOverviewRequest = { classes: parts.classes, stats: parts.stats, splits: parts.splits };
+    if (parts.images) {
+      const query: ImageListQuery = {};
+      if (this.filter.split) query.split = this.filter.split;
+      if (this.filter.status) query.status = this.filter.status;
+      if (this.filter.classId !== undefined) query.classId = this.filter.classId;
+      request.images = query;
+    }
+    const imagesRequest = parts.images ? ++this.#imagesRequest : 0;
+    const overview = await this.notices.guard(() => this.client.projects.overview(request));
+    if (!overview) return;
+    if (overview.images && imagesRequest === this.#imagesRequest) {
+      this.images = overview.images;
+      this.imagesLoaded = true;
+      this.outlines = overview.outlines ?? {};
+    }
+    if (overview.classes) this.classes = overview.classes.slice().sort((a, b) => a.order - b.order);
+    if (overview.stats) this.stats = overview.stats;
+    if (overview.splits) this.splits = overview.splits;
   }
 
   setFilter(filter: ImageListQuery): void {
@@ -292,12 +303,12 @@ export class ProjectState {
 
   async mergeClass(fromId: number, intoId: number): Promise<void> {
     await this.notices.guard(() => this.client.classes.merge(fromId, intoId));
-    await Promise.all([this.refreshClasses(), this.refreshStats()]);
+    await this.#refresh({ classes: true, stats: true });
   }
 
   async deleteClass(id: number, reassignTo: number | null): Promise<void> {
     await this.notices.guard(() => this.client.classes.delete(id, reassignTo));
-    await Promise.all([this.refreshClasses(), this.refreshStats(), this.refreshImages()]);
+    await this.#refresh({ classes: true, stats: true, images: true });
   }
 
   async #job(label: string, work: () => Promise<void>): Promise<void> {

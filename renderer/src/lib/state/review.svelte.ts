@@ -11,14 +11,27 @@ import type {
   Unsubscribe,
 } from '../../../../electron/api.ts';
 import { errorMessage } from '../api/errors.ts';
-import type { AppState } from './app.svelte.ts';
+import type { Notices } from './notices.svelte.ts';
 import type { ProjectState } from './project.svelte.ts';
+import type { Route } from './route.ts';
+import type { RunsState } from './runs.svelte.ts';
 
 export type Correction = { className: string; accepted: number; rejected: number; pending: number };
 
+/** What the review screen calls back into the app for. */
+export interface ReviewHost {
+  notices: Notices;
+  navigate(route: Route): void;
+  /** The open project's runs (the review picks the latest finished one). */
+  runs: RunsState;
+  /** Opens an accepted prediction's label in the annotator for fixing its outline. */
+  editInAnnotator(imageId: number, annotationId: number): Promise<void>;
+}
+
 export class ReviewState {
-  readonly app: AppState;
   readonly project: ProjectState;
+  readonly notices: Notices;
+  readonly #host: ReviewHost;
   runId = $state<string | null>(null);
   split = $state<Split | undefined>(undefined);
   classId = $state<number | undefined>(undefined);
@@ -41,9 +54,10 @@ export class ReviewState {
   readonly selected: ReviewPrediction | null = $derived(this.predictions.find((p) => p.id === this.selectedId) ?? null);
   readonly currentImage: ReviewImage | null = $derived(this.images.find((i) => i.imageId === this.imageId) ?? null);
 
-  constructor(app: AppState, project: ProjectState) {
-    this.app = app;
+  constructor(project: ProjectState, host: ReviewHost) {
     this.project = project;
+    this.notices = host.notices;
+    this.#host = host;
     this.#unsubscribe.push(project.client.on('importProgress', (p) => {
       if (p.job === 'predict') this.progress = p;
     }));
@@ -59,9 +73,9 @@ export class ReviewState {
 
   /** The review screen opened (for `runId`, or the latest finished run). */
   async enter(runId: string | null): Promise<void> {
-    const runs = this.app.runs;
-    await runs?.refresh();
-    const chosen = runId ?? this.runId ?? runs?.runs.find((r) => r.status === 'done')?.id ?? null;
+    const runs = this.#host.runs;
+    await runs.refresh();
+    const chosen = runId ?? this.runId ?? runs.runs.find((r) => r.status === 'done')?.id ?? null;
     if (chosen !== this.runId) {
       this.runId = chosen;
       this.imageId = null;
@@ -71,7 +85,7 @@ export class ReviewState {
   }
 
   chooseRun(runId: string): void {
-    this.app.navigate({ screen: 'review', runId });
+    this.#host.navigate({ screen: 'review', runId });
   }
 
   async predict(target: ReviewTarget): Promise<void> {
@@ -81,12 +95,12 @@ export class ReviewState {
     this.progress = null;
     try {
       const result = await this.client.review.predict(runId, target);
-      this.app.notices.show(`${result.predictions} predictions on ${result.images} images.`);
+      this.notices.show(`${result.predictions} predictions on ${result.images} images.`);
       if (target.split) this.split = target.split;
       else if (target.unlabelled) this.split = undefined;
       await this.refresh();
     } catch (err) {
-      this.app.notices.show(`Prediction failed: ${errorMessage(err)}`, 'error');
+      this.notices.show(`Prediction failed: ${errorMessage(err)}`, 'error');
     } finally {
       this.predicting = false;
       this.progress = null;
@@ -107,8 +121,8 @@ export class ReviewState {
       return;
     }
     const [images, corrections] = await Promise.all([
-      this.app.notices.guard(() => this.client.review.images(runId, { split: this.split, classId: this.classId, minScore: this.minScore, sort: 'errors' })),
-      this.app.notices.guard(() => this.client.review.corrections(runId)),
+      this.notices.guard(() => this.client.review.images(runId, { split: this.split, classId: this.classId, minScore: this.minScore, sort: 'errors' })),
+      this.notices.guard(() => this.client.review.corrections(runId)),
     ]);
     if (runId !== this.runId) return;
     if (images) this.images = images;
@@ -138,8 +152,8 @@ export class ReviewState {
     if (!runId) return;
     const request = ++this.#imageRequest;
     const [result, labels] = await Promise.all([
-      this.app.notices.guard(() => this.client.review.image(runId, imageId, this.minScore)),
-      this.app.notices.guard(() => this.client.annotations.list(imageId)),
+      this.notices.guard(() => this.client.review.image(runId, imageId, this.minScore)),
+      this.notices.guard(() => this.client.annotations.list(imageId)),
     ]);
     if (request !== this.#imageRequest || !result) return;
     const classId = this.classId;
@@ -163,7 +177,7 @@ export class ReviewState {
     const at = this.images.findIndex((i) => i.imageId === this.imageId);
     const next = this.images[at + delta];
     if (next) void this.open(next.imageId);
-    else this.app.notices.show(delta > 0 ? 'This is the last image.' : 'This is the first image.');
+    else this.notices.show(delta > 0 ? 'This is the last image.' : 'This is the first image.');
   }
 
   toggleLabels(): void {
@@ -175,29 +189,29 @@ export class ReviewState {
   async accept(): Promise<void> {
     const p = this.#pendingSelected('accept');
     if (!p) return;
-    if (await this.app.notices.guard(() => this.client.review.accept(p.id))) await this.#decided(p.id);
+    if (await this.notices.guard(() => this.client.review.accept(p.id))) await this.#decided(p.id);
   }
 
   async reject(): Promise<void> {
     const p = this.#pendingSelected('reject');
     if (!p) return;
-    if ((await this.app.notices.guard(async () => (await this.client.review.reject(p.id), true))) === true) await this.#decided(p.id);
+    if ((await this.notices.guard(async () => (await this.client.review.reject(p.id), true))) === true) await this.#decided(p.id);
   }
 
   /** Accepts the prediction's shape as a label and opens it in the annotator to fix its outline. */
   async edit(): Promise<void> {
     const p = this.#pendingSelected('edit');
     if (!p) return;
-    const annotation = await this.app.notices.guard(() => this.client.review.accept(p.id));
+    const annotation = await this.notices.guard(() => this.client.review.accept(p.id));
     if (!annotation) return;
     this.#decisions.push(p.id);
-    await this.app.annotate?.openFresh(annotation.imageId, annotation.id);
+    await this.#host.editInAnnotator(annotation.imageId, annotation.id);
   }
 
   async undo(): Promise<void> {
     const id = this.#decisions.pop();
-    if (id === undefined) return this.app.notices.show('No decision to undo.');
-    if ((await this.app.notices.guard(async () => (await this.client.review.reset(id), true))) !== true) return;
+    if (id === undefined) return this.notices.show('No decision to undo.');
+    if ((await this.notices.guard(async () => (await this.client.review.reset(id), true))) !== true) return;
     await this.refresh();
     if (this.predictions.some((p) => p.id === id)) this.selectedId = id;
   }
@@ -205,11 +219,11 @@ export class ReviewState {
   #pendingSelected(action: string): ReviewPrediction | null {
     const p = this.selected;
     if (!p) {
-      this.app.notices.show(`Select a prediction to ${action} (Tab or click).`, 'warning');
+      this.notices.show(`Select a prediction to ${action} (Tab or click).`, 'warning');
       return null;
     }
     if (p.status !== 'pending') {
-      this.app.notices.show(`This prediction is already ${p.status}; U undoes the last decision.`, 'warning');
+      this.notices.show(`This prediction is already ${p.status}; U undoes the last decision.`, 'warning');
       return null;
     }
     return p;

@@ -4,22 +4,21 @@
 // with the view; Konva reports back only finished gestures.
 import Konva from 'konva';
 import { untrack } from 'svelte';
-import type { Annotation, AnnotationOp, Geometry } from '../../../../../electron/api.ts';
-import { rleFromMask, rleToMask } from '../../../../../trainer/common/rle.ts';
-import { stampStroke } from '../../../../../trainer/common/geometry/mask.ts';
-import { isSelfIntersecting, polygonProblem, roundRing } from '../../../../../trainer/common/geometry/polygon.ts';
+import type { Annotation } from '../../../../../electron/api.ts';
+import { isSelfIntersecting } from '../../../../../trainer/common/geometry/polygon.ts';
 import type { AnnotateState } from '../annotate.svelte.ts';
 import type { ImageSession } from '../session.svelte.ts';
+import { brushStroke, eraserStroke } from './brush.ts';
 import { boxEditor, maskEditor, polygonEditor, type EditorHost, type ShapeEditor } from './editors.ts';
 import { PhotoCache, type Photo } from './photo-cache.ts';
-import { buildStaticShape, hitTest, withAlpha, type StaticShape } from './static-shapes.ts';
-import { fitView, toImage, visibleRect, wheelFactor, zoomAt, type ViewTransform } from './view-transform.ts';
+import { draftRing, PolygonDraft } from './polygon-draft.ts';
+import { annotateProbe } from '../probe.ts';
+import { StaticLayer } from './static-layer.ts';
+import { hitTest, withAlpha } from './static-shapes.ts';
+import { fitView, toImage, wheelFactor, zoomAt, type ViewTransform } from './view-transform.ts';
 
 Konva.dragDistance = 3;
 
-/** Largest bitmap (per side, and in total) the read-only shapes are cached into. */
-const MAX_CACHE_SIDE = 8192;
-const MAX_CACHE_PIXELS = 16_000_000;
 /** Zoom gestures re-render the caches this long after the last wheel event. */
 const SETTLE_MS = 120;
 
@@ -33,31 +32,17 @@ export class CanvasView {
   readonly #container: HTMLDivElement;
   readonly #stage: Konva.Stage;
   readonly #imageLayer = new Konva.Layer({ listening: false });
-  readonly #shapesLayer = new Konva.Layer({ listening: false });
+  readonly #shapes: StaticLayer;
   readonly #editLayer = new Konva.Layer();
   readonly #photo = new Konva.Image({ image: undefined, listening: false });
   readonly #cursor = new Konva.Circle({ radius: 10, stroke: '#fff', strokeWidth: 1, strokeScaleEnabled: false, listening: false, visible: false, dash: [4, 3] });
-  readonly #polygonDraft = new Konva.Line({ points: [], stroke: '#fff', strokeWidth: 1.5, strokeScaleEnabled: false, listening: false, visible: false });
-  readonly #polygonDots = new Konva.Group({ listening: false });
-  readonly #nodes = new Map<number, StaticShape>();
-  /**
-   * All read-only shapes. At the zooms where it fits, it is cached into one bitmap at the current
-   * zoom, so a pan frame draws one image instead of a thousand paths; closer in, off-screen shapes
-   * are culled instead.
-   */
-  readonly #staticGroup = new Konva.Group({ listening: false });
-  #staticCached = false;
-  /** What the cache holds (zoom and visible nodes), to skip redrawing it when nothing it shows changed. */
-  #cacheKey = '';
-  /** The zoom the read-only shapes' line width and caches were made for. */
-  #drawnScale = 1;
+  readonly #draft: PolygonDraft;
   #settleTimer: ReturnType<typeof setTimeout> | null = null;
   #session: ImageSession | null = null;
   #view: ViewTransform = { scale: 1, x: 0, y: 0 };
   #editor: ShapeEditor | null = null;
   #editorKey: unknown[] = [];
   #gesture: Gesture | null = null;
-  #polygonPoints: number[] | null = null;
   #pointer: { x: number; y: number } | null = null;
   #spaceHeld = false;
   #shownPhoto: Photo | null = null;
@@ -69,23 +54,23 @@ export class CanvasView {
     this.#container = container;
     this.#stage = new Konva.Stage({ container, width: container.clientWidth || 800, height: container.clientHeight || 600 });
     this.#imageLayer.add(this.#photo);
-    this.#shapesLayer.add(this.#staticGroup);
-    this.#editLayer.add(this.#polygonDraft, this.#polygonDots, this.#cursor);
-    this.#stage.add(this.#imageLayer, this.#shapesLayer, this.#editLayer);
-    // Each frame's drawing time is announced as a 'fieldwork:frame' event on the container (read by
-    // bench/canvas.ts; nothing is kept). Konva draws all layers of a frame in one callback, so a
-    // microtask queued at the first layer runs once they are all done.
-    let frameStart = -1;
-    for (const layer of [this.#imageLayer, this.#shapesLayer, this.#editLayer]) {
-      layer.on('beforeDraw', () => {
-        if (frameStart >= 0) return;
-        frameStart = performance.now();
-        queueMicrotask(() => {
-          container.dispatchEvent(new CustomEvent('fieldwork:frame', { detail: performance.now() - frameStart }));
-          frameStart = -1;
-        });
-      });
-    }
+    this.#shapes = new StaticLayer({
+      session: () => this.#session,
+      view: () => this.#view,
+      stageSize: () => this.#stage.size(),
+      editingId: () => (this.#state.tool === 'select' ? (this.#session?.selectedId ?? null) : null),
+      colorOf: (classId) => this.#state.colorOf(classId),
+    });
+    this.#draft = new PolygonDraft({
+      layer: this.#editLayer,
+      color: () => this.#state.activeClass?.color ?? '#ffcc00',
+      pointer: () => this.#pointer,
+      scale: () => this.#view.scale,
+    });
+    this.#editLayer.add(this.#cursor);
+    this.#stage.add(this.#imageLayer, this.#shapes.layer, this.#editLayer);
+    const probe = annotateProbe();
+    if (probe.frame) this.#timeFrames(probe.frame);
 
     this.#stage.on('mousedown', (e) => this.#onPointerDown(e));
     this.#listen(window, 'mousemove', (e) => this.#onPointerMove(e as MouseEvent));
@@ -118,7 +103,7 @@ export class CanvasView {
           void session.hideOthers;
           void this.#state.project.classes;
           void this.#state.tool;
-          untrack(() => this.#syncShapes());
+          untrack(() => this.#shapes.sync());
         });
         $effect(() => {
           const session = this.#state.session;
@@ -132,12 +117,30 @@ export class CanvasView {
           void this.#state.tool;
           void this.#state.brushRadius;
           untrack(() => {
-            this.#cancelPolygon();
+            this.#draft.cancel();
             this.#updateCursor();
           });
         });
       }),
     );
+  }
+
+  /**
+   * Reports each frame's drawing time to a benchmark's probe. Konva draws all layers of a frame in one
+   * callback, so a microtask queued at the first layer runs once they are all done.
+   */
+  #timeFrames(report: (ms: number) => void): void {
+    let frameStart = -1;
+    for (const layer of [this.#imageLayer, this.#shapes.layer, this.#editLayer]) {
+      layer.on('beforeDraw', () => {
+        if (frameStart >= 0) return;
+        frameStart = performance.now();
+        queueMicrotask(() => {
+          report(performance.now() - frameStart);
+          frameStart = -1;
+        });
+      });
+    }
   }
 
   destroy(): void {
@@ -159,9 +162,8 @@ export class CanvasView {
   #showSession(session: ImageSession | null): void {
     this.#session = session;
     this.#gesture = null;
-    this.#cancelPolygon();
-    for (const entry of this.#nodes.values()) entry.node.destroy();
-    this.#nodes.clear();
+    this.#draft.cancel();
+    this.#shapes.clear();
     this.#editor?.destroy();
     this.#editor = null;
     this.#editorKey = [];
@@ -181,9 +183,9 @@ export class CanvasView {
       this.#refreshPhoto();
       requestAnimationFrame(() => {
         if (this.#shownPhoto !== photo) return;
+        // Tests wait for this attribute; a benchmark's probe gets the timing.
         this.#container.dataset.paintedImage = String(session.image.id);
-        const detail = { imageId: session.image.id, stage, ms: performance.now() - started };
-        this.#container.dispatchEvent(new CustomEvent('fieldwork:image-painted', { bubbles: true, detail }));
+        annotateProbe().imagePainted?.({ imageId: session.image.id, stage, ms: performance.now() - started });
       });
     };
     if (photo.levels.length > 0) {
@@ -193,7 +195,7 @@ export class CanvasView {
     void photo.previewReady.then(() => photo.preview && show('preview'));
     void photo.ready.then(() => {
       if (!photo.failed) show('full');
-      else if (this.#shownPhoto === photo) this.#state.app.notices.show(`Could not load the image ${session.image.fileName}.`, 'error');
+      else if (this.#shownPhoto === photo) this.#state.notices.show(`Could not load the image ${session.image.fileName}.`, 'error');
     });
   }
 
@@ -220,18 +222,17 @@ export class CanvasView {
     this.#stage.scale({ x: view.scale, y: view.scale });
     this.#stage.position({ x: view.x, y: view.y });
     this.#editor?.setScale(view.scale);
-    this.#redrawPolygonDraft();
-    if (view.scale !== this.#drawnScale) {
+    this.#draft.redraw();
+    if (view.scale !== this.#shapes.drawnScale) {
       // Zooming: the caches stretch for a moment and are redrawn once the wheel rests.
       if (this.#settleTimer) clearTimeout(this.#settleTimer);
       this.#settleTimer = setTimeout(() => {
         this.#settleTimer = null;
         this.#refreshPhoto();
-        this.#refreshStatic();
+        this.#shapes.refresh();
       }, SETTLE_MS);
-      if (!this.#staticCached) this.#drawnScale = view.scale;
     }
-    if (!this.#staticCached) this.#cull();
+    this.#shapes.viewChanged(view.scale);
     this.#stage.batchDraw();
     this.#state.zoom = view.scale;
     // Tests and the benchmark map image pixels to screen pixels with this.
@@ -263,72 +264,7 @@ export class CanvasView {
     return toImage(this.#view, s.x, s.y);
   }
 
-  // ---------- read-only shapes ----------
-
-  #syncShapes(): void {
-    const session = this.#session;
-    if (!session) return;
-    const seen = new Set<number>();
-    for (const annotation of session.annotations) {
-      seen.add(annotation.id);
-      const color = this.#state.colorOf(annotation.classId);
-      let entry = this.#nodes.get(annotation.id);
-      if (entry && (entry.annotation !== annotation || entry.color !== color)) {
-        entry.node.destroy();
-        entry = undefined;
-      }
-      if (!entry) {
-        entry = buildStaticShape(annotation, color, () => 1.5 / this.#drawnScale);
-        this.#nodes.set(annotation.id, entry);
-        this.#staticGroup.add(entry.node);
-      }
-    }
-    for (const [id, entry] of this.#nodes) {
-      if (!seen.has(id)) {
-        entry.node.destroy();
-        this.#nodes.delete(id);
-      }
-    }
-    this.#requestStaticRefresh();
-  }
-
-  #staticRefreshQueued = false;
-
-  /** Shape and selection changes often come together; redraw the cache once for both. */
-  #requestStaticRefresh(): void {
-    if (this.#staticRefreshQueued) return;
-    this.#staticRefreshQueued = true;
-    queueMicrotask(() => {
-      this.#staticRefreshQueued = false;
-      this.#refreshStatic();
-    });
-  }
-
-  /** Redraws the read-only shapes for the current zoom: into one cached bitmap when it fits, else culled. */
-  #refreshStatic(): void {
-    const session = this.#session;
-    if (!session) return;
-    const { width, height } = session.image;
-    const ratio = this.#view.scale * devicePixelRatio;
-    const side = Math.max(width, height) * ratio;
-    this.#drawnScale = this.#view.scale;
-    this.#staticCached = this.#nodes.size > 0 && side <= MAX_CACHE_SIDE && width * height * ratio * ratio <= MAX_CACHE_PIXELS;
-    this.#cull();
-    if (this.#staticCached) {
-      // Editing the selected shape happens on the edit layer; the cache only changes when what it shows does.
-      let key = `${ratio}`;
-      for (const { node } of this.#nodes.values()) if (node.visible()) key += `,${node._id}`;
-      if (key === this.#cacheKey && this.#staticGroup.isCached()) return;
-      this.#cacheKey = key;
-      const margin = 4 / this.#view.scale;
-      this.#staticGroup.clearCache();
-      this.#staticGroup.cache({ x: -margin, y: -margin, width: width + 2 * margin, height: height + 2 * margin, pixelRatio: ratio });
-    } else {
-      this.#cacheKey = '';
-      this.#staticGroup.clearCache();
-    }
-    this.#shapesLayer.batchDraw();
-  }
+  // ---------- photo ----------
 
   /**
    * Shows the photo for the current zoom. Zoomed out it is drawn once, smoothly, into a bitmap of
@@ -343,26 +279,10 @@ export class CanvasView {
     if (source && source !== this.#photo.image()) this.#photo.image(source);
     const smooth = this.#view.scale < 1;
     this.#imageLayer.imageSmoothingEnabled(smooth);
-    this.#shapesLayer.imageSmoothingEnabled(smooth);
+    this.#shapes.layer.imageSmoothingEnabled(smooth);
     this.#photo.clearCache();
     if (smooth && source) this.#photo.cache({ pixelRatio: ratio, imageSmoothingEnabled: true });
     this.#imageLayer.batchDraw();
-  }
-
-  /** Hides shapes outside the viewport (Konva would still walk and draw them), hidden ones, and the one being edited. */
-  #cull(): void {
-    const session = this.#session;
-    if (!session) return;
-    const { x0, y0, x1, y1 } = visibleRect(this.#view, this.#stage.width(), this.#stage.height());
-    const selected = session.selectedId;
-    const editing = this.#state.tool === 'select' ? selected : null;
-    for (const [id, { annotation, node }] of this.#nodes) {
-      const [bx, by, bw, bh] = annotation.bbox;
-      const onScreen = this.#staticCached || (bx <= x1 && by <= y1 && bx + bw >= x0 && by + bh >= y0);
-      const hidden = (session.hideOthers && id !== selected) || (id === editing && annotation.geometry.kind !== 'mask');
-      const visible = onScreen && !hidden;
-      if (node.visible() !== visible) node.visible(visible);
-    }
   }
 
   // ---------- editor of the selected shape ----------
@@ -383,7 +303,7 @@ export class CanvasView {
       this.#editor.root.moveToBottom();
       this.#editor.setScale(this.#view.scale);
     }
-    this.#requestStaticRefresh();
+    this.#shapes.requestRefresh();
     this.#stage.batchDraw();
   }
 
@@ -394,12 +314,12 @@ export class CanvasView {
       scale: () => this.#view.scale,
       commit: (id, geometry, label) => session.setGeometry(id, geometry, label),
       selectVertex: (vertex) => (session.selectedVertex = vertex),
-      notice: (text, kind) => this.#state.app.notices.show(text, kind),
+      notice: (text, kind) => this.#state.notices.show(text, kind),
     };
     const g = a.geometry;
     if (g.kind === 'box') return boxEditor(a as Annotation & { geometry: typeof g }, color, host);
     if (g.kind === 'polygon') return polygonEditor(a as Annotation & { geometry: typeof g }, color, session.selectedVertex, host);
-    return maskEditor(this.#nodes.get(a.id)?.crop ?? null, color);
+    return maskEditor(this.#shapes.shape(a.id)?.crop ?? null, color);
   }
 
   // ---------- pointer gestures ----------
@@ -474,7 +394,7 @@ export class CanvasView {
         gesture.line.points(pts.length === 2 ? [...pts, ...pts] : pts);
       }
     }
-    if (this.#polygonPoints) this.#redrawPolygonDraft();
+    if (this.#draft.active) this.#draft.redraw();
     const s = this.#screenPoint(e);
     const over = s.x >= 0 && s.y >= 0 && s.x <= this.#stage.width() && s.y <= this.#stage.height();
     this.#updateCursor(over);
@@ -508,7 +428,7 @@ export class CanvasView {
 
   #selectAt(p: { x: number; y: number }, startDrag: boolean): void {
     const session = this.#session!;
-    const candidates = session.hideOthers ? [...this.#nodes.values()].filter((n) => n.annotation.id === session.selectedId) : this.#nodes.values();
+    const candidates = session.hideOthers ? [...this.#shapes.shapes()].filter((n) => n.annotation.id === session.selectedId) : this.#shapes.shapes();
     const hit = hitTest(candidates, p.x, p.y, 4 / this.#view.scale);
     session.select(hit?.id ?? null);
     if (hit && startDrag && this.#state.tool === 'select') {
@@ -525,7 +445,7 @@ export class CanvasView {
     const round = (v: number) => Math.round(v * 100) / 100;
     const bbox: [number, number, number, number] = [round(ax), round(ay), round(bx - ax), round(by - ay)];
     if (bbox[2] < 1 || bbox[3] < 1) {
-      this.#state.app.notices.show('That box has no area (under 1 pixel wide or high) and was not kept.', 'warning');
+      this.#state.notices.show('That box has no area (under 1 pixel wide or high) and was not kept.', 'warning');
       return;
     }
     const classId = await this.#state.classForNewShape();
@@ -536,75 +456,31 @@ export class CanvasView {
   // ---------- polygon drawing ----------
 
   #polygonClick(p: { x: number; y: number }): void {
-    const points = this.#polygonPoints;
-    if (!points) {
-      this.#polygonPoints = [p.x, p.y];
-    } else {
-      const closeRadius = 8 / this.#view.scale;
-      if (points.length >= 6 && Math.hypot(p.x - points[0], p.y - points[1]) <= closeRadius) {
-        void this.finishPolygon();
-        return;
-      }
-      points.push(p.x, p.y);
-    }
-    this.#redrawPolygonDraft();
+    if (this.#draft.click(p)) void this.finishPolygon();
   }
 
   get drawingPolygon(): boolean {
-    return this.#polygonPoints !== null;
+    return this.#draft.active;
   }
 
   async finishPolygon(): Promise<void> {
     const session = this.#session;
-    const points = this.#polygonPoints;
+    const points = this.#draft.points;
     if (!session || !points) return;
-    const W = session.image.width, H = session.image.height;
-    const ring = roundRing(points.map((v, i) => Math.max(0, Math.min(i % 2 === 0 ? W : H, v))));
-    const problem = polygonProblem([ring]);
+    const { ring, problem } = draftRing(points, session.image.width, session.image.height);
     if (problem) {
-      this.#state.app.notices.show(`${problem} Keep clicking to add points, or Esc to cancel.`, 'warning');
+      this.#state.notices.show(`${problem} Keep clicking to add points, or Esc to cancel.`, 'warning');
       return;
     }
-    this.#cancelPolygon();
-    if (isSelfIntersecting(ring)) this.#state.app.notices.show('This polygon crosses itself; COCO tools may misread it. Fix it in edit mode (V).', 'warning');
+    this.#draft.cancel();
+    if (isSelfIntersecting(ring)) this.#state.notices.show('This polygon crosses itself; COCO tools may misread it. Fix it in edit mode (V).', 'warning');
     const classId = await this.#state.classForNewShape();
     if (classId === null) return;
     session.create({ classId, geometry: { kind: 'polygon', rings: [ring] } }, 'Draw polygon');
   }
 
   removeLastPolygonPoint(): void {
-    const points = this.#polygonPoints;
-    if (!points) return;
-    points.splice(-2, 2);
-    if (points.length === 0) this.#cancelPolygon();
-    else this.#redrawPolygonDraft();
-  }
-
-  #cancelPolygon(): void {
-    this.#polygonPoints = null;
-    this.#redrawPolygonDraft();
-  }
-
-  #redrawPolygonDraft(): void {
-    const points = this.#polygonPoints;
-    this.#polygonDots.destroyChildren();
-    if (!points) {
-      this.#polygonDraft.visible(false);
-      this.#editLayer.batchDraw();
-      return;
-    }
-    const color = this.#state.activeClass?.color ?? '#ffcc00';
-    const tail: number[] = this.#pointer ? [this.#pointer.x, this.#pointer.y] : [];
-    this.#polygonDraft.points([...points, ...tail]);
-    this.#polygonDraft.stroke(color);
-    this.#polygonDraft.visible(true);
-    const r = 4 / this.#view.scale;
-    for (let i = 0; i < points.length; i += 2) {
-      this.#polygonDots.add(
-        new Konva.Circle({ x: points[i], y: points[i + 1], radius: i === 0 ? r * 1.6 : r, fill: i === 0 ? color : '#fff', stroke: color, strokeWidth: 1, strokeScaleEnabled: false, listening: false }),
-      );
-    }
-    this.#editLayer.batchDraw();
+    this.#draft.removeLast();
   }
 
   // ---------- brush and eraser ----------
@@ -625,45 +501,19 @@ export class CanvasView {
   }
 
   async #commitStroke(session: ImageSession, points: number[], erase: boolean): Promise<void> {
-    const W = session.image.width, H = session.image.height;
     const radius = this.#state.brushRadius;
-    const selected = session.selected;
     if (!erase) {
-      const target = selected?.geometry.kind === 'mask' ? selected : null;
-      const mask = target && target.geometry.kind === 'mask' ? rleToMask(target.geometry.rle) : new Uint8Array(W * H);
-      const changed = stampStroke(mask, W, H, points, radius, 1);
-      if (changed === 0) return;
-      const geometry: Geometry = { kind: 'mask', rle: rleFromMask(mask, H, W) };
-      if (target) session.setGeometry(target.id, geometry, 'Brush');
-      else {
-        const classId = await this.#state.classForNewShape();
-        if (classId === null) return;
-        session.create({ classId, geometry }, 'Brush');
-      }
+      const painted = brushStroke(session.image, session.selected, points, radius);
+      if (!painted) return;
+      if (painted.target) return session.setGeometry(painted.target.id, painted.geometry, 'Brush');
+      const classId = await this.#state.classForNewShape();
+      if (classId === null) return;
+      session.create({ classId, geometry: painted.geometry }, 'Brush');
       return;
     }
-    // The eraser works on the selected mask, or on every mask under the stroke when none is selected.
-    const [sx0, sy0, sx1, sy1] = strokeBounds(points, radius);
-    const targets = selected?.geometry.kind === 'mask'
-      ? [selected]
-      : session.annotations.filter((a) => a.geometry.kind === 'mask' && a.bbox[0] <= sx1 && a.bbox[1] <= sy1 && a.bbox[0] + a.bbox[2] >= sx0 && a.bbox[1] + a.bbox[3] >= sy0);
-    const ops: AnnotationOp[] = [];
-    let emptied = 0;
-    for (const a of targets) {
-      if (a.geometry.kind !== 'mask') continue;
-      const mask = rleToMask(a.geometry.rle);
-      if (stampStroke(mask, W, H, points, radius, 0) === 0) continue;
-      if (mask.indexOf(1) < 0) {
-        ops.push({ op: 'delete', id: a.id });
-        emptied++;
-      } else ops.push({ op: 'update', id: a.id, patch: { geometry: { kind: 'mask', rle: rleFromMask(mask, H, W) } } });
-    }
-    if (ops.length === 0) {
-      if (targets.length === 0) this.#state.app.notices.show('The eraser removes mask pixels; there is no mask under this stroke.');
-      return;
-    }
-    if (emptied > 0) this.#state.app.notices.show(`${emptied} mask${emptied > 1 ? 's' : ''} erased completely and deleted.`);
-    session.edit('Erase', ops);
+    const { ops, notice } = eraserStroke(session.image, session.annotations, session.selected, points, radius);
+    if (notice) this.#state.notices.show(notice);
+    if (ops.length > 0) session.edit('Erase', ops);
   }
 
   // ---------- keys the canvas owns while a gesture is in progress ----------
@@ -675,10 +525,10 @@ export class CanvasView {
       this.#setSpace(true);
       return true;
     }
-    if (this.#polygonPoints) {
+    if (this.#draft.active) {
       if (e.key === 'Enter') return void this.finishPolygon(), true;
-      if (e.key === 'Escape') return this.#cancelPolygon(), true;
-      if (e.key === 'Backspace') return this.removeLastPolygonPoint(), true;
+      if (e.key === 'Escape') return this.#draft.cancel(), true;
+      if (e.key === 'Backspace') return this.#draft.removeLast(), true;
     }
     if (e.key === 'Escape' && this.#gesture && this.#gesture.kind !== 'pan') {
       if (this.#gesture.kind === 'box') this.#gesture.rect.destroy();
@@ -689,13 +539,4 @@ export class CanvasView {
     }
     return false;
   }
-}
-
-function strokeBounds(points: number[], r: number): [number, number, number, number] {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (let i = 0; i < points.length; i += 2) {
-    x0 = Math.min(x0, points[i]); x1 = Math.max(x1, points[i]);
-    y0 = Math.min(y0, points[i + 1]); y1 = Math.max(y1, points[i + 1]);
-  }
-  return [x0 - r, y0 - r, x1 + r, y1 + r];
 }
