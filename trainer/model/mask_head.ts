@@ -2,7 +2,7 @@
 // → 28×28 logits; each RoI's own-class mask; and pasting predicted masks back into the image. Its
 // loss is in ./losses.ts; the RoI heads (./roi_heads.ts) run it.
 import * as tf from '@tensorflow/tfjs-core';
-import { applyConvGnTower, convGnTower, type ConvGn, type ParamStore } from './layers.ts';
+import { applyConvGnTower, convGnTower, type ConvGn, type ParamStore, type WeightBias } from './layers.ts';
 
 export interface MaskHeadOptions {
   inChannels: number;
@@ -15,21 +15,18 @@ export interface MaskHeadOptions {
 
 export class MaskHead {
   readonly #convs: ConvGn[];
-  readonly #deconvW: tf.Variable;
-  readonly #deconvB: tf.Variable;
-  readonly #predW: tf.Variable;
-  readonly #predB: tf.Variable;
+  /** 2× upsampling, then the 1×1 per-class mask predictor. */
+  readonly #deconv: WeightBias;
+  readonly #predictor: WeightBias;
   readonly opts: MaskHeadOptions;
 
   constructor(store: ParamStore, name: string, opts: MaskHeadOptions) {
     this.opts = opts;
-    this.#convs = convGnTower(store, name, opts.convs, opts.inChannels, opts.channels, opts.gnGroups);
-    const c = opts.convs > 0 ? opts.channels : opts.inChannels;
+    const tower = convGnTower(store, name, opts.convs, opts.inChannels, opts.channels, opts.gnGroups);
+    this.#convs = tower.convs;
     // conv2dTranspose filter layout is [k, k, outChannels, inChannels]; MSRA fan-out = k·k·out.
-    this.#deconvW = store.convWeight(`${name}.deconv.w`, 2, opts.channels, c, Math.sqrt(2 / (4 * opts.channels)));
-    this.#deconvB = store.bias(`${name}.deconv.b`, opts.channels);
-    this.#predW = store.convWeight(`${name}.predictor.w`, 1, opts.channels, opts.numClasses, 0.001);
-    this.#predB = store.bias(`${name}.predictor.b`, opts.numClasses);
+    this.#deconv = { w: store.convWeight(`${name}.deconv.w`, 2, opts.channels, tower.outChannels, Math.sqrt(2 / (4 * opts.channels))), b: store.bias(`${name}.deconv.b`, opts.channels) };
+    this.#predictor = { w: store.convWeight(`${name}.predictor.w`, 1, opts.channels, opts.numClasses, 0.001), b: store.bias(`${name}.predictor.b`, opts.numClasses) };
   }
 
   /** pooled [R, P, P, C] → logits [R, 2P, 2P, K]. */
@@ -37,8 +34,8 @@ export class MaskHead {
     return tf.tidy(() => {
       const x = applyConvGnTower(pooled, this.#convs, this.opts.gnEps);
       const [R, P] = x.shape;
-      const up = tf.relu(tf.add(tf.conv2dTranspose(x, this.#deconvW as tf.Tensor4D, [R, 2 * P, 2 * P, this.opts.channels], 2, 'valid'), this.#deconvB)) as tf.Tensor4D;
-      return tf.add(tf.conv2d(up, this.#predW as tf.Tensor4D, 1, 0), this.#predB) as tf.Tensor4D;
+      const up = tf.relu(tf.add(tf.conv2dTranspose(x, this.#deconv.w as tf.Tensor4D, [R, 2 * P, 2 * P, this.opts.channels], 2, 'valid'), this.#deconv.b)) as tf.Tensor4D;
+      return tf.add(tf.conv2d(up, this.#predictor.w as tf.Tensor4D, 1, 0), this.#predictor.b) as tf.Tensor4D;
     });
   }
 }

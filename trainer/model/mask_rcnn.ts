@@ -72,10 +72,6 @@ export class MaskRcnn {
     this.roiHeads = new RoIHeads(this.store, 'roi_heads', this.fpn.outputs, opts);
   }
 
-  get strides(): number[] {
-    return this.fpn.outputs.map((o) => o.stride);
-  }
-
   /** The stages every pass shares: backbone → FPN (P2…P6) → RPN head outputs. The caller disposes all. */
   #features(batch: ImageBatch): { features: tf.Tensor4D[]; rpn: RpnOutputs } {
     const features = tf.tidy(() => this.fpn.forward(this.backbone.forward(batch.images)));

@@ -221,7 +221,7 @@ export class RoIHeads {
     const fg = maskTargets(rois, gt, this.maskSize);
     let lossMask: tf.Scalar;
     if (fg.classes.length === 0) {
-      lossMask = tf.mul(tf.sum(logits), 0) as tf.Scalar; // no foreground: zero, still in the graph
+      lossMask = tf.tidy(() => tf.mul(tf.sum(logits), 0) as tf.Scalar); // no foreground: zero, still in the graph
     } else {
       const maskPooled = this.#pool(f, fg.boxes, fg.batchIndex, this.opts.maskHead.poolSize);
       const maskLogits = this.maskHead.forward(maskPooled);
