@@ -54,7 +54,7 @@ test('RoIHeads alone: losses with and without foreground, detections with masks,
   const before = tf.memory().numTensors;
   const f = heads.roiFeatures(features);
   const l = heads.losses(f, proposals, gt, new Rng(1));
-  const values = Object.fromEntries(await Promise.all(Object.entries(l).map(async ([k, v]) => [k, (await v.data())[0]])));
+  const values: Record<string, number> = Object.fromEntries(await Promise.all(Object.entries(l).map(async ([k, v]) => [k, (await v.data())[0]] as const)));
   tf.dispose(Object.values(l));
   assert.deepEqual(Object.keys(values), ['loss_classifier', 'loss_box', 'loss_mask']);
   for (const [k, v] of Object.entries(values)) assert.ok(Number.isFinite(v) && v > 0, `${k} = ${v}`);
