@@ -134,225 +134,237 @@ function lossNear(points: EvalHistoryPoint[], iteration: number, key: 'trainLoss
 
 // ---------------------------------------------------------------- verdict
 
-export function overfittingVerdict(history: readonly EvalHistoryPoint[], options: VerdictOptions = {}): OverfittingVerdict {
-  const points = [...history].sort((a, b) => a.iteration - b.iteration);
-  const evidence: string[] = [];
-  const advice: string[] = [];
+type Level = 'none' | 'mild' | 'strong';
 
-  // which AP series: box if any, else mask
+/** The AP series a verdict judges (box AP where any was measured, else mask AP), its peak and its end. */
+interface ApSeries {
+  name: string;
+  /** The evaluations that carry the AP, by iteration; ap[i] and ci[i] are theirs. */
+  evals: EvalHistoryPoint[];
+  ap: number[];
+  ci: (readonly [number, number] | null)[];
+  n: number;
+  bestIdx: number;
+  last: number;
+  lastCI: readonly [number, number] | null;
+  lastIt: number;
+}
+
+function apSeries(points: EvalHistoryPoint[]): ApSeries | null {
   const useBox = points.some((p) => isNum(p.valBoxAP));
   const apKey: 'valBoxAP' | 'valMaskAP' = useBox ? 'valBoxAP' : 'valMaskAP';
   const ciKey: 'valBoxCI' | 'valMaskCI' = useBox ? 'valBoxCI' : 'valMaskCI';
-  const apName = useBox ? 'val box AP' : 'val mask AP';
   const evals = points.filter((p) => isNum(p[apKey]));
+  if (evals.length === 0) return null;
   const ap = evals.map((p) => p[apKey] as number);
   const ci = evals.map((p) => p[ciKey] ?? null);
-
-  const result: OverfittingVerdict = {
-    verdict: null,
-    confidence: 'none',
-    evidence,
-    advice,
-    perClass: [],
-    bestIteration: null,
-    bestValAP: null,
-    finalValAP: null,
-    basis: { valImages: null, valInstances: null },
-    signals: { decline: null, gap: null, trainLossFell: null, valLossRose: null, stillRising: null, trainAP: null, learned: null },
-  };
-
-  if (options.failed) {
-    evidence.push('The run failed, so there is no verdict; the evaluations it recorded before failing are shown as they are.');
-    advice.push('Fix the cause in the run log and train again.');
-    return result;
-  }
-  if (evals.length === 0) {
-    if (options.valImages && options.valImages > 0) {
-      evidence.push(`No evaluation was recorded yet (the val split holds ${options.valImages} image${options.valImages === 1 ? '' : 's'}), so there is no verdict.`);
-      advice.push('Let the run reach its first evaluation, or resume it, before judging the data.');
-    } else {
-      evidence.push('No evaluation on a held-out split was recorded, so overfitting cannot be judged.');
-      advice.push('Put 10–20 % of the labelled images in the val split and train again with periodic evaluation.');
-    }
-    return result;
-  }
-  result.confidence = evals.length >= MIN_EVALS_FOR_TREND ? 'high' : 'low';
-
-  // peak
   let bestIdx = 0;
   for (let i = 1; i < ap.length; i++) if (ap[i] > ap[bestIdx]) bestIdx = i;
-  result.bestIteration = evals[bestIdx].iteration;
-  result.bestValAP = ap[bestIdx];
   const n = ap.length;
-  const last = ap[n - 1];
-  const lastCI = ci[n - 1];
-  const lastIt = evals[n - 1].iteration;
-  result.finalValAP = { ap: last, lo: lastCI?.[0] ?? null, hi: lastCI?.[1] ?? null };
-  const lastPoint = evals[n - 1];
-  result.basis = { valImages: lastPoint.valImages ?? options.valImages ?? null, valInstances: lastPoint.valInstances ?? null };
+  return { name: useBox ? 'val box AP' : 'val mask AP', evals, ap, ci, n, bestIdx, last: ap[n - 1], lastCI: ci[n - 1], lastIt: evals[n - 1].iteration };
+}
 
-  // fit before judging: the last train-sample AP
+/** Why there is no verdict: the run failed, or nothing was evaluated on a held-out split (yet). */
+function noVerdictReason(options: VerdictOptions): { evidence: string; advice: string } {
+  if (options.failed) return { evidence: 'The run failed, so there is no verdict; the evaluations it recorded before failing are shown as they are.', advice: 'Fix the cause in the run log and train again.' };
+  if (options.valImages && options.valImages > 0) {
+    return {
+      evidence: `No evaluation was recorded yet (the val split holds ${options.valImages} image${options.valImages === 1 ? '' : 's'}), so there is no verdict.`,
+      advice: 'Let the run reach its first evaluation, or resume it, before judging the data.',
+    };
+  }
+  return {
+    evidence: 'No evaluation on a held-out split was recorded, so overfitting cannot be judged.',
+    advice: 'Put 10–20 % of the labelled images in the val split and train again with periodic evaluation.',
+  };
+}
+
+/** Fit before judging: has the model fit its own training images (the last train-sample AP; val AP where none was measured)? */
+function fitCheck(points: EvalHistoryPoint[], s: ApSeries): { learned: boolean; trainAP: number | null; evidence: string[] } {
   const lastTrain = [...points].reverse().find((p) => isNum(p.trainBoxAP));
-  let learned: boolean;
   if (lastTrain) {
     const t = lastTrain.trainBoxAP as number;
     const tCI = lastTrain.trainBoxCI ?? null;
-    result.signals.trainAP = t;
-    learned = t >= NOT_LEARNED_TRAIN_AP && (tCI ? tCI[0] > UNTRAINED_AP : t > UNTRAINED_AP);
-    if (!learned) {
-      evidence.push(
-        `The model has not fit its own training images: train-sample box AP ${apWithInterval(t, tCI)} at iteration ${lastTrain.iteration} is ${t < NOT_LEARNED_TRAIN_AP ? `under the ${apPct(NOT_LEARNED_TRAIN_AP)} floor` : 'not clearly above an untrained model'}, so its ${apName} of ${apWithInterval(last, lastCI)} says nothing yet about whether the data is enough.`,
-      );
-    }
-  } else {
-    // Without a train sample, val AP stands in: a val AP whose interval stays under the floor cannot show learning.
-    learned = (lastCI ? lastCI[1] : last) >= NOT_LEARNED_TRAIN_AP;
-    if (!learned) evidence.push(`No train-sample AP was measured and ${apName} is ${apWithInterval(last, lastCI)}, under the ${apPct(NOT_LEARNED_TRAIN_AP)} floor: the model shows no sign of having learned yet.`);
+    const learned = t >= NOT_LEARNED_TRAIN_AP && (tCI ? tCI[0] > UNTRAINED_AP : t > UNTRAINED_AP);
+    const evidence = learned
+      ? []
+      : [
+          `The model has not fit its own training images: train-sample box AP ${apWithInterval(t, tCI)} at iteration ${lastTrain.iteration} is ${t < NOT_LEARNED_TRAIN_AP ? `under the ${apPct(NOT_LEARNED_TRAIN_AP)} floor` : 'not clearly above an untrained model'}, so its ${s.name} of ${apWithInterval(s.last, s.lastCI)} says nothing yet about whether the data is enough.`,
+        ];
+    return { learned, trainAP: t, evidence };
   }
-  result.signals.learned = learned;
+  // Without a train sample, val AP stands in: a val AP whose interval stays under the floor cannot show learning.
+  const learned = (s.lastCI ? s.lastCI[1] : s.last) >= NOT_LEARNED_TRAIN_AP;
+  const evidence = learned ? [] : [`No train-sample AP was measured and ${s.name} is ${apWithInterval(s.last, s.lastCI)}, under the ${apPct(NOT_LEARNED_TRAIN_AP)} floor: the model shows no sign of having learned yet.`];
+  return { learned, trainAP: null, evidence };
+}
 
-  // signal 1: peak then sustained decline. The peak is judged on a centred 3-point mean (so a single lucky
-  // evaluation is not a peak) and the end on the mean of the last END_WINDOW evaluations; the fall counts
-  // only when the smoothed peak lies above the last evaluation's bootstrap interval.
-  let declineLevel: 'none' | 'mild' | 'strong' = 'none';
-  if (n >= MIN_EVALS_FOR_TREND) {
-    const sm = centredMeans(ap, SMOOTH_WINDOW);
-    let smPeakIdx = 0;
-    for (let i = 1; i < n; i++) if (sm[i] > sm[smPeakIdx]) smPeakIdx = i;
-    const smPeak = sm[smPeakIdx];
-    const endVals = ap.slice(-END_WINDOW);
-    const smEnd = endVals.reduce((a, b) => a + b, 0) / endVals.length;
-    const decline = smPeak > 0 ? Math.max(0, (smPeak - smEnd) / smPeak) : 0;
-    result.signals.decline = decline;
-    const sustained = smPeakIdx < n - END_WINDOW && endVals.every((v) => v < smPeak * (1 - DECLINE_BORDERLINE));
-    const absFall = smPeak - smEnd;
-    const beyondNoise = lastCI ? smPeak > lastCI[1] : absFall >= DECLINE_MIN_ABS;
-    const lossAtPeak = lossNear(points, evals[bestIdx].iteration, 'trainLoss');
-    const lossAtEnd = lossNear(points, lastIt, 'trainLoss');
-    let trainLossFell: boolean | null = null;
-    if (lossAtPeak !== null && lossAtEnd !== null && lossAtPeak > 0 && lastIt > evals[bestIdx].iteration) {
-      trainLossFell = (lossAtPeak - lossAtEnd) / lossAtPeak >= TRAIN_LOSS_FALL_MIN;
-    }
-    result.signals.trainLossFell = trainLossFell;
-    if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_TOO_SMALL && beyondNoise) declineLevel = 'strong';
-    else if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_BORDERLINE && beyondNoise) declineLevel = 'mild';
-
-    if (declineLevel !== 'none') {
-      const lossText =
-        lossAtPeak !== null && lossAtEnd !== null
-          ? trainLossFell
-            ? ` while training loss kept falling from ${f2(lossAtPeak)} to ${f2(lossAtEnd)}`
-            : ` while training loss went from ${f2(lossAtPeak)} to ${f2(lossAtEnd)} (not falling)`
-          : '';
-      evidence.push(
-        `${apName} peaked at ${apPct(ap[bestIdx])} at iteration ${evals[bestIdx].iteration} and fell to ${apWithInterval(last, lastCI)} (${pctSigned((last - ap[bestIdx]) / (ap[bestIdx] || 1))}) by ${lastIt}${lossText}; smoothed over neighbouring evaluations the fall is ${Math.round(decline * 100)} %${lastCI ? ', beyond the interval' : ''}.`,
-      );
-      if (trainLossFell === false) {
-        declineLevel = 'mild';
-        evidence.push('Training loss did not fall over the same span, so this looks more like an unstable schedule than overfitting.');
-      }
-    } else if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_BORDERLINE && !beyondNoise) {
-      evidence.push(`${apName} fell from a smoothed peak of ${apPct(smPeak)} to ${apWithInterval(last, lastCI)} at the end, inside the last evaluation's interval: not counted as a decline.`);
-    } else if (bestIdx < n - 1 && decline < DECLINE_BORDERLINE) {
-      const spread = Math.max(...ap.slice(bestIdx)) - Math.min(...ap.slice(bestIdx));
-      evidence.push(`${apName} reached ${apPct(ap[bestIdx])} at iteration ${evals[bestIdx].iteration} and stayed on a plateau (ends at ${apWithInterval(last, lastCI)}, spread ${pts(spread)}): no sustained decline.`);
-    }
-  } else {
-    evidence.push(`Only ${n} evaluation${n === 1 ? '' : 's'} (${apName} ${ap.map(apPct).join(', ')}): too few to see a peak-then-decline curve.`);
+/**
+ * Signal 1: peak then sustained decline. The peak is judged on a centred 3-point mean (so a single lucky
+ * evaluation is not a peak) and the end on the mean of the last END_WINDOW evaluations; the fall counts
+ * only when the smoothed peak lies above the last evaluation's bootstrap interval. A fall while training
+ * loss did not fall is demoted to mild (an unstable schedule rather than overfitting).
+ */
+function declineSignal(points: EvalHistoryPoint[], s: ApSeries): { level: Level; decline: number | null; trainLossFell: boolean | null; evidence: string[] } {
+  const { ap, n, bestIdx, last, lastCI, lastIt, evals, name } = s;
+  if (n < MIN_EVALS_FOR_TREND) {
+    return { level: 'none', decline: null, trainLossFell: null, evidence: [`Only ${n} evaluation${n === 1 ? '' : 's'} (${name} ${ap.map(apPct).join(', ')}): too few to see a peak-then-decline curve.`] };
   }
-
-  // still rising: the last val AP's interval lies above everything before the end window
-  if (n >= 2) {
-    const before = ap.slice(0, n > END_WINDOW ? n - END_WINDOW : n - 1);
-    const prior = Math.max(...before);
-    // Without intervals (older runs) the end is the mean of the last END_WINDOW evaluations against the
-    // smoothed curve before them, as a rough stand-in for the noise.
-    const sm = centredMeans(ap, SMOOTH_WINDOW);
-    const endMean = ap.slice(-END_WINDOW).reduce((a, b) => a + b, 0) / Math.min(END_WINDOW, n);
-    const rising = lastCI ? lastCI[0] > prior : n > END_WINDOW && endMean - Math.max(...sm.slice(0, n - END_WINDOW)) >= STILL_RISING_MIN;
-    result.signals.stillRising = rising;
-    if (rising) evidence.push(`${apName} was still rising at the end (${apPct(ap[0])} → ${apWithInterval(last, lastCI)} over ${n} evaluations; the earlier best ${apPct(prior)} lies ${lastCI ? 'below the interval' : 'clearly below'}).`);
+  const evidence: string[] = [];
+  const sm = centredMeans(ap, SMOOTH_WINDOW);
+  let smPeakIdx = 0;
+  for (let i = 1; i < n; i++) if (sm[i] > sm[smPeakIdx]) smPeakIdx = i;
+  const smPeak = sm[smPeakIdx];
+  const endVals = ap.slice(-END_WINDOW);
+  const smEnd = endVals.reduce((a, b) => a + b, 0) / endVals.length;
+  const decline = smPeak > 0 ? Math.max(0, (smPeak - smEnd) / smPeak) : 0;
+  const sustained = smPeakIdx < n - END_WINDOW && endVals.every((v) => v < smPeak * (1 - DECLINE_BORDERLINE));
+  const absFall = smPeak - smEnd;
+  const beyondNoise = lastCI ? smPeak > lastCI[1] : absFall >= DECLINE_MIN_ABS;
+  const bestIt = evals[bestIdx].iteration;
+  const lossAtPeak = lossNear(points, bestIt, 'trainLoss');
+  const lossAtEnd = lossNear(points, lastIt, 'trainLoss');
+  let trainLossFell: boolean | null = null;
+  if (lossAtPeak !== null && lossAtEnd !== null && lossAtPeak > 0 && lastIt > bestIt) {
+    trainLossFell = (lossAtPeak - lossAtEnd) / lossAtPeak >= TRAIN_LOSS_FALL_MIN;
   }
+  let level: Level = 'none';
+  if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_TOO_SMALL && beyondNoise) level = 'strong';
+  else if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_BORDERLINE && beyondNoise) level = 'mild';
 
-  // signal 2: train/val gap (last evaluation having both); counts beyond the two intervals combined
-  let gapLevel: 'none' | 'mild' | 'strong' = 'none';
+  if (level !== 'none') {
+    const lossText =
+      lossAtPeak !== null && lossAtEnd !== null
+        ? trainLossFell
+          ? ` while training loss kept falling from ${f2(lossAtPeak)} to ${f2(lossAtEnd)}`
+          : ` while training loss went from ${f2(lossAtPeak)} to ${f2(lossAtEnd)} (not falling)`
+        : '';
+    evidence.push(
+      `${name} peaked at ${apPct(ap[bestIdx])} at iteration ${bestIt} and fell to ${apWithInterval(last, lastCI)} (${pctSigned((last - ap[bestIdx]) / (ap[bestIdx] || 1))}) by ${lastIt}${lossText}; smoothed over neighbouring evaluations the fall is ${Math.round(decline * 100)} %${lastCI ? ', beyond the interval' : ''}.`,
+    );
+    if (trainLossFell === false) {
+      level = 'mild';
+      evidence.push('Training loss did not fall over the same span, so this looks more like an unstable schedule than overfitting.');
+    }
+  } else if (sustained && absFall >= DECLINE_MIN_ABS && decline >= DECLINE_BORDERLINE && !beyondNoise) {
+    evidence.push(`${name} fell from a smoothed peak of ${apPct(smPeak)} to ${apWithInterval(last, lastCI)} at the end, inside the last evaluation's interval: not counted as a decline.`);
+  } else if (bestIdx < n - 1 && decline < DECLINE_BORDERLINE) {
+    const spread = Math.max(...ap.slice(bestIdx)) - Math.min(...ap.slice(bestIdx));
+    evidence.push(`${name} reached ${apPct(ap[bestIdx])} at iteration ${bestIt} and stayed on a plateau (ends at ${apWithInterval(last, lastCI)}, spread ${pts(spread)}): no sustained decline.`);
+  }
+  return { level, decline, trainLossFell, evidence };
+}
+
+/** Still rising: the last val AP's interval lies above everything before the end window. */
+function riseSignal(s: ApSeries): { stillRising: boolean | null; evidence: string[] } {
+  const { ap, n, last, lastCI, name } = s;
+  if (n < 2) return { stillRising: null, evidence: [] };
+  const before = ap.slice(0, n > END_WINDOW ? n - END_WINDOW : n - 1);
+  const prior = Math.max(...before);
+  // Without intervals (older runs) the end is the mean of the last END_WINDOW evaluations against the
+  // smoothed curve before them, as a rough stand-in for the noise.
+  const sm = centredMeans(ap, SMOOTH_WINDOW);
+  const endMean = ap.slice(-END_WINDOW).reduce((a, b) => a + b, 0) / Math.min(END_WINDOW, n);
+  const rising = lastCI ? lastCI[0] > prior : n > END_WINDOW && endMean - Math.max(...sm.slice(0, n - END_WINDOW)) >= STILL_RISING_MIN;
+  const evidence = rising ? [`${name} was still rising at the end (${apPct(ap[0])} → ${apWithInterval(last, lastCI)} over ${n} evaluations; the earlier best ${apPct(prior)} lies ${lastCI ? 'below the interval' : 'clearly below'}).`] : [];
+  return { stillRising: rising, evidence };
+}
+
+/** Signal 2: the train/val gap at the last evaluation having both; counts beyond the two intervals combined. */
+function gapSignal(points: EvalHistoryPoint[]): { level: Level; gap: number | null; measured: boolean; evidence: string[] } {
   const both = [...points].reverse().find((p) => isNum(p.trainBoxAP) && isNum(p.valBoxAP));
-  if (both) {
-    const t = both.trainBoxAP as number;
-    const v = both.valBoxAP as number;
-    const gap = t - v;
-    result.signals.gap = gap;
-    const hT = halfWidth(both.trainBoxCI);
-    const hV = halfWidth(both.valBoxCI);
-    const noise = hT !== null && hV !== null ? Math.sqrt(hT * hT + hV * hV) : null;
-    const clear = noise === null || gap > noise;
-    const line = `train-sample box AP ${apWithInterval(t, both.trainBoxCI)} vs val box AP ${apWithInterval(v, both.valBoxCI)} at iteration ${both.iteration}: gap ${pts(gap)}${noise !== null ? ` (noise ±${pts(noise)})` : ''}`;
-    if (gap >= GAP_TOO_SMALL && clear) {
-      gapLevel = 'strong';
-      evidence.push(`${line} — the model fits its training images far better than new ones.`);
-    } else if (gap >= GAP_BORDERLINE && clear) {
-      gapLevel = 'mild';
-      evidence.push(`${line} — a moderate gap.`);
-    } else if (gap >= GAP_BORDERLINE) {
-      evidence.push(`${line} — inside the noise of the two intervals, not counted.`);
-    } else {
-      evidence.push(`${line} — small.`);
-    }
+  if (!both) return { level: 'none', gap: null, measured: false, evidence: [] };
+  const t = both.trainBoxAP as number;
+  const v = both.valBoxAP as number;
+  const gap = t - v;
+  const hT = halfWidth(both.trainBoxCI);
+  const hV = halfWidth(both.valBoxCI);
+  const noise = hT !== null && hV !== null ? Math.sqrt(hT * hT + hV * hV) : null;
+  const clear = noise === null || gap > noise;
+  const line = `train-sample box AP ${apWithInterval(t, both.trainBoxCI)} vs val box AP ${apWithInterval(v, both.valBoxCI)} at iteration ${both.iteration}: gap ${pts(gap)}${noise !== null ? ` (noise ±${pts(noise)})` : ''}`;
+  let level: Level = 'none';
+  let tail: string;
+  if (gap >= GAP_TOO_SMALL && clear) {
+    level = 'strong';
+    tail = ' — the model fits its training images far better than new ones.';
+  } else if (gap >= GAP_BORDERLINE && clear) {
+    level = 'mild';
+    tail = ' — a moderate gap.';
+  } else if (gap >= GAP_BORDERLINE) {
+    tail = ' — inside the noise of the two intervals, not counted.';
+  } else {
+    tail = ' — small.';
   }
+  return { level, gap, measured: true, evidence: [`${line}${tail}`] };
+}
 
-  // signal 3: val loss rising while train loss falls (weak)
+/** Signal 3 (weak): validation loss rising while training loss falls. */
+function valLossSignal(points: EvalHistoryPoint[]): { rose: boolean | null; evidence: string[] } {
   const vl = points.filter((p) => isNum(p.valLoss));
-  if (vl.length >= MIN_EVALS_FOR_TREND) {
-    let minI = 0;
-    for (let i = 1; i < vl.length; i++) if ((vl[i].valLoss as number) < (vl[minI].valLoss as number)) minI = i;
-    const vMin = vl[minI].valLoss as number;
-    const vEnd = vl[vl.length - 1].valLoss as number;
-    const tAtMin = lossNear(points, vl[minI].iteration, 'trainLoss');
-    const tEnd = lossNear(points, vl[vl.length - 1].iteration, 'trainLoss');
-    const rose = vMin > 0 && (vEnd - vMin) / vMin >= VAL_LOSS_RISE && tAtMin !== null && tEnd !== null && tEnd < tAtMin;
-    result.signals.valLossRose = rose;
-    if (rose) evidence.push(`Validation loss rose from ${f2(vMin)} (iteration ${vl[minI].iteration}) to ${f2(vEnd)} while training loss fell from ${f2(tAtMin!)} to ${f2(tEnd!)}.`);
-  }
+  if (vl.length < MIN_EVALS_FOR_TREND) return { rose: null, evidence: [] };
+  let minI = 0;
+  for (let i = 1; i < vl.length; i++) if ((vl[i].valLoss as number) < (vl[minI].valLoss as number)) minI = i;
+  const vMin = vl[minI].valLoss as number;
+  const vEnd = vl[vl.length - 1].valLoss as number;
+  const tAtMin = lossNear(points, vl[minI].iteration, 'trainLoss');
+  const tEnd = lossNear(points, vl[vl.length - 1].iteration, 'trainLoss');
+  const rose = vMin > 0 && (vEnd - vMin) / vMin >= VAL_LOSS_RISE && tAtMin !== null && tEnd !== null && tEnd < tAtMin;
+  const evidence = rose ? [`Validation loss rose from ${f2(vMin)} (iteration ${vl[minI].iteration}) to ${f2(vEnd)} while training loss fell from ${f2(tAtMin!)} to ${f2(tEnd!)}.`] : [];
+  return { rose, evidence };
+}
 
-  // combine: fit first, then overfitting beyond noise, then "still improving", then the milder signs
-  if (!learned) result.verdict = 'not_learned';
-  else if (declineLevel === 'strong' || gapLevel === 'strong') result.verdict = 'too_small';
-  else if (result.signals.stillRising) result.verdict = 'still_learning';
-  else if (declineLevel === 'mild' || gapLevel === 'mild' || result.signals.valLossRose) result.verdict = 'borderline';
-  else if (n < MIN_EVALS_FOR_TREND && !both) result.verdict = 'borderline';
-  else result.verdict = 'enough';
+/** Combines the signals: fit first, then overfitting beyond noise, then "still improving", then the milder signs. */
+function decideVerdict(learned: boolean, decline: Level, gap: Level, stillRising: boolean | null, valLossRose: boolean | null, fewEvaluations: boolean, gapMeasured: boolean): Verdict {
+  if (!learned) return 'not_learned';
+  if (decline === 'strong' || gap === 'strong') return 'too_small';
+  if (stillRising) return 'still_learning';
+  if (decline === 'mild' || gap === 'mild' || valLossRose) return 'borderline';
+  if (fewEvaluations && !gapMeasured) return 'borderline';
+  return 'enough';
+}
 
-  // what the verdict rests on
-  const { valImages, valInstances } = result.basis;
-  if (valImages !== null) {
-    const width = lastCI ? ` (its 95 % interval is ${pts(lastCI[1] - lastCI[0])} wide)` : '';
-    evidence.push(`This rests on ${valImages} val image${valImages === 1 ? '' : 's'}${valInstances !== null ? ` with ${valInstances} labelled instance${valInstances === 1 ? '' : 's'}` : ''}${width}; a bigger val split would narrow the interval.`);
-  }
+/** What the verdict rests on: the val images and instances, and the width of the last interval. */
+function basisNote(basis: OverfittingVerdict['basis'], lastCI: readonly [number, number] | null): string[] {
+  const { valImages, valInstances } = basis;
+  if (valImages === null) return [];
+  const width = lastCI ? ` (its 95 % interval is ${pts(lastCI[1] - lastCI[0])} wide)` : '';
+  return [`This rests on ${valImages} val image${valImages === 1 ? '' : 's'}${valInstances !== null ? ` with ${valInstances} labelled instance${valInstances === 1 ? '' : 's'}` : ''}${width}; a bigger val split would narrow the interval.`];
+}
 
-  // per class: only for a model that learned (a weak class of a model that fits nothing is noise)
+/**
+ * Weak classes, from the last per-class val AP: a class whose train/val gap is large, or whose val AP
+ * lies under half the class average. Only asked of a model that learned (a weak class of a model that
+ * fits nothing is noise).
+ */
+function weakClasses(points: EvalHistoryPoint[], options: VerdictOptions): ClassVerdictNote[] {
   const valPC = [...points].reverse().find((p) => p.perClassValAP && Object.keys(p.perClassValAP).length > 0);
-  if (learned && valPC?.perClassValAP) {
-    const trainPC = [...points].reverse().find((p) => p.perClassTrainAP && Object.keys(p.perClassTrainAP).length > 0)?.perClassTrainAP;
-    const entries = Object.entries(valPC.perClassValAP).filter(([, v]) => isNum(v) && v >= 0);
-    const mean = entries.reduce((s, [, v]) => s + v, 0) / Math.max(1, entries.length);
-    for (const [key, v] of entries) {
-      const name = options.classNames?.[key] ?? key;
-      const vCI = valPC.perClassValCI?.[key] ?? null;
-      const vHi = vCI ? vCI[1] : v;
-      const t = trainPC && isNum(trainPC[key]) ? trainPC[key] : null;
-      const count = options.classInstances && isNum(options.classInstances[key]) ? options.classInstances[key] : null;
-      const parts: string[] = [];
-      if (t !== null && t - v >= GAP_TOO_SMALL && t > vHi) parts.push(`train-sample AP ${apPct(t)} vs val ${apWithInterval(v, vCI)} (gap ${pts(t - v)})`);
-      if (entries.length > 1 && mean >= NOT_LEARNED_TRAIN_AP && vHi < mean * WEAK_CLASS_FRACTION) parts.push(`val AP ${apWithInterval(v, vCI)} is under half the class average ${apPct(mean)}`);
-      if (parts.length === 0) continue;
-      const more = count !== null ? ` — collect more images of ${name}: roughly +${Math.max(count, 50)} labelled instances (about double the current ${count}) is the next useful step` : ` — collect more images of ${name}`;
-      result.perClass.push({ key, name, valAP: v, trainAP: t, instances: count, note: `${name}: ${parts.join('; ')}${more}.` });
-    }
+  if (!valPC?.perClassValAP) return [];
+  const notes: ClassVerdictNote[] = [];
+  const trainPC = [...points].reverse().find((p) => p.perClassTrainAP && Object.keys(p.perClassTrainAP).length > 0)?.perClassTrainAP;
+  const entries = Object.entries(valPC.perClassValAP).filter(([, v]) => isNum(v) && v >= 0);
+  const mean = entries.reduce((s, [, v]) => s + v, 0) / Math.max(1, entries.length);
+  for (const [key, v] of entries) {
+    const name = options.classNames?.[key] ?? key;
+    const vCI = valPC.perClassValCI?.[key] ?? null;
+    const vHi = vCI ? vCI[1] : v;
+    const t = trainPC && isNum(trainPC[key]) ? trainPC[key] : null;
+    const count = options.classInstances && isNum(options.classInstances[key]) ? options.classInstances[key] : null;
+    const parts: string[] = [];
+    if (t !== null && t - v >= GAP_TOO_SMALL && t > vHi) parts.push(`train-sample AP ${apPct(t)} vs val ${apWithInterval(v, vCI)} (gap ${pts(t - v)})`);
+    if (entries.length > 1 && mean >= NOT_LEARNED_TRAIN_AP && vHi < mean * WEAK_CLASS_FRACTION) parts.push(`val AP ${apWithInterval(v, vCI)} is under half the class average ${apPct(mean)}`);
+    if (parts.length === 0) continue;
+    const more = count !== null ? ` — collect more images of ${name}: roughly +${Math.max(count, 50)} labelled instances (about double the current ${count}) is the next useful step` : ` — collect more images of ${name}`;
+    notes.push({ key, name, valAP: v, trainAP: t, instances: count, note: `${name}: ${parts.join('; ')}${more}.` });
   }
+  return notes;
+}
 
-  // advice
-  const bestTxt = `iteration ${result.bestIteration} (${apName} ${apPct(result.bestValAP!)})`;
-  if (result.verdict === 'not_learned') {
+/** What to do next, for the verdict reached; the weak classes' notes come last. */
+function verdictAdvice(r: OverfittingVerdict, s: ApSeries, decline: Level, options: VerdictOptions): string[] {
+  const advice: string[] = [];
+  const { lastIt, n } = s;
+  const bestTxt = `iteration ${r.bestIteration} (${s.name} ${apPct(r.bestValAP!)})`;
+  if (r.verdict === 'not_learned') {
     const total = options.totalIterations ?? lastIt;
     advice.push(`Train longer first: about 3× the schedule (${total} → ${3 * total} iterations). Models trained from scratch need roughly 3× the iterations of a fine-tuned one before they catch up (He, Girshick & Dollár).`);
     const px = options.objectPxAtTrainScale;
@@ -361,24 +373,69 @@ export function overfittingVerdict(history: readonly EvalHistoryPoint[], options
     }
     advice.push(`Try a bigger preset${options.preset ? ` than ${options.preset}` : ''}: a model too small for the task may never fit it.`);
     advice.push('Train on a GPU if you have one (WebGPU in the app, or export the run to Detectron2/torchvision): the longer schedule is then hours, not days.');
-  } else if (result.verdict === 'too_small') {
+  } else if (r.verdict === 'too_small') {
     // Seen on real runs (bench/report.ts, 24 images): val AP can still be rising at the end while the
     // train-sample gap is huge; then the best checkpoint is the last one and "not the last one" is wrong.
-    if (result.bestIteration !== lastIt) advice.push(`Keep the best checkpoint, ${bestTxt}, not the last one.`);
+    if (r.bestIteration !== lastIt) advice.push(`Keep the best checkpoint, ${bestTxt}, not the last one.`);
     else advice.push(`The best checkpoint is the last one (${bestTxt}), but training images are fitted far better than new ones.`);
-    if (declineLevel === 'strong') advice.push(`Shorten the schedule to about ${result.bestIteration} iterations; longer training only memorises the training images.`);
+    if (decline === 'strong') advice.push(`Shorten the schedule to about ${r.bestIteration} iterations; longer training only memorises the training images.`);
     advice.push('Add scale augmentation (random short side, e.g. 640–800 as in the paper\'s train-aug setting); it fights overfitting but needs a longer schedule.');
     advice.push('Collect and label more target images — more data is what closes the gap; the paper saw scratch training hold up only from ~25k–70k labelled objects.');
-  } else if (result.verdict === 'still_learning') {
+  } else if (r.verdict === 'still_learning') {
     advice.push(`Val AP was still rising beyond its noise at the end: train longer (about 2–3× the current ${options.totalIterations ?? lastIt} iterations) before judging whether the data is enough.`);
-  } else if (result.verdict === 'borderline') {
-    if (result.bestIteration !== null && result.bestIteration !== lastIt) advice.push(`Keep the best checkpoint, ${bestTxt}.`);
+  } else if (r.verdict === 'borderline') {
+    if (r.bestIteration !== null && r.bestIteration !== lastIt) advice.push(`Keep the best checkpoint, ${bestTxt}.`);
     advice.push('More labelled images would likely still help; scale augmentation is a cheap first step.');
     if (n < MIN_EVALS_FOR_TREND) advice.push(`Evaluate more often (at least ${MIN_EVALS_FOR_TREND} evaluations) to see the shape of the validation curve.`);
   } else {
     advice.push('No sign of overfitting at this schedule beyond the noise of the val split: the data is enough for it.');
   }
-  for (const c of result.perClass) advice.push(c.note);
+  for (const c of r.perClass) advice.push(c.note);
+  return advice;
+}
+
+/**
+ * The verdict on a run's evaluation history: fit check → peak-then-decline → still rising → train/val
+ * gap → val loss → verdict, then what it rests on, the weak classes and the advice.
+ */
+export function overfittingVerdict(history: readonly EvalHistoryPoint[], options: VerdictOptions = {}): OverfittingVerdict {
+  const points = [...history].sort((a, b) => a.iteration - b.iteration);
+  const result: OverfittingVerdict = {
+    verdict: null,
+    confidence: 'none',
+    evidence: [],
+    advice: [],
+    perClass: [],
+    bestIteration: null,
+    bestValAP: null,
+    finalValAP: null,
+    basis: { valImages: null, valInstances: null },
+    signals: { decline: null, gap: null, trainLossFell: null, valLossRose: null, stillRising: null, trainAP: null, learned: null },
+  };
+  const s = apSeries(points);
+  if (options.failed || !s) {
+    const why = noVerdictReason(options);
+    result.evidence.push(why.evidence);
+    result.advice.push(why.advice);
+    return result;
+  }
+  result.confidence = s.n >= MIN_EVALS_FOR_TREND ? 'high' : 'low';
+  result.bestIteration = s.evals[s.bestIdx].iteration;
+  result.bestValAP = s.ap[s.bestIdx];
+  result.finalValAP = { ap: s.last, lo: s.lastCI?.[0] ?? null, hi: s.lastCI?.[1] ?? null };
+  const lastPoint = s.evals[s.n - 1];
+  result.basis = { valImages: lastPoint.valImages ?? options.valImages ?? null, valInstances: lastPoint.valInstances ?? null };
+
+  const fit = fitCheck(points, s);
+  const decline = declineSignal(points, s);
+  const rise = riseSignal(s);
+  const gap = gapSignal(points);
+  const valLoss = valLossSignal(points);
+  result.signals = { decline: decline.decline, gap: gap.gap, trainLossFell: decline.trainLossFell, valLossRose: valLoss.rose, stillRising: rise.stillRising, trainAP: fit.trainAP, learned: fit.learned };
+  result.verdict = decideVerdict(fit.learned, decline.level, gap.level, rise.stillRising, valLoss.rose, s.n < MIN_EVALS_FOR_TREND, gap.measured);
+  result.evidence.push(...fit.evidence, ...decline.evidence, ...rise.evidence, ...gap.evidence, ...valLoss.evidence, ...basisNote(result.basis, s.lastCI));
+  if (fit.learned) result.perClass = weakClasses(points, options);
+  result.advice.push(...verdictAdvice(result, s, decline.level, options));
   return result;
 }
 

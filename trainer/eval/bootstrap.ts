@@ -2,7 +2,8 @@
 //
 // A resample draws as many images as the split has, with replacement; an image drawn w times counts w
 // times. The AP of a resample is COCOeval's accumulate() on the per-image matches evaluate() already made
-// (the matches of an image do not depend on which other images are in the set), so no IoU is recomputed:
+// (the matches of an image do not depend on which other images are in the set; coco_eval.ts
+// rankDetections and precisionAtRecalls, the steps accumulate() runs), so no IoU is recomputed:
 // detections of all drawn images in image order, stably sorted by score, each copy of an image adding its
 // detections once more; precision made monotone from the right, sampled at the 101 recall thresholds, and
 // the mean over IoU thresholds × recall thresholds × categories with ground truth — stats[0] (AP@[.5:.95],
@@ -15,7 +16,7 @@
 // Tibshirani ch. 13). It measures the noise of *which images happen to be in val*, the dominant noise on
 // the few-dozen-image val splits our users have; it does not include the run-to-run noise of training.
 
-import type { CocoEvalResult, EvalImg } from './coco_eval.ts';
+import { precisionAtRecalls, rankDetections, type CocoEvalResult, type RankedDetections } from './coco_eval.ts';
 import { seededRandom } from '../common/rng.ts';
 
 export interface ApInterval {
@@ -44,82 +45,33 @@ export const DEFAULT_RESAMPLES = 500;
 export const DEFAULT_BOOTSTRAP_SEED = 12;
 
 
-interface CategoryEntries {
-  /** Detections of the category (area 'all', first maxDets[-1] per image) in accumulate's order. */
-  image: Int32Array;
-  matched: Uint8Array[]; // [T][n]
-  ignored: Uint8Array[]; // [T][n]
-  /** Non-ignored gt per image (area 'all'). */
-  numGt: Float64Array;
-}
-
-function categoryEntries(r: CocoEvalResult, k: number): CategoryEntries {
-  const [T, , , A, M] = r.counts;
-  const I = r.imgIds.length;
-  const a = Math.max(0, r.params.areaRngLbl.indexOf('all'));
-  const maxDet = r.params.maxDets[M - 1];
-  const list: { score: number; i: number; e: EvalImg; j: number; seq: number }[] = [];
-  const numGt = new Float64Array(I);
-  for (let i = 0; i < I; i++) {
-    const e = r.evalImgs[(k * A + a) * I + i];
-    if (!e) continue;
-    numGt[i] = e.numGtNotIgnored;
-    const n = Math.min(maxDet, e.dtScores.length);
-    for (let j = 0; j < n; j++) list.push({ score: e.dtScores[j], i, e, j, seq: list.length });
-  }
-  list.sort((x, y) => y.score - x.score || x.seq - y.seq);
-  const matched: Uint8Array[] = [];
-  const ignored: Uint8Array[] = [];
-  for (let t = 0; t < T; t++) {
-    matched.push(Uint8Array.from(list, (d) => (d.e.dtMatches[t][d.j] !== 0 ? 1 : 0)));
-    ignored.push(Uint8Array.from(list, (d) => (d.e.dtIgnore[t][d.j] ? 1 : 0)));
-  }
-  return { image: Int32Array.from(list, (d) => d.i), matched, ignored, numGt };
-}
-
-/** One category's AP@[.5:.95] with image weights (copies), or -1 when the weighted set has no gt. */
-function weightedCategoryAp(c: CategoryEntries, weights: ArrayLike<number>, recThrs: readonly number[]): number {
+/**
+ * One category's AP@[.5:.95] with image weights (copies), or -1 when the weighted set has no gt:
+ * accumulate()'s precision at each IoU threshold, each detection repeated as often as its image was drawn.
+ */
+function weightedCategoryAp(c: RankedDetections, weights: ArrayLike<number>, recThrs: readonly number[]): number {
   let npig = 0;
   for (let i = 0; i < c.numGt.length; i++) npig += weights[i] * c.numGt[i];
   if (npig === 0) return -1;
-  const EPS = 2.220446049250313e-16;
   const T = c.matched.length;
   const R = recThrs.length;
+  const copies = (d: number) => weights[c.image[d]];
   let sum = 0;
-  const rc: number[] = [];
-  const pr: number[] = [];
   for (let t = 0; t < T; t++) {
-    rc.length = 0;
-    pr.length = 0;
-    let tp = 0;
-    let fp = 0;
-    const m = c.matched[t];
-    const g = c.ignored[t];
-    for (let d = 0; d < c.image.length; d++) {
-      const w = weights[c.image[d]];
-      for (let copy = 0; copy < w; copy++) {
-        if (!g[d]) {
-          if (m[d]) tp++;
-          else fp++;
-        }
-        rc.push(tp / npig);
-        pr.push(tp / (fp + tp + EPS));
-      }
-    }
-    const nd = rc.length;
-    for (let j = nd - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
-    let pi = 0;
-    for (let ri = 0; ri < R; ri++) {
-      while (pi < nd && rc[pi] < recThrs[ri]) pi++;
-      if (pi >= nd) break; // the remaining thresholds add 0
-      sum += pr[pi];
-    }
+    const { precision } = precisionAtRecalls(c.matched[t], c.ignored[t], npig, recThrs, copies);
+    for (let ri = 0; ri < R; ri++) sum += precision[ri];
   }
   return sum / (T * R);
 }
 
+/** Area 'all', the last maxDets: the ranked detections stats[0] and the bootstrap read. */
+function categoryEntries(r: CocoEvalResult, k: number): RankedDetections {
+  const [T, , , A, M] = r.counts;
+  return rankDetections(r.evalImgs, k, Math.max(0, r.params.areaRngLbl.indexOf('all')), A, r.imgIds.length, T, r.params.maxDets[M - 1]);
+}
+
 /** AP of each category and their mean (stats[0]) for the images weighted by `weights` (one per imgIds entry). */
-export function weightedAp(r: CocoEvalResult, weights: ArrayLike<number>, entries?: CategoryEntries[]): { ap: number; perCategory: number[] } {
+export function weightedAp(r: CocoEvalResult, weights: ArrayLike<number>, entries?: RankedDetections[]): { ap: number; perCategory: number[] } {
   if (weights.length !== r.imgIds.length) throw new Error(`Error in weightedAp: ${weights.length} weights for ${r.imgIds.length} images`);
   const cats = entries ?? r.catIds.map((_, k) => categoryEntries(r, k));
   const perCategory = cats.map((c) => weightedCategoryAp(c, weights, r.params.recThrs));

@@ -129,7 +129,8 @@ export function meanDefined(values: ArrayLike<number>): number {
   return pairwiseSum(kept, 0, kept.length) / kept.length;
 }
 
-interface GtEntry {
+/** A gt annotation as evaluate() reads it. */
+export interface GtEntry {
   id: number;
   area: number;
   iscrowd: boolean;
@@ -137,7 +138,8 @@ interface GtEntry {
   rle?: RleCounts;
 }
 
-interface DtEntry {
+/** A detection after loadRes (id = index + 1). */
+export interface DtEntry {
   id: number;
   score: number;
   area: number;
@@ -166,12 +168,25 @@ function isNonEmptyBox(b: unknown): b is number[] {
   return Array.isArray(b) && b.length > 0;
 }
 
-export function evaluateCoco(
-  gt: CocoDataset,
-  dt: CocoResult[],
-  iouType: IouType,
-  params?: Partial<EvalParams>,
-): CocoEvalResult {
+/** What evaluate() reads: loadRes's checks and conversions done, gt and dt grouped per image × category. */
+export interface EvalSetup {
+  iouType: IouType;
+  params: EvalParams;
+  imgIds: number[];
+  catIds: number[];
+  catNames: Map<number, string>;
+  /** By `${imageId}:${categoryId}`. */
+  gts: Map<string, GtEntry[]>;
+  dts: Map<string, DtEntry[]>;
+}
+
+const key = (img: number, cat: number) => `${img}:${cat}`;
+
+/**
+ * COCOeval's params and _prepare() with COCO.loadRes folded in: checks every result against the gt,
+ * converts gt and dt to boxes / RLE, and groups them per image × category.
+ */
+export function prepare(gt: CocoDataset, dt: CocoResult[], iouType: IouType, params?: Partial<EvalParams>): EvalSetup {
   const p: EvalParams = { ...defaultParams(), ...params };
   p.maxDets = [...p.maxDets].sort((a, b) => a - b);
   const images = new Map(gt.images.map((im) => [im.id, im]));
@@ -181,7 +196,7 @@ export function evaluateCoco(
   const imgSet = new Set(imgIds);
   const catSet = new Set(catIds);
 
-  // ---- loadRes checks and conversions
+  // loadRes checks
   for (const r of dt) {
     if (!images.has(r.image_id)) throw new EvalInputError(`result references image_id ${r.image_id}, which is not in the ground truth`);
     if (!catNames.has(r.category_id)) throw new EvalInputError(`result references category_id ${r.category_id}, which is not in the ground truth`);
@@ -191,10 +206,13 @@ export function evaluateCoco(
   }
   const boxMode = dt.length > 0 && isNonEmptyBox(dt[0].bbox);
 
-  const key = (img: number, cat: number) => `${img}:${cat}`;
   const gts = new Map<string, GtEntry[]>();
   const dts = new Map<string, DtEntry[]>();
-
+  const push = <E>(m: Map<string, E[]>, k: string, e: E) => {
+    const list = m.get(k);
+    if (list) list.push(e);
+    else m.set(k, [e]);
+  };
   const imageSize = (imageId: number): [number, number] => {
     const im = images.get(imageId)!;
     if (!(im.height > 0 && im.width > 0)) throw new EvalInputError(`image ${imageId} has no height/width, needed for segm evaluation`);
@@ -209,10 +227,7 @@ export function evaluateCoco(
       const [h, w] = imageSize(a.image_id);
       e.rle = segmentationToCounts(a.segmentation, h, w);
     }
-    const k = key(a.image_id, a.category_id);
-    const list = gts.get(k);
-    if (list) list.push(e);
-    else gts.set(k, [e]);
+    push(gts, key(a.image_id, a.category_id), e);
   }
 
   dt.forEach((r, idx) => {
@@ -232,215 +247,287 @@ export function evaluateCoco(
     if (boxMode && isNonEmptyBox(r.bbox) && !(iouType === 'segm' && p.dtAreaFrom === 'mask')) area = r.bbox[2] * r.bbox[3];
     else area = countsArea(rle!.counts);
     if (!isNonEmptyBox(box)) box = countsToBbox(rle!);
-    const e: DtEntry = { id: idx + 1, score: r.score, area, box, rle };
-    const k = key(r.image_id, r.category_id);
-    const list = dts.get(k);
-    if (list) list.push(e);
-    else dts.set(k, [e]);
+    push(dts, key(r.image_id, r.category_id), { id: idx + 1, score: r.score, area, box, rle } satisfies DtEntry);
   });
 
-  const T = p.iouThrs.length;
-  const R = p.recThrs.length;
-  const K = catIds.length;
-  const A = p.areaRng.length;
-  const M = p.maxDets.length;
-  const I = imgIds.length;
-  const maxDetLast = p.maxDets[M - 1];
+  return { iouType, params: p, imgIds, catIds, catNames, gts, dts };
+}
 
-  // ---- evaluate: evalImgs[k][a][i]
+/** IoU matrix [d][g] (gt in their original order) for the box or mask overlaps, crowd-aware. */
+function computeIou(iouType: IouType, d: DtEntry[], g: GtEntry[]): number[][] {
+  if (d.length === 0 || g.length === 0) return [];
+  const crowd = g.map((x) => x.iscrowd);
+  return iouType === 'segm'
+    ? countsIouMatrix(
+        d.map((x) => x.rle!),
+        g.map((x) => x.rle!),
+        crowd,
+        d.map((x) => countsToBbox(x.rle!)),
+        g.map((x) => countsToBbox(x.rle!)),
+      )
+    : bboxIou(
+        d.map((x) => x.box),
+        g.map((x) => x.box),
+        crowd,
+      );
+}
+
+/**
+ * COCOeval.evaluateImg for one image × category × area range: greedy matching of the detections
+ * `d` (score order, already cut to maxDets[-1]) to the gt `g` at every IoU threshold.
+ */
+function evaluateImg(d: DtEntry[], g: GtEntry[], ious: number[][], [lo, hi]: [number, number], iouThrs: readonly number[]): EvalImg {
+  const gIgn: number[] = g.map((x) => (x.iscrowd || x.area < lo || x.area > hi ? 1 : 0));
+  // stable: non-ignored gt first
+  const gtind = g.map((_, j) => j).sort((x, y) => gIgn[x] - gIgn[y] || x - y);
+  const G = g.length;
+  const D = d.length;
+  const gtIg = gtind.map((j) => gIgn[j]);
+  const iscrowd = gtind.map((j) => g[j].iscrowd);
+  const dtMatches: number[][] = [];
+  const dtIgnore: boolean[][] = [];
+  for (let t = 0; t < iouThrs.length; t++) {
+    const gtm = new Array<number>(G).fill(0);
+    const dtm = new Array<number>(D).fill(0);
+    const dtIg = new Array<boolean>(D).fill(false);
+    if (ious.length > 0) {
+      for (let di = 0; di < D; di++) {
+        let iou = Math.min(iouThrs[t], 1 - 1e-10);
+        let m = -1;
+        const row = ious[di];
+        for (let gi = 0; gi < G; gi++) {
+          if (gtm[gi] > 0 && !iscrowd[gi]) continue;
+          if (m > -1 && gtIg[m] === 0 && gtIg[gi] === 1) break;
+          const v = row[gtind[gi]];
+          if (v < iou) continue;
+          iou = v;
+          m = gi;
+        }
+        if (m === -1) continue;
+        dtIg[di] = gtIg[m] === 1;
+        dtm[di] = g[gtind[m]].id;
+        gtm[m] = d[di].id;
+      }
+    }
+    for (let di = 0; di < D; di++) {
+      const outside = d[di].area < lo || d[di].area > hi;
+      if (dtm[di] === 0 && outside) dtIg[di] = true;
+    }
+    dtMatches.push(dtm);
+    dtIgnore.push(dtIg);
+  }
+  return {
+    dtScores: d.map((x) => x.score),
+    dtMatches,
+    dtIgnore,
+    numGtNotIgnored: gtIg.reduce((s, v) => s + (v === 0 ? 1 : 0), 0),
+  };
+}
+
+/** COCOeval.evaluate(): evalImgs[(k * A + a) * I + i] for every category × area range × image (null: no gt and no detection). */
+export function evaluate(s: EvalSetup): (EvalImg | null)[] {
+  const p = s.params;
+  const K = s.catIds.length, A = p.areaRng.length, I = s.imgIds.length;
+  const maxDetLast = p.maxDets[p.maxDets.length - 1];
   const evalImgs: (EvalImg | null)[] = new Array(K * A * I).fill(null);
   for (let ki = 0; ki < K; ki++) {
     for (let ii = 0; ii < I; ii++) {
-      const k = key(imgIds[ii], catIds[ki]);
-      const g = gts.get(k) ?? [];
-      const dAll = dts.get(k) ?? [];
+      const k = key(s.imgIds[ii], s.catIds[ki]);
+      const g = s.gts.get(k) ?? [];
+      const dAll = s.dts.get(k) ?? [];
       if (g.length === 0 && dAll.length === 0) continue;
       const d = sortByScore(dAll).slice(0, maxDetLast);
-      // IoU matrix [d][g] with gt in original order
-      const crowd = g.map((x) => x.iscrowd);
-      let ious: number[][] = [];
-      if (d.length > 0 && g.length > 0) {
-        ious =
-          iouType === 'segm'
-            ? countsIouMatrix(
-                d.map((x) => x.rle!),
-                g.map((x) => x.rle!),
-                crowd,
-                d.map((x) => countsToBbox(x.rle!)),
-                g.map((x) => countsToBbox(x.rle!)),
-              )
-            : bboxIou(
-                d.map((x) => x.box),
-                g.map((x) => x.box),
-                crowd,
-              );
-      }
-      for (let ai = 0; ai < A; ai++) {
-        const [lo, hi] = p.areaRng[ai];
-        const gIgn: number[] = g.map((x) => (x.iscrowd || x.area < lo || x.area > hi ? 1 : 0));
-        // stable: non-ignored gt first
-        const gtind = g.map((_, j) => j).sort((x, y) => gIgn[x] - gIgn[y] || x - y);
-        const G = g.length;
-        const D = d.length;
-        const gtIg = gtind.map((j) => gIgn[j]);
-        const iscrowd = gtind.map((j) => g[j].iscrowd);
-        const dtMatches: number[][] = [];
-        const dtIgnore: boolean[][] = [];
-        for (let t = 0; t < T; t++) {
-          const gtm = new Array<number>(G).fill(0);
-          const dtm = new Array<number>(D).fill(0);
-          const dtIg = new Array<boolean>(D).fill(false);
-          if (ious.length > 0) {
-            for (let di = 0; di < D; di++) {
-              let iou = Math.min(p.iouThrs[t], 1 - 1e-10);
-              let m = -1;
-              const row = ious[di];
-              for (let gi = 0; gi < G; gi++) {
-                if (gtm[gi] > 0 && !iscrowd[gi]) continue;
-                if (m > -1 && gtIg[m] === 0 && gtIg[gi] === 1) break;
-                const v = row[gtind[gi]];
-                if (v < iou) continue;
-                iou = v;
-                m = gi;
-              }
-              if (m === -1) continue;
-              dtIg[di] = gtIg[m] === 1;
-              dtm[di] = g[gtind[m]].id;
-              gtm[m] = d[di].id;
-            }
-          }
-          for (let di = 0; di < D; di++) {
-            const outside = d[di].area < lo || d[di].area > hi;
-            if (dtm[di] === 0 && outside) dtIg[di] = true;
-          }
-          dtMatches.push(dtm);
-          dtIgnore.push(dtIg);
-        }
-        evalImgs[(ki * A + ai) * I + ii] = {
-          dtScores: d.map((x) => x.score),
-          dtMatches,
-          dtIgnore,
-          numGtNotIgnored: gtIg.reduce((s, v) => s + (v === 0 ? 1 : 0), 0),
-        };
-      }
+      const ious = computeIou(s.iouType, d, g);
+      for (let ai = 0; ai < A; ai++) evalImgs[(ki * A + ai) * I + ii] = evaluateImg(d, g, ious, p.areaRng[ai], p.iouThrs);
     }
   }
+  return evalImgs;
+}
 
-  // ---- accumulate
+/** The detections of one category × area range over the images, in accumulate()'s order, as flags per IoU threshold. */
+export interface RankedDetections {
+  /** [n] index (into imgIds) of each detection's image. */
+  image: Int32Array;
+  /** [T][n] 1 where the detection matched a gt at threshold t. */
+  matched: Uint8Array[];
+  /** [T][n] 1 where it is ignored at threshold t. */
+  ignored: Uint8Array[];
+  /** [I] non-ignored gt of each image (0 for an image without an evalImg). */
+  numGt: Float64Array;
+}
+
+/**
+ * accumulate()'s gathering step: the first `maxDet` detections of every image of category k and area
+ * range a, concatenated in image order and stably sorted by score (numpy mergesort).
+ */
+export function rankDetections(evalImgs: readonly (EvalImg | null)[], k: number, a: number, A: number, I: number, T: number, maxDet: number): RankedDetections {
+  const list: { score: number; i: number; e: EvalImg; j: number; seq: number }[] = [];
+  const numGt = new Float64Array(I);
+  for (let i = 0; i < I; i++) {
+    const e = evalImgs[(k * A + a) * I + i];
+    if (!e) continue;
+    numGt[i] = e.numGtNotIgnored;
+    const n = Math.min(maxDet, e.dtScores.length);
+    for (let j = 0; j < n; j++) list.push({ score: e.dtScores[j], i, e, j, seq: list.length });
+  }
+  list.sort((x, y) => y.score - x.score || x.seq - y.seq);
+  const matched: Uint8Array[] = [];
+  const ignored: Uint8Array[] = [];
+  for (let t = 0; t < T; t++) {
+    matched.push(Uint8Array.from(list, (d) => (d.e.dtMatches[t][d.j] !== 0 ? 1 : 0)));
+    ignored.push(Uint8Array.from(list, (d) => (d.e.dtIgnore[t][d.j] ? 1 : 0)));
+  }
+  return { image: Int32Array.from(list, (d) => d.i), matched, ignored, numGt };
+}
+
+const EPS = 2.220446049250313e-16; // np.spacing(1)
+
+/**
+ * accumulate()'s step for one ranked list at one IoU threshold: cumulative tp / fp over the non-ignored
+ * detections, precision = tp / (tp + fp + eps) made monotone from the right, sampled at the recall
+ * thresholds with searchsorted(side='left') (0 past the last recall reached). `copies[d]` repeats
+ * detection d in place (the bootstrap's image weights; 1 when absent). npig: non-ignored gt, > 0.
+ */
+export function precisionAtRecalls(matched: Uint8Array, ignored: Uint8Array, npig: number, recThrs: readonly number[], copies?: (d: number) => number): { precision: Float64Array; recall: number } {
+  const n = matched.length;
+  let nd = 0;
+  if (copies) for (let d = 0; d < n; d++) nd += copies(d);
+  else nd = n;
+  const rc = new Float64Array(nd);
+  const pr = new Float64Array(nd);
+  let tp = 0;
+  let fp = 0;
+  for (let d = 0, j = 0; d < n; d++) {
+    const w = copies ? copies(d) : 1;
+    for (let c = 0; c < w; c++, j++) {
+      if (!ignored[d]) {
+        if (matched[d]) tp++;
+        else fp++;
+      }
+      rc[j] = tp / npig;
+      pr[j] = tp / (fp + tp + EPS);
+    }
+  }
+  for (let j = nd - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
+  const precision = new Float64Array(recThrs.length);
+  let pi = 0;
+  for (let ri = 0; ri < recThrs.length; ri++) {
+    while (pi < nd && rc[pi] < recThrs[ri]) pi++;
+    if (pi >= nd) break;
+    precision[ri] = pr[pi];
+  }
+  return { precision, recall: nd ? rc[nd - 1] : 0 };
+}
+
+/** COCOeval.accumulate(): precision[T][R][K][A][M] and recall[T][K][A][M], -1 where no non-ignored gt exists. */
+export function accumulate(evalImgs: readonly (EvalImg | null)[], p: EvalParams, K: number, I: number): { precision: Float64Array; recall: Float64Array; counts: [number, number, number, number, number] } {
+  const T = p.iouThrs.length, R = p.recThrs.length, A = p.areaRng.length, M = p.maxDets.length;
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
-  const pIdx = (t: number, r: number, k: number, a: number, m: number) => (((t * R + r) * K + k) * A + a) * M + m;
-  const rIdx = (t: number, k: number, a: number, m: number) => ((t * K + k) * A + a) * M + m;
-  const EPS = 2.220446049250313e-16; // np.spacing(1)
-
   for (let k = 0; k < K; k++) {
     for (let a = 0; a < A; a++) {
-      const E: EvalImg[] = [];
+      let npig = 0, any = false;
       for (let i = 0; i < I; i++) {
         const e = evalImgs[(k * A + a) * I + i];
-        if (e) E.push(e);
+        if (e) { npig += e.numGtNotIgnored; any = true; }
       }
-      if (E.length === 0) continue;
-      let npig = 0;
-      for (const e of E) npig += e.numGtNotIgnored;
+      if (!any || npig === 0) continue;
       for (let m = 0; m < M; m++) {
-        const maxDet = p.maxDets[m];
-        // concatenate the first maxDet detections of every image (image order), then stable sort
-        const entries: { score: number; e: EvalImg; j: number; seq: number }[] = [];
-        for (const e of E) {
-          const n = Math.min(maxDet, e.dtScores.length);
-          for (let j = 0; j < n; j++) entries.push({ score: e.dtScores[j], e, j, seq: entries.length });
-        }
-        if (npig === 0) continue;
-        entries.sort((x, y) => y.score - x.score || x.seq - y.seq);
-        const nd = entries.length;
+        const ranked = rankDetections(evalImgs, k, a, A, I, T, p.maxDets[m]);
         for (let t = 0; t < T; t++) {
-          const rc = new Float64Array(nd);
-          const pr = new Array<number>(nd);
-          let tp = 0;
-          let fp = 0;
-          for (let j = 0; j < nd; j++) {
-            const { e, j: dj } = entries[j];
-            const ign = e.dtIgnore[t][dj];
-            const matched = e.dtMatches[t][dj] !== 0;
-            if (matched && !ign) tp++;
-            else if (!matched && !ign) fp++;
-            rc[j] = tp / npig;
-            pr[j] = tp / (fp + tp + EPS);
-          }
-          recall[rIdx(t, k, a, m)] = nd ? rc[nd - 1] : 0;
-          for (let j = nd - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
-          // searchsorted(rc, recThrs, 'left'); entries past the end stay 0
-          let pi = 0;
-          for (let ri = 0; ri < R; ri++) {
-            const thr = p.recThrs[ri];
-            while (pi < nd && rc[pi] < thr) pi++;
-            if (pi >= nd) {
-              for (let rj = ri; rj < R; rj++) precision[pIdx(t, rj, k, a, m)] = 0;
-              break;
-            }
-            precision[pIdx(t, ri, k, a, m)] = pr[pi];
-          }
+          const r = precisionAtRecalls(ranked.matched[t], ranked.ignored[t], npig, p.recThrs);
+          recall[((t * K + k) * A + a) * M + m] = r.recall;
+          for (let ri = 0; ri < R; ri++) precision[(((t * R + ri) * K + k) * A + a) * M + m] = r.precision[ri];
         }
       }
     }
   }
+  return { precision, recall, counts: [T, R, K, A, M] };
+}
 
-  // ---- summarize
-  const summarizeOne = (ap: boolean, iouThr: number | null, areaLbl: string, maxDets: number): number => {
-    const aind = p.areaRngLbl.indexOf(areaLbl);
-    const mind = p.maxDets.indexOf(maxDets);
-    if (aind < 0 || mind < 0) return -1;
-    const ts = iouThr === null ? p.iouThrs.map((_, i) => i) : p.iouThrs.flatMap((v, i) => (v === iouThr ? [i] : []));
-    const vals: number[] = [];
-    for (const t of ts) {
-      if (ap) {
-        for (let r = 0; r < R; r++) for (let k = 0; k < K; k++) vals.push(precision[pIdx(t, r, k, aind, mind)]);
-      } else {
-        for (let k = 0; k < K; k++) vals.push(recall[rIdx(t, k, aind, mind)]);
-      }
+/** One line of summarize(): the mean of precision (ap) or recall over the defined entries at an IoU threshold (null: all), area range and maxDets. */
+function summarizeOne(acc: { precision: Float64Array; recall: Float64Array }, p: EvalParams, K: number, ap: boolean, iouThr: number | null, areaLbl: string, maxDets: number): number {
+  const R = p.recThrs.length, A = p.areaRng.length, M = p.maxDets.length;
+  const aind = p.areaRngLbl.indexOf(areaLbl);
+  const mind = p.maxDets.indexOf(maxDets);
+  if (aind < 0 || mind < 0) return -1;
+  const ts = iouThr === null ? p.iouThrs.map((_, i) => i) : p.iouThrs.flatMap((v, i) => (v === iouThr ? [i] : []));
+  const vals: number[] = [];
+  for (const t of ts) {
+    if (ap) {
+      for (let r = 0; r < R; r++) for (let k = 0; k < K; k++) vals.push(acc.precision[(((t * R + r) * K + k) * A + aind) * M + mind]);
+    } else {
+      for (let k = 0; k < K; k++) vals.push(acc.recall[((t * K + k) * A + aind) * M + mind]);
     }
-    return meanDefined(vals);
-  };
-  const md = p.maxDets;
-  const stats = [
-    summarizeOne(true, null, 'all', 100),
-    summarizeOne(true, 0.5, 'all', md[2]),
-    summarizeOne(true, 0.75, 'all', md[2]),
-    summarizeOne(true, null, 'small', md[2]),
-    summarizeOne(true, null, 'medium', md[2]),
-    summarizeOne(true, null, 'large', md[2]),
-    summarizeOne(false, null, 'all', md[0]),
-    summarizeOne(false, null, 'all', md[1]),
-    summarizeOne(false, null, 'all', md[2]),
-    summarizeOne(false, null, 'small', md[2]),
-    summarizeOne(false, null, 'medium', md[2]),
-    summarizeOne(false, null, 'large', md[2]),
-  ];
+  }
+  return meanDefined(vals);
+}
 
+/** COCOeval.summarize(): the 12 numbers (AP, AP50, AP75, AP S/M/L, AR@1/10/100, AR S/M/L). */
+export function summarize(acc: { precision: Float64Array; recall: Float64Array }, p: EvalParams, K: number): number[] {
+  const md = p.maxDets;
+  const one = (ap: boolean, iouThr: number | null, areaLbl: string, maxDets: number) => summarizeOne(acc, p, K, ap, iouThr, areaLbl, maxDets);
+  return [
+    one(true, null, 'all', 100),
+    one(true, 0.5, 'all', md[2]),
+    one(true, 0.75, 'all', md[2]),
+    one(true, null, 'small', md[2]),
+    one(true, null, 'medium', md[2]),
+    one(true, null, 'large', md[2]),
+    one(false, null, 'all', md[0]),
+    one(false, null, 'all', md[1]),
+    one(false, null, 'all', md[2]),
+    one(false, null, 'small', md[2]),
+    one(false, null, 'medium', md[2]),
+    one(false, null, 'large', md[2]),
+  ];
+}
+
+/** Per category: AP@[.5:.95], AP50 and AP75 (area all, the last maxDets) and its non-crowd gt count. */
+export function perCategoryAp(s: EvalSetup, precision: Float64Array): PerCategoryAp[] {
+  const p = s.params;
+  const R = p.recThrs.length, K = s.catIds.length, A = p.areaRng.length, M = p.maxDets.length;
   const aAll = Math.max(0, p.areaRngLbl.indexOf('all'));
   const mLast = M - 1;
-  const perCategory: PerCategoryAp[] = catIds.map((catId, k) => {
+  return s.catIds.map((catId, k) => {
     const apAt = (ts: number[]) => {
       const vals: number[] = [];
-      for (const t of ts) for (let r = 0; r < R; r++) vals.push(precision[pIdx(t, r, k, aAll, mLast)]);
+      for (const t of ts) for (let r = 0; r < R; r++) vals.push(precision[(((t * R + r) * K + k) * A + aAll) * M + mLast]);
       return meanDefined(vals);
     };
     let numGt = 0;
-    for (let i = 0; i < I; i++) {
-      for (const g of gts.get(key(imgIds[i], catId)) ?? []) if (!g.iscrowd) numGt++;
+    for (const imgId of s.imgIds) {
+      for (const g of s.gts.get(key(imgId, catId)) ?? []) if (!g.iscrowd) numGt++;
     }
     return {
       categoryId: catId,
-      name: catNames.get(catId) ?? String(catId),
+      name: s.catNames.get(catId) ?? String(catId),
       ap: apAt(p.iouThrs.map((_, i) => i)),
       ap50: apAt(p.iouThrs.flatMap((v, i) => (v === 0.5 ? [i] : []))),
       ap75: apAt(p.iouThrs.flatMap((v, i) => (v === 0.75 ? [i] : []))),
       numGt,
     };
   });
+}
 
-  return { iouType, stats, perCategory, precision, recall, counts: [T, R, K, A, M], params: p, imgIds, catIds, evalImgs };
+/** pycocotools' loadRes + COCOeval evaluate() → accumulate() → summarize(), and the per-class table. */
+export function evaluateCoco(gt: CocoDataset, dt: CocoResult[], iouType: IouType, params?: Partial<EvalParams>): CocoEvalResult {
+  const setup = prepare(gt, dt, iouType, params);
+  const K = setup.catIds.length, I = setup.imgIds.length;
+  const evalImgs = evaluate(setup);
+  const acc = accumulate(evalImgs, setup.params, K, I);
+  return {
+    iouType,
+    stats: summarize(acc, setup.params, K),
+    perCategory: perCategoryAp(setup, acc.precision),
+    precision: acc.precision,
+    recall: acc.recall,
+    counts: acc.counts,
+    params: setup.params,
+    imgIds: setup.imgIds,
+    catIds: setup.catIds,
+    evalImgs,
+  };
 }
 
 // ---------------------------------------------------------------- printing

@@ -177,3 +177,27 @@ export function applyConvGn(x: tf.Tensor4D, c: ConvGn, eps: number, relu: boolea
     return relu ? tf.relu(y) : y;
   });
 }
+
+/**
+ * `n` × [3×3 conv, GN] from `cin` to `channels`, named `${name}.conv1` … `${name}.conv${n}`: the
+ * conv tower the box head (4conv1fc) and the mask head both start with. Declared in order, so the
+ * seeded init draws the same values as declaring them one by one. outChannels: what the tower
+ * hands on (cin when n = 0).
+ */
+export function convGnTower(store: ParamStore, name: string, n: number, cin: number, channels: number, groups: number): { convs: ConvGn[]; outChannels: number } {
+  const convs: ConvGn[] = [];
+  for (let i = 0; i < n; i++) convs.push(convGn(store, `${name}.conv${i + 1}`, 3, i === 0 ? cin : channels, channels, 1, groups));
+  return { convs, outChannels: n > 0 ? channels : cin };
+}
+
+/** Runs a conv tower (each conv → GN → ReLU). */
+export function applyConvGnTower(x: tf.Tensor4D, convs: ConvGn[], eps: number): tf.Tensor4D {
+  for (const c of convs) x = applyConvGn(x, c, eps, true);
+  return x;
+}
+
+/** A weight and its bias (fc, deconv or 1×1 predictor). */
+export interface WeightBias {
+  w: tf.Variable;
+  b: tf.Variable;
+}

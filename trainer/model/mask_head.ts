@@ -1,8 +1,8 @@
 // Mask head: convs × [3×3 conv, GN, ReLU] on a 14×14 RoIAlign, 2× deconv + ReLU, 1×1 conv per class
-// → 28×28 logits; its loss; and pasting predicted masks back into the image.
+// → 28×28 logits; each RoI's own-class mask; and pasting predicted masks back into the image. Its
+// loss is in ./losses.ts; the RoI heads (./roi_heads.ts) run it.
 import * as tf from '@tensorflow/tfjs-core';
-import { applyConvGn, convGn, type ConvGn, type ParamStore } from './layers.ts';
-import { binaryCrossEntropyWithLogits } from './rpn.ts';
+import { applyConvGnTower, convGnTower, type ConvGn, type ParamStore, type WeightBias } from './layers.ts';
 
 export interface MaskHeadOptions {
   inChannels: number;
@@ -14,35 +14,28 @@ export interface MaskHeadOptions {
 }
 
 export class MaskHead {
-  readonly #convs: ConvGn[] = [];
-  readonly #deconvW: tf.Variable;
-  readonly #deconvB: tf.Variable;
-  readonly #predW: tf.Variable;
-  readonly #predB: tf.Variable;
+  readonly #convs: ConvGn[];
+  /** 2× upsampling, then the 1×1 per-class mask predictor. */
+  readonly #deconv: WeightBias;
+  readonly #predictor: WeightBias;
   readonly opts: MaskHeadOptions;
 
   constructor(store: ParamStore, name: string, opts: MaskHeadOptions) {
     this.opts = opts;
-    let c = opts.inChannels;
-    for (let i = 0; i < opts.convs; i++) {
-      this.#convs.push(convGn(store, `${name}.conv${i + 1}`, 3, c, opts.channels, 1, opts.gnGroups));
-      c = opts.channels;
-    }
+    const tower = convGnTower(store, name, opts.convs, opts.inChannels, opts.channels, opts.gnGroups);
+    this.#convs = tower.convs;
     // conv2dTranspose filter layout is [k, k, outChannels, inChannels]; MSRA fan-out = k·k·out.
-    this.#deconvW = store.convWeight(`${name}.deconv.w`, 2, opts.channels, c, Math.sqrt(2 / (4 * opts.channels)));
-    this.#deconvB = store.bias(`${name}.deconv.b`, opts.channels);
-    this.#predW = store.convWeight(`${name}.predictor.w`, 1, opts.channels, opts.numClasses, 0.001);
-    this.#predB = store.bias(`${name}.predictor.b`, opts.numClasses);
+    this.#deconv = { w: store.convWeight(`${name}.deconv.w`, 2, opts.channels, tower.outChannels, Math.sqrt(2 / (4 * opts.channels))), b: store.bias(`${name}.deconv.b`, opts.channels) };
+    this.#predictor = { w: store.convWeight(`${name}.predictor.w`, 1, opts.channels, opts.numClasses, 0.001), b: store.bias(`${name}.predictor.b`, opts.numClasses) };
   }
 
   /** pooled [R, P, P, C] → logits [R, 2P, 2P, K]. */
   forward(pooled: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let x = pooled;
-      for (const c of this.#convs) x = applyConvGn(x, c, this.opts.gnEps, true);
+      const x = applyConvGnTower(pooled, this.#convs, this.opts.gnEps);
       const [R, P] = x.shape;
-      const up = tf.relu(tf.add(tf.conv2dTranspose(x, this.#deconvW as tf.Tensor4D, [R, 2 * P, 2 * P, this.opts.channels], 2, 'valid'), this.#deconvB)) as tf.Tensor4D;
-      return tf.add(tf.conv2d(up, this.#predW as tf.Tensor4D, 1, 0), this.#predB) as tf.Tensor4D;
+      const up = tf.relu(tf.add(tf.conv2dTranspose(x, this.#deconv.w as tf.Tensor4D, [R, 2 * P, 2 * P, this.opts.channels], 2, 'valid'), this.#deconv.b)) as tf.Tensor4D;
+      return tf.add(tf.conv2d(up, this.#predictor.w as tf.Tensor4D, 1, 0), this.#predictor.b) as tf.Tensor4D;
     });
   }
 }
@@ -60,19 +53,6 @@ export function selectClassMasks(logits: tf.Tensor4D, classes: ArrayLike<number>
     }
     const onehot = tf.tensor4d(sel, [R, 1, 1, K]);
     return tf.reshape(tf.sum(tf.mul(logits, onehot), 3), [R, M, M]) as tf.Tensor3D;
-  });
-}
-
-/**
- * Mask loss: mean per-pixel BCE between the own-class logits and targets.
- * logits [R, M, M, K]; classes [R] 1..K; targets [R·M·M] 0/1. R = 0 → 0 · Σ logits (stays in the graph).
- */
-export function maskRcnnLoss(logits: tf.Tensor4D, classes: ArrayLike<number>, targets: Float32Array): tf.Scalar {
-  return tf.tidy(() => {
-    const [R, M] = logits.shape;
-    if (R === 0) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
-    const own = selectClassMasks(logits, classes);
-    return tf.mean(binaryCrossEntropyWithLogits(own, tf.tensor3d(targets, [R, M, M]))) as tf.Scalar;
   });
 }
 

@@ -1,5 +1,6 @@
 // Region Proposal Network: a shared 3×3 conv + objectness and box-delta 1×1 convs on every FPN level,
-// anchor targets (match → sample), its losses, and proposals (per-level top-k → decode → NMS → top-k).
+// anchor targets (match → sample) and proposals (per-level top-k → decode → NMS → top-k); its losses
+// are in ./losses.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './layers.ts';
 import type { FeatureSpec } from './resnet.ts';
@@ -179,40 +180,4 @@ export function concatRows(parts: Float32Array[]): Float32Array {
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }
   return out;
-}
-
-/**
- * RPN losses. objectness [B, N] logits; deltas [B, N, 4]. Objectness: BCE summed over sampled
- * anchors; boxes: smooth-L1 (beta 1/9) summed over positives; both divided by the number sampled.
- * With nothing sampled both are 0 · Σ(outputs) so they stay in the graph.
- */
-export function rpnLosses(objectness: tf.Tensor2D, deltas: tf.Tensor3D, t: RpnTargets): { objectness: tf.Scalar; box: tf.Scalar } {
-  return tf.tidy(() => {
-    const [B, N] = objectness.shape;
-    const logits = tf.reshape(objectness, [B * N]);
-    const denom = Math.max(1, t.numSampled);
-    const bce = binaryCrossEntropyWithLogits(logits, tf.tensor1d(t.labels));
-    const lossObj = tf.div(tf.sum(tf.mul(bce, tf.tensor1d(t.sampled))), denom) as tf.Scalar;
-    const d = tf.reshape(deltas, [B * N, 4]);
-    const sl1 = smoothL1(tf.sub(d, tf.tensor2d(t.boxTargets, [B * N, 4])), 1 / 9);
-    const lossBox = tf.div(tf.sum(tf.mul(sl1, tf.tensor2d(t.positive, [B * N, 1]))), denom) as tf.Scalar;
-    return { objectness: lossObj, box: lossBox };
-  });
-}
-
-/** Elementwise BCE with logits: max(x, 0) − x·z + log(1 + exp(−|x|)). */
-export function binaryCrossEntropyWithLogits(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))));
-}
-
-/** Elementwise smooth-L1 of a difference; beta 0 gives L1. */
-export function smoothL1(diff: tf.Tensor, beta: number): tf.Tensor {
-  return tf.tidy(() => {
-    const a = tf.abs(diff);
-    if (beta <= 0) return a;
-    // 0.5·m²/β + (a − m) with m = min(a, β): equals 0.5·a²/β below β and a − β/2 above, without a
-    // comparison op (tfjs has no gradient for Less).
-    const m = tf.minimum(a, beta);
-    return tf.add(tf.div(tf.mul(tf.square(m), 0.5), beta), tf.sub(a, m));
-  });
 }
