@@ -59,4 +59,3 @@ export interface RunRecord {
 
 export const now = () => new Date().toISOString();
 
-export { writeFileAtomic as writeAtomic } from '../io/atomic.ts';

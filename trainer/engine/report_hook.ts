@@ -8,7 +8,8 @@ import { verdictEvent, writeRunReport, reportFromRunFolder } from '../advice/rep
 import { readCheckpoint, restoreCheckpoint } from '../checkpoint.ts';
 import { predictRecords } from '../predict.ts';
 import { finished } from './eval_hook.ts';
-import { now, writeAtomic, type RunRecord, type TrainContext } from './context.ts';
+import { now, type RunRecord, type TrainContext } from './context.ts';
+import { writeJsonAtomic } from '../io/atomic.ts';
 import type { Hook } from './loop.ts';
 import type { RunSchedule } from './schedule_hooks.ts';
 
@@ -20,7 +21,7 @@ export function valPredictions(ctx: TrainContext, s: RunSchedule, record: RunRec
       if (existsSync(ctx.paths.bestCheckpoint) && record.bestIteration !== loop.iteration) restoreCheckpoint(readCheckpoint(ctx.paths.bestCheckpoint), ctx.model.store);
       const r = await predictRecords(ctx.model, ctx.config, ctx.categories, ctx.val, ctx.cache, ctx.config.solver.imsPerBatch, undefined, ctx.pool);
       record.predictionsPath = join(ctx.paths.runDir, 'predictions.json');
-      writeAtomic(record.predictionsPath, JSON.stringify(r));
+      writeJsonAtomic(record.predictionsPath, r);
     },
   };
 }

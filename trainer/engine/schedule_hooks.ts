@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { RunConfig } from '../common/config.ts';
 import { BUDGET_MEASURE_ITERATIONS, BudgetError, budgetPlan, epochPlan, type SchedulePlan } from '../schedule.ts';
 import { measureEvaluationSeconds } from './evaluation.ts';
-import { now, writeAtomic, type RunRecord, type TrainContext } from './context.ts';
+import { now, type RunRecord, type TrainContext } from './context.ts';
+import { writeJsonAtomic } from '../io/atomic.ts';
 import type { Hook, LoopState } from './loop.ts';
 
 type StoredPlan = SchedulePlan & { previous?: SchedulePlan[] };
@@ -45,7 +46,7 @@ export class RunSchedule {
     const budgetRun = (o.solver.budgetMinutes > 0 && !o.resuming) || o.extending;
     let plan: SchedulePlan | null = o.extending ? null : o.resuming && existsSync(o.planPath) ? readPlan(o.planPath) : budgetRun ? null : epochPlan(o.solver, o.total);
     if (plan && plan.totalIterations !== o.total) plan = epochPlan(o.solver, o.total);
-    if (plan && !o.resuming) writeAtomic(o.planPath, JSON.stringify(plan, null, 2));
+    if (plan && !o.resuming) writeJsonAtomic(o.planPath, plan, 2);
     return new RunSchedule(o.solver, o.planPath, budgetRun, o.stopAfterIteration, o.total, plan, o.clock);
   }
 
@@ -65,7 +66,7 @@ export class RunSchedule {
     this.total = plan.totalIterations;
     this.evalAt = new Set(plan.evalIterations);
     loop.stopAt = Math.min(this.total, this.stopAfterIteration ?? Infinity);
-    writeAtomic(this.planPath, JSON.stringify(plan, null, 2));
+    writeJsonAtomic(this.planPath, plan, 2);
   }
 }
 
@@ -148,7 +149,7 @@ export function scheduleKeeper(ctx: TrainContext, s: RunSchedule): Hook {
       if (!plan) return;
       const wallSeconds = ctx.clock() - s.clockStart;
       plan.kept = { wallSeconds, iterations: loop.iteration, finishedAt: now(), ...(plan.budgetSeconds ? { ratioToBudget: wallSeconds / plan.budgetSeconds } : {}) };
-      writeAtomic(s.planPath, JSON.stringify(plan, null, 2));
+      writeJsonAtomic(s.planPath, plan, 2);
       if (plan.budgetSeconds) ctx.log(`budget kept: ${wallSeconds.toFixed(0)} s of ${plan.budgetSeconds.toFixed(0)} s (${(100 * plan.kept.ratioToBudget!).toFixed(0)} %)`);
     },
   };
