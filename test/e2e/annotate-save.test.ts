@@ -51,8 +51,19 @@ describe('annotation save end to end (browser mode, headless Chromium)', { skip 
         saved: (ms) => window.__probeLog.saved.push(ms),
       };`);
     await page.reload();
+    // Opening an image also prefetches its neighbour's shapes once the photo is painted. Wait for both
+    // lists (this image's and the neighbour's), so a slow machine's late prefetch is not counted below.
+    let listed = 0;
+    const countList = (r: { url(): string }) => {
+      if (new URL(r.url()).pathname === '/api/annotations/list') listed++;
+    };
+    page.on('response', countList);
     await page.getByTestId('thumb').first().click();
     await page.waitForSelector(`[data-testid="canvas"][data-painted-image="${imageId}"]`);
+    const deadline = Date.now() + 30_000;
+    while (listed < 2 && Date.now() < deadline) await page.waitForTimeout(50);
+    page.off('response', countList);
+    assert.equal(listed, 2, 'the open image and its neighbour were listed');
   });
   after(async () => {
     await s?.close();
