@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Split, SplitGroup } from '../api.ts';
 import { dHash, hammingDistance } from './perceptual-hash.ts';
 import type { Project } from './project.ts';
+import { UserError } from './errors.ts';
 
 /**
  * On the 299-image wagon-defects export (`npx tsx bench/split-hash.ts`): the 220 pairs of Roboflow copies of
@@ -49,6 +50,7 @@ async function ensureHashes(project: Project): Promise<Map<number, string>> {
     else {
       try {
         const hash = await dHash(join(project.dir, row.thumb_path));
+        if (!project.db.open) break;
         hashes.set(row.id, hash);
         missing.push({ id: row.id, hash });
       } catch {
@@ -56,6 +58,9 @@ async function ensureHashes(project: Project): Promise<Map<number, string>> {
       }
     }
   }
+  // Hashing awaits each thumbnail; the project may be closed meanwhile (the app quitting, another project
+  // opened). Stop with a plain message rather than write to a closed database.
+  if (!project.db.open) throw new UserError('The project was closed while its images were being compared; open it again to check it.');
   if (missing.length > 0) {
     const update = project.db.prepare('UPDATE images SET dhash = ? WHERE id = ?');
     project.db.transaction(() => missing.forEach((m) => update.run(m.hash, m.id)))();

@@ -9,7 +9,7 @@ import { importCoco } from '../../electron/services/coco_import.ts';
 import { importImages, listImages } from '../../electron/services/images.ts';
 import { dHash, hammingDistance } from '../../electron/services/perceptual-hash.ts';
 import { Project } from '../../electron/services/project.ts';
-import { roboflowSource, straddlingGroups } from '../../electron/services/split_groups.ts';
+import { groupImages, roboflowSource, straddlingGroups } from '../../electron/services/split_groups.ts';
 import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplits } from '../../electron/services/splits.ts';
 import { Workbench } from '../../electron/services/workbench.ts';
 import { FIXTURES, SHARED_WAGON, tempDir, writeNoiseImage } from '../helpers/tmp.ts';
@@ -59,6 +59,17 @@ describe('grouping copies of one photo', () => {
     }
     project.close();
   });
+});
+
+test('a project closed while its images are being hashed: a plain refusal, nothing written to the closed store', async () => {
+  const src = tempDir();
+  const project = Project.create(join(tempDir(), 'p'));
+  for (let k = 0; k < 6; k++) await writeNoiseImage(join(src, `n${k}.png`), 32, 32, 700 + k);
+  await importImages(project, [src]);
+  project.db.prepare('UPDATE images SET dhash = NULL').run();
+  const grouping = groupImages(project);
+  project.close();
+  await assert.rejects(grouping, (err: Error) => err.name === 'UserError' && /closed while its images were being compared/.test(err.message));
 });
 
 describe('assign: confirm, undo, import splits, frozen', () => {
