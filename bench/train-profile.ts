@@ -24,7 +24,7 @@ const { Rng } = await import('../trainer/common/rng.ts');
 
 const backend = await initBackend(opt('--backend', 'wasm') as 'wasm');
 const size = Number(opt('--size', '160')), B = Number(opt('--ims', '4')), steps = Number(opt('--steps', '4'));
-const c = validateRunConfig({ preset: opt('--preset', 'cpu'), solver: { imsPerBatch: B }, input: { trainShortSides: [size], testShortSide: size } });
+const c = validateRunConfig({ preset: opt('--preset', 'cpu'), solver: { imsPerBatch: B }, input: { trainShortSides: [size], testShortSide: size, maxSize: Math.max(size, Math.round((size * 5) / 3)) } });
 const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
 const optim = new SgdMomentum(model.store, 0.9, 1e-4);
 const { data, gt, sizes } = await syntheticTrainBatch(size, B);
