@@ -116,22 +116,55 @@ test('RoIAlign gradient equals finite differences and matches across backends', 
   }
 });
 
-test('GroupNorm custom gradient equals autodiff of the composed ops, on CPU and WASM', async () => {
-  const shape = [2, 5, 4, 6];
-  const inputs = [{ data: randn(shape, 14).map((v) => 2 * v + 1), shape }, { data: randn([6], 15), shape: [6] }, { data: randn([6], 16), shape: [6] }];
-  const composed = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-    const xg = tf.reshape(x, [2, 20, 3, 2]);
-    const { mean, variance } = tf.moments(xg, [1, 3], true);
-    const y = tf.add(tf.mul(tf.reshape(tf.div(tf.sub(xg, mean), tf.sqrt(tf.add(variance, 1e-5))), shape), g), b);
-    return projected(y, 17);
+// Shapes: channels per group 2, 1 (G = C) and all (G = 1); one pixel; a mean far from 0 (the
+// two-pass variance); many small maps (RoI heads).
+const gnCases: { name: string; shape: [number, number, number, number]; groups: number; offset: number }[] = [
+  { name: '2 channels per group', shape: [2, 5, 4, 6], groups: 3, offset: 1 },
+  { name: 'one channel per group', shape: [1, 3, 3, 4], groups: 4, offset: 0 },
+  { name: 'one group', shape: [2, 4, 2, 5], groups: 1, offset: -3 },
+  { name: 'one pixel', shape: [3, 1, 1, 8], groups: 2, offset: 0 },
+  { name: 'mean 40σ from zero', shape: [1, 6, 6, 4], groups: 2, offset: 40 },
+  { name: 'many small maps', shape: [9, 3, 3, 8], groups: 4, offset: 0.5 },
+];
+
+for (const c of gnCases) {
+  test(`GroupNorm (fused on WASM, custom gradient on CPU) equals autodiff of the composed ops: ${c.name}`, async () => {
+    const { shape, groups } = c;
+    const [B, H, W, C] = shape;
+    const inputs = [{ data: randn(shape, 14).map((v) => 2 * v + c.offset), shape }, { data: randn([C], 15), shape: [C] }, { data: randn([C], 16), shape: [C] }];
+    const composedY = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const xg = tf.reshape(x, [B, H * W, groups, C / groups]);
+      const { mean, variance } = tf.moments(xg, [1, 3], true);
+      return tf.add(tf.mul(tf.reshape(tf.div(tf.sub(xg, mean), tf.sqrt(tf.add(variance, 1e-5))), shape), g), b);
+    };
+    const ours = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => groupNorm(x as tf.Tensor4D, { gamma: g as tf.Variable, beta: b as tf.Variable, groups }, 1e-5);
+    const want = await gradsOn('cpu', inputs, (x, g, b) => projected(composedY(x, g, b), 17));
+    await useBackendForTest('cpu');
+    const wantY = tf.tidy(() => composedY(...(inputs.map((i) => tf.tensor(i.data, i.shape)) as [tf.Tensor, tf.Tensor, tf.Tensor])).dataSync() as Float32Array);
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const got = await gradsOn(backend, inputs, (x, g, b) => projected(ours(x, g, b), 17));
+      ['dx', 'dgamma', 'dbeta'].forEach((n, i) => assertClose(got[i], want[i], `${backend} ${n}`, 1e-3));
+      const y = tf.tidy(() => ours(...(inputs.map((i) => tf.tensor(i.data, i.shape)) as [tf.Tensor, tf.Tensor, tf.Tensor])).dataSync() as Float32Array);
+      assertClose(y, wantY, `${backend} y`, 1e-4);
+    }
+  });
+}
+
+test('GroupNorm on WASM takes the fused kernels, and a forward + backward leaves no tensor behind', async () => {
+  await useBackendForTest('wasm');
+  const { hasFusedGroupNorm } = await import('../../trainer/ops/group_norm_kernel.ts');
+  assert.equal(hasFusedGroupNorm(), true);
+  const x = tf.randomNormal([2, 6, 6, 8]) as tf.Tensor4D;
+  const gamma = tf.variable(tf.ones([8])), beta = tf.variable(tf.zeros([8]));
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(groupNorm(x, { gamma, beta, groups: 4 }, 1e-5))) as tf.Scalar, [gamma, beta]);
+    tf.dispose([value, ...Object.values(grads)]);
   };
-  const custom = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-    projected(groupNorm(x as tf.Tensor4D, { gamma: g as tf.Variable, beta: b as tf.Variable, groups: 3 }, 1e-5), 17);
-  const want = await gradsOn('cpu', inputs, composed);
-  for (const backend of ['cpu', 'wasm'] as const) {
-    const got = await gradsOn(backend, inputs, custom);
-    ['dx', 'dgamma', 'dbeta'].forEach((n, i) => assertClose(got[i], want[i], `${backend} ${n}`, 1e-3));
-  }
+  step();
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) step();
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([x, gamma, beta]);
 });
 
 test('wasmDir() points at the tfjs WASM binaries and honours FIELDWORK_WASM_DIR', () => {

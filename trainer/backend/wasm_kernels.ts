@@ -9,12 +9,14 @@
 //    in/out-swapped filter (WASM's own kernel is slow). Also makes conv2dTranspose fast. When
 //    stride = kernel (the mask head's 2×2 deconv) it is one BatchMatMul and a block transpose.
 //  - UnsortedSegmentSum: the gradient of gather; plain JS scatter-add.
+//  - GroupNorm forward and backward, fused (../ops/group_norm_kernel.ts), used by model/layers.ts.
 //  - BatchMatMul with transposeA/transposeB (every fc-layer gradient): explicit Transpose, then the
 //    plain kernel, which runs on XNNPACK (WASM's transposed path does not).
 // Each is checked numerically against the pure-JS backend in test/trainer/backend_kernels.test.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, getKernel, registerKernel, util } from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { registerGroupNormKernels } from '../ops/group_norm_kernel.ts';
 
 /** The parts of BackendWasm we use (its class is not exported as a type from the package root). */
 interface WasmBackend {
@@ -224,6 +226,7 @@ export function registerWasmTrainingKernels(): void {
   replace('Conv2DBackpropFilter', conv2dBackpropFilter as unknown as KernelFunc);
   replace('Conv2DBackpropInput', conv2dBackpropInput as unknown as KernelFunc);
   replace('UnsortedSegmentSum', unsortedSegmentSum as unknown as KernelFunc);
+  registerGroupNormKernels('wasm');
   const plain = getKernel('BatchMatMul', 'wasm');
   if (plain) {
     plainBatchMatMul = plain.kernelFunc;
