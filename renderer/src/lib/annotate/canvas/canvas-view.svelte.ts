@@ -1,14 +1,14 @@
 // The annotation canvas: a Konva view over the open ImageSession. Three layers — the photo and the
 // read-only shapes (both listening(false)), and one interactive layer for the selected shape's editor,
-// drafts and the brush cursor. Model changes reach Konva through $effects created here and destroyed
-// with the view; Konva reports back only finished gestures. This file composes the parts and owns the
-// view transform; the photo (photo-stage), pointer routing (pointer-gestures), the edits a gesture makes
-// (shape-commits) and the selected shape's editor (editor-slot) are their own modules.
+// drafts and the brush cursor. Model changes reach Konva through the $effects of model-sync, created and
+// destroyed with the view; Konva reports back only finished gestures. This file composes the parts and
+// owns the view transform; the photo (photo-stage), pointer routing (pointer-gestures), the edits a
+// gesture makes (shape-commits) and the selected shape's editor (editor-slot) are their own modules.
 import Konva from 'konva';
-import { untrack } from 'svelte';
 import type { AnnotateState } from '../annotate.svelte.ts';
 import type { ImageSession } from '../session.svelte.ts';
 import { EditorSlot } from './editor-slot.ts';
+import { syncModelToCanvas } from './model-sync.svelte.ts';
 import { PhotoStage } from './photo-stage.ts';
 import { PointerGestures } from './pointer-gestures.ts';
 import { PolygonDraft } from './polygon-draft.ts';
@@ -115,37 +115,14 @@ export class CanvasView {
     });
 
     this.#dispose.push(
-      $effect.root(() => {
-        $effect(() => {
-          const session = this.#state.session;
-          untrack(() => this.#showSession(session));
-        });
-        $effect(() => {
-          const session = this.#state.session;
-          if (!session) return;
-          void session.annotations;
-          void session.selectedId;
-          void session.hideOthers;
-          void this.#state.project.classes;
-          void this.#state.tool;
-          untrack(() => this.#shapes.sync());
-        });
-        $effect(() => {
-          const session = this.#state.session;
-          void session?.selected;
-          void session?.selectedVertex;
-          void this.#state.tool;
-          void this.#state.project.classes;
-          untrack(() => this.#syncEditor());
-        });
-        $effect(() => {
-          void this.#state.tool;
-          void this.#state.brushRadius;
-          untrack(() => {
-            this.#draft.cancel();
-            this.#gestures.updateCursor();
-          });
-        });
+      syncModelToCanvas(state, {
+        showSession: (session) => this.#showSession(session),
+        syncShapes: () => this.#shapes.sync(),
+        syncEditor: () => this.#syncEditor(),
+        toolChanged: () => {
+          this.#draft.cancel();
+          this.#gestures.updateCursor();
+        },
       }),
     );
   }
