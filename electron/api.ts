@@ -677,8 +677,9 @@ export const API_EVENTS = ['importProgress', 'projectChanged', 'runEvent', 'lear
 /**
  * What went wrong, as the error's class in main says (electron/services/errors.ts): `user` — bad input or a
  * refused action, the message says what to do; `config` — a run config value out of range (details: key,
- * rule, value); `not_found` — no such item or API method; `forbidden` — the caller may not call at all;
- * `internal` — a bug or an I/O failure, logged in main.
+ * rule, value); `not_found` — no such item or API method; `forbidden` — the caller may not call at all
+ * (the browser mode's early refusals — details: check, `host` | `origin` | `token`); `internal` — a bug or an
+ * I/O failure, logged in main.
  */
 export const API_ERROR_KINDS = ['user', 'config', 'not_found', 'forbidden', 'internal'] as const;
 export type ApiErrorKind = (typeof API_ERROR_KINDS)[number];

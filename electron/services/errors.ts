@@ -26,6 +26,26 @@ export class ForbiddenError extends Error {
   override name = 'ForbiddenError' as const;
 }
 
+/** Which check of the browser mode refused a request before any dispatch, and the HTTP status it answers with. */
+const REFUSAL_STATUS = { host: 421, origin: 403, token: 401 } as const;
+export type RefusedCheck = keyof typeof REFUSAL_STATUS;
+
+/**
+ * A request refused before the dispatch for where it came from or what it lacks: a foreign Host header
+ * (DNS rebinding; 421), a foreign Origin or cross-site fetch (403), no or a wrong token (401). It crosses
+ * as kind `forbidden` like any caller refusal, with `details.check` naming the check.
+ */
+export class RefusedRequestError extends ForbiddenError {
+  readonly check: RefusedCheck;
+  constructor(check: RefusedCheck, message: string) {
+    super(message);
+    this.check = check;
+  }
+  get status(): number {
+    return REFUSAL_STATUS[this.check];
+  }
+}
+
 /** The kind an error crosses a transport as; anything not one of ours is `internal`. */
 export function errorKind(err: unknown): ApiErrorKind {
   if (err instanceof UserError) return 'user';
@@ -41,6 +61,7 @@ export function toErrorPayload(err: unknown): ApiErrorPayload {
   let details: ApiErrorDetails | null = null;
   if (err instanceof UserError) details = err.details;
   else if (err instanceof ConfigError) details = { ...err.details };
+  else if (err instanceof RefusedRequestError) details = { check: err.check };
   return { kind, message, details };
 }
 

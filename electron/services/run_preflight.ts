@@ -1,9 +1,10 @@
-// The last step of a run's config, with its snapshot in hand: the data-aware scale and anchors
-// (trainer/data/data_aware.ts) unless the run's options set them, then the checks that refuse a run
-// which cannot start (trainer/data/preflight.ts) — before its folder or its row exist.
+// The steps of a run's config that need its snapshot: the data-aware scale and anchors
+// (trainer/data/data_aware.ts) unless the run's options set them, folded into the draft that
+// runConfigFor (runs.ts) validates once, and then the checks that refuse a run which cannot start
+// (trainer/data/preflight.ts) — before its folder or its row exist.
 import type { TrainOptions } from '../api.ts';
 import type { CocoDataset } from '../../trainer/common/coco.ts';
-import { validateRunConfig, type RunConfig } from '../../trainer/common/config.ts';
+import type { RunConfig } from '../../trainer/common/config.ts';
 import { applyDataAware, dataAwareChoice } from '../../trainer/data/data_aware.ts';
 import { preflightProblems } from '../../trainer/data/preflight.ts';
 import { UserError } from './errors.ts';
@@ -18,14 +19,18 @@ function hasPath(overrides: Record<string, unknown> | undefined, path: string): 
   return true;
 }
 
-/** `config` fitted to `snapshot`'s train split (when config.dataAware), then checked. Throws UserError. */
-export function finishRunConfig(options: TrainOptions, snapshot: CocoDataset, config: RunConfig): RunConfig {
-  let c = config;
-  if (c.dataAware) {
-    const choice = dataAwareChoice(snapshot, c);
-    if (choice) c = validateRunConfig(applyDataAware(c, choice, (p) => hasPath(options.overrides, p)));
-  }
+/**
+ * `draft` fitted to `snapshot`'s train split (when draft.dataAware): a new, not yet validated config
+ * for runConfigFor to validate, or `draft` itself when there is nothing to fit.
+ */
+export function dataAwareDraft(options: TrainOptions, snapshot: CocoDataset, draft: RunConfig): RunConfig {
+  if (!draft.dataAware) return draft;
+  const choice = dataAwareChoice(snapshot, draft);
+  return choice ? applyDataAware(draft, choice, (p) => hasPath(options.overrides, p)) : draft;
+}
+
+/** Refuses (UserError) a validated `c` that cannot start on `snapshot`. */
+export function finishRunConfig(snapshot: CocoDataset, c: RunConfig): void {
   const problems = preflightProblems(snapshot, c);
   if (problems.length) throw new UserError(problems.join(' '));
-  return c;
 }

@@ -20,7 +20,7 @@ import type { Project } from './project.ts';
 import { seededRandom } from '../../trainer/common/rng.ts';
 import { writeJsonAtomic } from '../../trainer/io/atomic.ts';
 import { readRunEvents } from '../../trainer/io/jsonl.ts';
-import { finishRunConfig } from './run_preflight.ts';
+import { dataAwareDraft, finishRunConfig } from './run_preflight.ts';
 
 export const TRAINER_BIN = fileURLToPath(new URL('../../bin/fieldwork-train.js', import.meta.url));
 
@@ -92,24 +92,42 @@ export function snapshotHash(snapshot: CocoDataset): string {
   return h.digest('hex');
 }
 
-/** The run config for `options`: the preset's values, then overrides, then the run length. */
-export function runConfigFor(options: TrainOptions, trainImages: number): RunConfig {
-  const input: Record<string, unknown> = { ...(options.overrides ?? {}), preset: options.preset };
-  let config: RunConfig;
+/**
+ * The run config for `options`: the preset's values, then overrides, then the run length and — with the
+ * run's `snapshot` — the data-aware scale and anchors (run_preflight.ts). The user's input is checked
+ * first (every later step reads its filled values); what the steps derive from it is one new draft,
+ * validated once at the end and frozen, so nothing changes a config after it was validated.
+ */
+export function runConfigFor(options: TrainOptions, trainImages: number, snapshot?: CocoDataset): RunConfig {
   try {
-    config = validateRunConfig(input);
-    if (options.iterations !== undefined) {
-      if (!Number.isInteger(options.iterations) || options.iterations < 1) throw new UserError(`iterations must be a positive whole number, not ${options.iterations}.`);
-      if (trainImages === 0) throw new UserError('The train split has no labelled images.');
-      config = validateRunConfig({ ...config, solver: { ...config.solver, epochs: (options.iterations * config.solver.imsPerBatch) / trainImages } });
-    } else if (options.epochs !== undefined) {
-      config = validateRunConfig({ ...config, solver: { ...config.solver, epochs: options.epochs } });
-    }
+    const user = validateRunConfig({ ...(options.overrides ?? {}), preset: options.preset });
+    let draft = user;
+    const epochs = runEpochs(options, user.solver.imsPerBatch, trainImages);
+    if (epochs !== undefined) draft = { ...draft, solver: { ...draft.solver, epochs } };
+    if (snapshot) draft = dataAwareDraft(options, snapshot, draft);
+    return deepFreeze(draft === user ? user : validateRunConfig(draft));
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(err.message.replace(/^Error in validateRunConfig: /, 'Run config: '), err.details);
     throw err;
   }
-  return config;
+}
+
+/** The epochs `options` ask for (as iterations or epochs), or undefined for the preset's. */
+function runEpochs(options: TrainOptions, imsPerBatch: number, trainImages: number): number | undefined {
+  if (options.iterations !== undefined) {
+    if (!Number.isInteger(options.iterations) || options.iterations < 1) throw new UserError(`iterations must be a positive whole number, not ${options.iterations}.`);
+    if (trainImages === 0) throw new UserError('The train split has no labelled images.');
+    return (options.iterations * imsPerBatch) / trainImages;
+  }
+  return options.epochs;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 interface RunRow {
@@ -185,7 +203,8 @@ export class RunSupervisor {
     const snapshot = buildSnapshot(this.#project, trainFraction);
     const trainImages = snapshot.images.filter((i) => i.split === 'train').length;
     if (trainImages === 0) throw new UserError('No labelled images in the train split: label some images (or assign splits) first.');
-    const config = finishRunConfig(options, snapshot, runConfigFor(options, trainImages));
+    const config = runConfigFor(options, trainImages, snapshot);
+    finishRunConfig(snapshot, config);
     mkdirSync(dir, { recursive: true });
     writeJsonAtomic(join(dir, 'snapshot.json'), snapshot, 2);
     writeJsonAtomic(join(dir, 'config.json'), config, 2);

@@ -14,7 +14,8 @@
 //   only read the open project's images, served with Cross-Origin-Resource-Policy: same-origin;
 // - API calls may only name methods listed in API_METHODS, and their paths are confined to approved folders
 //   (services/path-guard.ts) — both checked by services/dispatch.ts, the dispatch IPC uses too; errors come
-//   back as `{error: {kind, message, details}}` with a status that fits the kind; media files must be
+//   back as `{error: {kind, message, details}}` with a status that fits the kind (the Host, Origin and token
+//   refusals too: kind `forbidden`, `details.check`, status 421 / 403 / 401); media files must be
 //   regular files inside the project, under a size cap;
 // - the static renderer (public code, no data) is served without a secret; every response carries a strict
 //   Content-Security-Policy; static files never leave renderer/dist; no redirects.
@@ -27,7 +28,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { API_EVENTS, type ApiErrorPayload, type ApiReply } from '../api.ts';
 import { contentType } from '../services/content-types.ts';
 import { createApiDispatcher, lookupApiMethod, unknownMethod } from '../services/dispatch.ts';
-import { httpStatusFor, toErrorPayload, UserError } from '../services/errors.ts';
+import { httpStatusFor, RefusedRequestError, toErrorPayload, UserError } from '../services/errors.ts';
 import { DEFAULT_MAX_MEDIA_BYTES, openMediaFile } from '../services/media-file.ts';
 import { PathGuard } from '../services/path-guard.ts';
 import type { Workbench } from '../services/workbench.ts';
@@ -138,15 +139,15 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    if (!hostAllowed(req)) return sendText(res, 421, 'Unexpected Host header.');
+    if (!hostAllowed(req)) return refuse(res, new RefusedRequestError('host', 'Unexpected Host header.'));
     const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
     // Old launch URLs (`/?token=…`): the token belongs in the fragment now, which no server ever receives.
     if (url.searchParams.has('token')) return sendText(res, 400, 'This server takes its token in the URL fragment (#token=…). Open the URL that `npm run web` printed.');
 
     if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/x/')) {
       if (req.method !== 'POST') return sendText(res, 405, 'API calls use POST.');
-      if (!originAllowed(req)) return sendText(res, 403, 'Cross-origin API calls are refused.');
-      if (!headerAuthorised(req)) return sendText(res, 401, `Not authorised: API calls need the ${AUTH_HEADER} header. Open the URL that \`npm run web\` printed (it carries the access token).`);
+      if (!originAllowed(req)) return refuse(res, new RefusedRequestError('origin', 'Cross-origin API calls are refused.'));
+      if (!headerAuthorised(req)) return refuse(res, new RefusedRequestError('token', `Not authorised: API calls need the ${AUTH_HEADER} header. Open the URL that \`npm run web\` printed (it carries the access token).`));
       if (url.pathname.startsWith('/api/')) return handleApi(req, res, url.pathname);
       const name = url.pathname.split('/')[2];
       if (!Object.hasOwn(routes, name)) return sendText(res, 404, 'Not found.');
@@ -155,8 +156,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
     if (url.pathname.startsWith('/files/')) {
       const media = url.pathname.match(/^\/files\/([0-9a-f]+)\/(images|thumbs)\/([1-9]\d{0,15})$/);
-      if (!media || !secretMatches(media[1], mediaKey)) return sendText(res, 401, 'Not authorised.');
-      if (!originAllowed(req)) return sendText(res, 403, 'Cross-origin media reads are refused.');
+      if (!media || !secretMatches(media[1], mediaKey)) return refuse(res, new RefusedRequestError('token', 'Not authorised.'));
+      if (!originAllowed(req)) return refuse(res, new RefusedRequestError('origin', 'Cross-origin media reads are refused.'));
       let file: { path: string; size: number };
       try {
         const kind = media[2] as 'images' | 'thumbs';
@@ -281,6 +282,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 /** An API error as data, with the status its kind answers with. */
 function sendError(res: ServerResponse, error: ApiErrorPayload): void {
   sendJson(res, httpStatusFor(error.kind), { error });
+}
+
+/** A request refused before the dispatch (Host, Origin, token), as the same error data, with its check's status. */
+function refuse(res: ServerResponse, err: RefusedRequestError): void {
+  sendJson(res, err.status, { error: toErrorPayload(err) });
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

@@ -6,6 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { Workbench } from '../../electron/services/workbench.ts';
 import { startWebServer, type WebServer } from '../../electron/web/server.ts';
+import { createHttpClient } from '../../renderer/src/lib/api/http.ts';
+import { ApiError } from '../../renderer/src/lib/api/errors.ts';
 import { FIXTURES, tempDir } from '../helpers/tmp.ts';
 
 interface Reply {
@@ -25,6 +27,15 @@ function http(server: WebServer, path: string, init: { method?: string; headers?
     req.on('error', reject);
     req.end(init.body);
   });
+}
+
+/** A refusal before the dispatch: the API's error data, kind `forbidden`, naming the check, as JSON. */
+function assertRefusal(reply: Reply, check: 'host' | 'origin' | 'token', message: RegExp): void {
+  assert.match(String(reply.headers['content-type']), /^application\/json/);
+  const { error } = JSON.parse(reply.body) as { error: { kind: string; message: string; details: unknown } };
+  assert.equal(error.kind, 'forbidden');
+  assert.match(error.message, message);
+  assert.deepEqual(error.details, { check });
 }
 
 describe('browser mode server', () => {
@@ -85,6 +96,7 @@ describe('browser mode server', () => {
     assert.equal(cookie.status, 401);
     const media = await http(server, '/api/projects/current', { method: 'POST', headers: { 'x-fieldwork-token': server.mediaKey }, body: '{"args":[]}' });
     assert.equal(media.status, 401, 'the read-only media key does not open the API');
+    for (const refused of [bare, wrong, cookie, media]) assertRefusal(refused, 'token', /^Not authorised: API calls need the x-fieldwork-token header/);
     const ok = await call('/api/projects/current', []);
     assert.equal(ok.status, 200);
   });
@@ -98,6 +110,24 @@ describe('browser mode server', () => {
     assert.equal(otherPort.status, 403);
     const sameSite = await call('/api/projects/current', [], { 'sec-fetch-site': 'same-site' });
     assert.equal(sameSite.status, 403, 'another port on 127.0.0.1 is "same-site", not same-origin');
+    assertRefusal(rebinding, 'host', /^Unexpected Host header\.$/);
+    const apiRebinding = await call('/api/projects/current', [], { host: `evil.example:${server.port}` });
+    assert.equal(apiRebinding.status, 421);
+    assert.deepEqual(apiRebinding.body, { error: { kind: 'forbidden', message: 'Unexpected Host header.', details: { check: 'host' } } });
+    for (const refused of [csrf, otherPort, sameSite]) assert.deepEqual(refused.body, { error: { kind: 'forbidden', message: 'Cross-origin API calls are refused.', details: { check: 'origin' } } });
+  });
+
+  test('the renderer\'s HTTP client shows an early refusal like any other API error: its kind and message', async () => {
+    const refused = createHttpClient(server.origin, { token: '0'.repeat(48), media: server.mediaKey });
+    await assert.rejects(refused.projects.current(), (err: unknown) => {
+      assert.ok(err instanceof ApiError);
+      assert.equal(err.kind, 'forbidden');
+      assert.match(err.message, /^Not authorised: API calls need the x-fieldwork-token header/);
+      assert.deepEqual(err.details, { check: 'token' });
+      return true;
+    });
+    const allowed = createHttpClient(server.origin, { token: server.token, media: server.mediaKey });
+    await allowed.projects.current(); // the same client with the right token is let through
   });
 
   test('no redirect leaves the origin', async () => {
@@ -236,7 +266,10 @@ describe('browser mode server', () => {
     assert.equal((await http(server, `/files/${m}/images/99999`)).status, 404);
     assert.equal((await http(server, `/files/images/${images[0].id}`)).status, 401);
     assert.equal((await http(server, `/files/${server.token}/images/${images[0].id}`)).status, 401, 'the API token is not the media key');
-    assert.equal((await http(server, `/files/${m}/images/${images[0].id}`, { headers: { 'sec-fetch-site': 'same-site' } })).status, 403);
+    const crossSite = await http(server, `/files/${m}/images/${images[0].id}`, { headers: { 'sec-fetch-site': 'same-site' } });
+    assert.equal(crossSite.status, 403);
+    assertRefusal(crossSite, 'origin', /^Cross-origin media reads are refused\.$/);
+    assertRefusal(await http(server, `/files/${server.token}/images/${images[0].id}`), 'token', /^Not authorised\.$/);
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(events.includes('importProgress'));
     assert.ok(events.includes('projectChanged'));

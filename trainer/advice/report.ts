@@ -10,6 +10,7 @@ import { datasetCheck, type DatasetCheck } from './dataset_check.ts';
 import { historyFromEvents, overfittingVerdict, perCategoryAp, type OverfittingVerdict } from './overfitting.ts';
 import { objectPxAtScale, reconcileWithDatasetCheck } from './verdict_context.ts';
 import type { ClassApRow } from '../common/verdict.ts';
+import { curvesFromEvents, type RunCurves } from '../common/curves.ts';
 
 export interface RunReport {
   version: 1;
@@ -30,19 +31,16 @@ export interface RunReport {
    */
   earlyStop: { stopped: boolean; atIteration: number | null; bestIteration: number | null };
   trainSampleImages: number | null;
-  /** Series for the report's plots: [iteration, value] pairs. */
-  curves: {
-    trainLoss: [number, number][];
-    valBoxAP: [number, number][];
-    valMaskAP: [number, number][];
-    trainBoxAP: [number, number][];
-    valLoss: [number, number][];
-  };
+  /** Series for the report's plots: [iteration, value] pairs, the training loss averaged over windows. */
+  curves: RunCurves;
   /** Per-class val AP at the last evaluation, by class name. */
   perClass: ClassApRow[];
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** At most this many training-loss points in a report, so a plot of thousands of iterations stays readable. */
+const REPORT_LOSS_POINTS = 200;
 
 /** What the report knows of the run's config (config.resolved.json), for the not-learned advice. */
 export interface ReportRunConfig {
@@ -82,17 +80,6 @@ export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEv
     if (isNum(e.bbox[0]) && (best.boxAP === null || e.bbox[0] > best.boxAP)) best = { iteration: e.iteration, boxAP: e.bbox[0], maskAP: isNum(e.segm[0]) ? e.segm[0] : null, boxAPInterval: e.interval?.bbox ?? null };
   }
 
-  // Training loss, averaged over windows so a plot of thousands of iterations stays readable.
-  const progress = events.filter((e): e is Extract<TrainerEvent, { type: 'progress' }> => e.type === 'progress');
-  const window = Math.max(1, Math.ceil(progress.length / 200));
-  const trainLoss: [number, number][] = [];
-  for (let i = 0; i < progress.length; i += window) {
-    const chunk = progress.slice(i, i + window).map((p) => (isNum(p.losses.total) ? p.losses.total : Object.values(p.losses).filter(isNum).reduce((a, b) => a + b, 0)));
-    trainLoss.push([progress[Math.min(i + window, progress.length) - 1].iteration, chunk.reduce((a, b) => a + b, 0) / chunk.length]);
-  }
-  const series = (split: 'val' | 'train', key: 'bbox' | 'segm') =>
-    events.flatMap((e) => (e.type === 'evaluation' && e.split === split && isNum(e[key][0]) ? [[e.iteration, e[key][0]] as [number, number]] : []));
-
   // Every class, with its AP at the last evaluation and the verdict's note where it has one.
   const lastOf = (split: 'val' | 'train') => [...events].reverse().find((e): e is Extract<TrainerEvent, { type: 'evaluation' }> => e.type === 'evaluation' && e.split === split && !!e.perCategory);
   const apOf = (e: Extract<TrainerEvent, { type: 'evaluation' }> | undefined, id: number) => perCategoryAp(e?.perCategory?.[String(id)]);
@@ -119,13 +106,7 @@ export function buildRunReport(snapshot: CocoDataset, events: readonly TrainerEv
       bestIteration: done?.stoppedEarly ? (done.bestIteration ?? best.iteration) : null,
     },
     trainSampleImages: [...events].reverse().find((e): e is Extract<TrainerEvent, { type: 'evaluation' }> => e.type === 'evaluation' && e.split === 'train')?.images ?? null,
-    curves: {
-      trainLoss,
-      valBoxAP: series('val', 'bbox'),
-      valMaskAP: series('val', 'segm'),
-      trainBoxAP: series('train', 'bbox'),
-      valLoss: events.flatMap((e) => (e.type === 'metric' && e.name === 'val/loss' ? [[e.iteration, e.value] as [number, number]] : [])),
-    },
+    curves: curvesFromEvents(events, { maxLossPoints: REPORT_LOSS_POINTS }),
     perClass,
   };
 }

@@ -29,3 +29,21 @@ declare global {
 export function annotateProbe(): AnnotateProbe {
   return (typeof window !== 'undefined' && window.__fieldworkProbe) || {};
 }
+
+/**
+ * Reports each frame's drawing time to `report`. Konva draws all layers of a frame in one callback, so a
+ * microtask queued at the first layer's beforeDraw runs once they are all done.
+ */
+export function timeFrames(layers: readonly { on(event: 'beforeDraw', handler: () => void): unknown }[], report: (ms: number) => void): void {
+  let frameStart = -1;
+  for (const layer of layers) {
+    layer.on('beforeDraw', () => {
+      if (frameStart >= 0) return;
+      frameStart = performance.now();
+      queueMicrotask(() => {
+        report(performance.now() - frameStart);
+        frameStart = -1;
+      });
+    });
+  }
+}

@@ -1,33 +1,8 @@
 // Plot series from a run's trainer events (the live view, before report.json exists) and the numbers
 // the progress bar shows.
-import type { TrainerEvent } from '../../../../electron/api.ts';
-
-export type Series = [x: number, y: number][];
-
-export interface RunCurves {
-  trainLoss: Series;
-  valBoxAP: Series;
-  valMaskAP: Series;
-  trainBoxAP: Series;
-}
-
-export function curvesFromEvents(events: readonly TrainerEvent[]): RunCurves {
-  const curves: RunCurves = { trainLoss: [], valBoxAP: [], valMaskAP: [], trainBoxAP: [] };
-  for (const e of events) {
-    if (e.type === 'progress') {
-      const total = e.losses.total ?? Object.values(e.losses).reduce((a, b) => a + b, 0);
-      if (Number.isFinite(total)) curves.trainLoss.push([e.iteration, total]);
-    } else if (e.type === 'evaluation') {
-      if (e.split === 'val') {
-        if (e.bbox.length > 0) curves.valBoxAP.push([e.iteration, e.bbox[0]]);
-        if (e.segm.length > 0) curves.valMaskAP.push([e.iteration, e.segm[0]]);
-      } else if (e.split === 'train' && e.bbox.length > 0) {
-        curves.trainBoxAP.push([e.iteration, e.bbox[0]]);
-      }
-    }
-  }
-  return curves;
-}
+// The live charts plot every point of the events so far (the report, which the trainer builds with the
+// same function, averages the loss over windows).
+export { curvesFromEvents, type RunCurves, type Series } from '../../../../trainer/common/curves.ts';
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '—';

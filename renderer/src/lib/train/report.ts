@@ -28,5 +28,5 @@ export function reportView(detail: RunDetail, events: readonly TrainerEvent[], c
   if (isFullReport(detail.report) && !live) return { report: detail.report, source: 'file' };
   if (!last) return null;
   const curves = curvesFromEvents(events);
-  return { report: { verdict: last.verdict, curves: { ...curves, valLoss: [] }, perClass: last.perClass, dataset: check }, source: 'events' };
+  return { report: { verdict: last.verdict, curves, perClass: last.perClass, dataset: check }, source: 'events' };
 }
