@@ -148,6 +148,8 @@ describe('review triage (browser mode)', { skip }, () => {
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="review-canvas"]')?.getAttribute('data-labels-hidden')) > 0, undefined, { timeout: 30_000 });
       const rects = JSON.parse((await page.getByTestId('review-canvas').getAttribute('data-label-rects')) ?? '[]') as { id: number; x: number; y: number; w: number; h: number }[];
       assert.ok(rects.length >= 3, `captions placed: ${JSON.stringify(rects)}`);
+      const selectedId = Number(await page.locator('li.selected[data-testid="prediction"]').getAttribute('data-id'));
+      assert.equal(rects[0].id, selectedId, 'the selected prediction is always named, first');
       for (const a of rects) for (const b of rects) {
         if (a.id !== b.id) assert.ok(a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y, `captions ${a.id} and ${b.id} overlap`);
       }
