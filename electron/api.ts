@@ -542,12 +542,17 @@ export interface ReviewImage {
   split: Split;
   /** Predictions matching a label of the same class at box IoU ≥ 0.5 (or accepted). */
   tp: number;
-  /** Predictions matching no label. */
+  /** Predictions matching no label (never the unverified ones). */
   fp: number;
   /** Labels no prediction found. */
   fn: number;
   pending: number;
   errors: number;
+  /** Pending predictions on an image with no ground truth (pre-labels): suggestions, neither TP nor FP. */
+  unverified: number;
+  accepted: number;
+  /** Rejected predictions (above the score threshold): they take no part in TP / FP / FN. */
+  rejected: number;
 }
 
 export interface ReviewPrediction {
@@ -561,7 +566,11 @@ export interface ReviewPrediction {
   rle: Rle | null;
   status: 'pending' | 'accepted' | 'rejected';
   annotationId: number | null;
-  match: 'tp' | 'fp';
+  /**
+   * 'unverified': the image has no ground truth (no label of its own and not marked done), so the prediction
+   * is a suggestion to verify, not an error. A rejected prediction is 'fp' (the user's verdict) or 'unverified'.
+   */
+  match: 'tp' | 'fp' | 'unverified';
   iou: number | null;
 }
 
@@ -569,8 +578,8 @@ export interface ReviewApi {
   /** Runs the run's model over the target images and stores the predictions for review. */
   predict(runId: string, target: ReviewTarget): Promise<{ images: number; predictions: number }>;
   images(runId: string, query?: ReviewQuery): Promise<ReviewImage[]>;
-  /** One image's predictions (with TP/FP marks) and the labels no prediction found (FN). */
-  image(runId: string, imageId: number, minScore?: number): Promise<{ predictions: ReviewPrediction[]; missed: Annotation[] }>;
+  /** One image's predictions (with TP/FP marks) and the labels no prediction found (FN); its rejected ones apart. */
+  image(runId: string, imageId: number, minScore?: number): Promise<{ predictions: ReviewPrediction[]; missed: Annotation[]; rejected: ReviewPrediction[] }>;
   /** Makes the prediction a label (with the user's edited geometry, if given). */
   accept(predictionId: number, geometry?: Geometry): Promise<Annotation>;
   reject(predictionId: number): Promise<void>;

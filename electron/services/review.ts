@@ -126,18 +126,27 @@ const toPrediction = (r: PredictionRow): Omit<ReviewPrediction, 'match' | 'iou'>
 
 /**
  * Matches an image's predictions (score ≥ minScore, best first) to its non-crowd labels of the same class:
- * each label is found by at most one prediction at box IoU ≥ MATCH_IOU. Rejected predictions take no part.
+ * each label is found by at most one prediction at box IoU ≥ MATCH_IOU. Rejected predictions take no part
+ * (they come back apart, under `rejected`). On an image without ground truth — no label of its own and not
+ * marked done — nothing can be judged: its pending predictions are 'unverified' suggestions, never FPs.
  */
-export function matchImage(project: Project, runId: string, imageId: number, minScore: number): { predictions: ReviewPrediction[]; missed: Annotation[] } {
-  const rows = project.db.prepare("SELECT * FROM predictions WHERE run_id = ? AND image_id = ? AND score >= ? AND status != 'rejected' ORDER BY score DESC, id").all(runId, imageId, minScore) as PredictionRow[];
+export function matchImage(project: Project, runId: string, imageId: number, minScore: number): { predictions: ReviewPrediction[]; missed: Annotation[]; rejected: ReviewPrediction[] } {
+  const all = project.db.prepare('SELECT * FROM predictions WHERE run_id = ? AND image_id = ? AND score >= ? ORDER BY score DESC, id').all(runId, imageId, minScore) as PredictionRow[];
+  const rows = all.filter((r) => r.status !== 'rejected');
   // Labels made by accepting this run's predictions are the predictions themselves, not ground truth for them.
-  const fromThisRun = new Set(rows.filter((r) => r.annotation_id !== null).map((r) => r.annotation_id));
-  const labels = listAnnotations(project, imageId).filter((a) => !a.iscrowd && !fromThisRun.has(a.id));
+  // (All of them, whatever the threshold: a raised threshold must not turn them into ground truth.)
+  const accepted = project.db.prepare('SELECT annotation_id FROM predictions WHERE run_id = ? AND image_id = ? AND annotation_id IS NOT NULL').all(runId, imageId) as { annotation_id: number }[];
+  const fromThisRun = new Set(accepted.map((r) => r.annotation_id));
+  const own = listAnnotations(project, imageId).filter((a) => !fromThisRun.has(a.id));
+  const labels = own.filter((a) => !a.iscrowd);
+  const status = (project.db.prepare('SELECT status FROM images WHERE id = ?').get(imageId) as { status: string } | undefined)?.status;
+  const unverified = own.length === 0 && status !== 'done';
   const found = new Set<number>();
   const predictions: ReviewPrediction[] = rows.map((row) => {
     const p = toPrediction(row);
     // An accepted prediction was confirmed by the user: a true positive by definition.
     if (p.status === 'accepted') return { ...p, match: 'tp', iou: null };
+    if (unverified) return { ...p, match: 'unverified', iou: null };
     let best = -1;
     let bestIou = 0;
     labels.forEach((label, i) => {
@@ -152,7 +161,8 @@ export function matchImage(project: Project, runId: string, imageId: number, min
     return { ...p, match: best >= 0 ? 'tp' : 'fp', iou: best >= 0 ? bestIou : null };
   });
   const missed = labels.filter((_, i) => !found.has(i));
-  return { predictions, missed };
+  const rejected: ReviewPrediction[] = all.filter((r) => r.status === 'rejected').map((r) => ({ ...toPrediction(r), match: unverified ? 'unverified' : 'fp', iou: null }));
+  return { predictions, missed, rejected };
 }
 
 /** Images with predictions of `runId`, with their TP / FP / FN counts, sorted as asked (errors first by default). */
@@ -166,15 +176,21 @@ export function reviewImages(project: Project, runId: string, query: ReviewQuery
   }
   const rows = project.db.prepare(`SELECT i.id, i.file_name, i.split FROM images i WHERE ${where.join(' AND ')} ORDER BY i.id`).all(...params) as { id: number; file_name: string; split: Split }[];
   const out: ReviewImage[] = [];
+  const ofClass = <T extends { classId: number | null }>(list: T[]) => (query.classId === undefined ? list : list.filter((p) => p.classId === query.classId));
   for (const row of rows) {
-    const { predictions, missed } = matchImage(project, runId, row.id, minScore);
-    const relevant = query.classId === undefined ? predictions : predictions.filter((p) => p.classId === query.classId);
-    const missedRelevant = query.classId === undefined ? missed : missed.filter((m) => m.classId === query.classId);
-    if (query.classId !== undefined && relevant.length === 0 && missedRelevant.length === 0) continue;
-    const tp = relevant.filter((p) => p.match === 'tp').length;
-    const fp = relevant.length - tp;
+    const { predictions, missed, rejected } = matchImage(project, runId, row.id, minScore);
+    const relevant = ofClass(predictions);
+    const missedRelevant = ofClass(missed);
+    const rejectedRelevant = ofClass(rejected);
+    if (query.classId !== undefined && relevant.length === 0 && missedRelevant.length === 0 && rejectedRelevant.length === 0) continue;
+    const count = (match: ReviewPrediction['match']) => relevant.filter((p) => p.match === match).length;
+    const fp = count('fp');
     const fn = missedRelevant.length;
-    out.push({ imageId: row.id, fileName: row.file_name, split: row.split, tp, fp, fn, pending: relevant.filter((p) => p.status === 'pending').length, errors: fp + fn });
+    out.push({
+      imageId: row.id, fileName: row.file_name, split: row.split, tp: count('tp'), fp, fn,
+      pending: relevant.filter((p) => p.status === 'pending').length, errors: fp + fn,
+      unverified: count('unverified'), accepted: relevant.filter((p) => p.status === 'accepted').length, rejected: rejectedRelevant.length,
+    });
   }
   const sort = query.sort ?? 'errors';
   if (sort === 'errors') out.sort((a, b) => b.errors - a.errors || b.fn - a.fn || a.imageId - b.imageId);

@@ -70,6 +70,37 @@ describe('review', () => {
     project.close();
   });
 
+  test('pre-labels on an image without ground truth are unverified: no FP, no error; rejected ones stay listed', async () => {
+    const { project, cat } = await handMade();
+    const src = tempDir();
+    await writeImage(join(src, 'u.png'), 100, 100, 3);
+    const [u] = (await importImages(project, [src])).imported;
+    const put = project.db.prepare("INSERT INTO predictions (run_id, image_id, class_id, class_name, score, bbox, rle) VALUES ('r1', ?, ?, 'cat', ?, ?, NULL)");
+    const first = Number(put.run(u.id, cat.id, 0.9, JSON.stringify([10, 10, 20, 20])).lastInsertRowid);
+    const second = Number(put.run(u.id, cat.id, 0.8, JSON.stringify([50, 50, 20, 20])).lastInsertRowid);
+    const m = matchImage(project, 'r1', u.id, 0.5);
+    assert.deepEqual(m.predictions.map((p) => p.match), ['unverified', 'unverified']);
+    assert.equal(m.missed.length, 0);
+    const row = () => reviewImages(project, 'r1', { minScore: 0.5 }).find((r) => r.imageId === u.id)!;
+    assert.deepEqual([row().tp, row().fp, row().fn, row().errors, row().unverified, row().pending], [0, 0, 0, 0, 2, 2]);
+    // Accepting one moves the image to in progress; its label is that prediction, so the rest stay unverified.
+    acceptPrediction(project, second);
+    assert.deepEqual(matchImage(project, 'r1', u.id, 0.5).predictions.map((p) => [p.id, p.match, p.status]), [[first, 'unverified', 'pending'], [second, 'tp', 'accepted']]);
+    assert.deepEqual([row().accepted, row().fp, row().unverified], [1, 0, 1]);
+    assert.equal(matchImage(project, 'r1', u.id, 0.85).predictions[0].match, 'unverified', 'above the accepted one\'s score its label is still no ground truth');
+    rejectPrediction(project, first);
+    const after = matchImage(project, 'r1', u.id, 0.5);
+    assert.deepEqual(after.rejected.map((p) => [p.id, p.status, p.match]), [[first, 'rejected', 'unverified']]);
+    assert.deepEqual([row().rejected, row().fp, row().errors], [1, 0, 0]);
+    // Marked done with no label of its own, the image is a known negative: a pending prediction there is an FP.
+    resetPrediction(project, second);
+    resetPrediction(project, first);
+    project.db.prepare("UPDATE images SET status = 'done' WHERE id = ?").run(u.id);
+    assert.deepEqual(matchImage(project, 'r1', u.id, 0.5).predictions.map((p) => p.match), ['fp', 'fp']);
+    assert.equal(row().fp, 2);
+    project.close();
+  });
+
   test('predicts with a trained run, then a prediction is accepted as a label (real trainer, tiny preset)', async () => {
     const project = Project.create(join(tempDir(), 'p'));
     await importCoco(project, join(FIXTURES, 'roboflow-mini'));

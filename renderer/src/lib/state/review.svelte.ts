@@ -11,6 +11,7 @@ import type {
   Unsubscribe,
 } from '../../../../electron/api.ts';
 import { errorMessage } from '../api/errors.ts';
+import { imagesFor, predictionsFor, showCounts, type ReviewShow } from '../review/show-filter.ts';
 import type { Notices } from './notices.svelte.ts';
 import type { ProjectState } from './project.svelte.ts';
 import type { Route } from './route.ts';
@@ -36,6 +37,9 @@ export class ReviewState {
   split = $state<Split | undefined>(undefined);
   classId = $state<number | undefined>(undefined);
   minScore = $state(0.5);
+  /** Which predictions to show: by decision (rejected ones only under 'rejected'). */
+  show = $state<ReviewShow>('open');
+  /** Every image with predictions under the split / class / score filters; `shown` is what `show` keeps. */
   images = $state.raw<ReviewImage[]>([]);
   imageId = $state<number | null>(null);
   predictions = $state.raw<ReviewPrediction[]>([]);
@@ -53,6 +57,8 @@ export class ReviewState {
 
   readonly selected: ReviewPrediction | null = $derived(this.predictions.find((p) => p.id === this.selectedId) ?? null);
   readonly currentImage: ReviewImage | null = $derived(this.images.find((i) => i.imageId === this.imageId) ?? null);
+  readonly shown: ReviewImage[] = $derived(imagesFor(this.images, this.show));
+  readonly showCounts: Record<ReviewShow, number> = $derived(showCounts(this.images));
 
   constructor(project: ProjectState, host: ReviewHost) {
     this.project = project;
@@ -107,7 +113,8 @@ export class ReviewState {
     }
   }
 
-  setFilter(filter: { split?: Split | undefined; classId?: number | undefined; minScore?: number }): void {
+  setFilter(filter: { split?: Split | undefined; classId?: number | undefined; minScore?: number; show?: ReviewShow }): void {
+    if (filter.show !== undefined) this.show = filter.show;
     if ('split' in filter) this.split = filter.split;
     if ('classId' in filter) this.classId = filter.classId;
     if (filter.minScore !== undefined) this.minScore = filter.minScore;
@@ -127,9 +134,9 @@ export class ReviewState {
     if (runId !== this.runId) return;
     if (images) this.images = images;
     if (corrections) this.corrections = corrections;
-    const keep = this.images.some((i) => i.imageId === this.imageId);
+    const keep = this.shown.some((i) => i.imageId === this.imageId);
     if (keep) await this.#loadImage(this.imageId!, false);
-    else if (this.images.length > 0) await this.open(this.images[0].imageId);
+    else if (this.shown.length > 0) await this.open(this.shown[0].imageId);
     else this.#clearImage();
   }
 
@@ -157,11 +164,14 @@ export class ReviewState {
     ]);
     if (request !== this.#imageRequest || !result) return;
     const classId = this.classId;
-    this.predictions = classId === undefined ? result.predictions : result.predictions.filter((p) => p.classId === classId);
+    const shown = predictionsFor(result, this.show);
+    this.predictions = classId === undefined ? shown : shown.filter((p) => p.classId === classId);
     this.missed = result.missed;
     this.labels = labels ?? [];
     if (selectFirst || !this.predictions.some((p) => p.id === this.selectedId)) {
-      this.selectedId = this.predictions.find((p) => p.status === 'pending')?.id ?? null;
+      // Under 'accepted' / 'rejected' nothing is pending: the first one is selected, ready to restore.
+      const decidedView = this.show === 'accepted' || this.show === 'rejected';
+      this.selectedId = this.predictions.find((p) => p.status === 'pending')?.id ?? (decidedView ? this.predictions[0]?.id : undefined) ?? null;
     }
   }
 
@@ -174,8 +184,8 @@ export class ReviewState {
   }
 
   step(delta: 1 | -1): void {
-    const at = this.images.findIndex((i) => i.imageId === this.imageId);
-    const next = this.images[at + delta];
+    const at = this.shown.findIndex((i) => i.imageId === this.imageId);
+    const next = this.shown[at + delta];
     if (next) void this.open(next.imageId);
     else this.notices.show(delta > 0 ? 'This is the last image.' : 'This is the first image.');
   }
@@ -206,6 +216,16 @@ export class ReviewState {
     if (!annotation) return;
     this.#decisions.push(p.id);
     await this.#host.editInAnnotator(annotation.imageId, annotation.id);
+  }
+
+  /** Takes back the selected prediction's decision (a rejected one found under 'rejected', an accepted one). */
+  async restore(): Promise<void> {
+    const p = this.selected;
+    if (!p || p.status === 'pending') return this.notices.show('Select an accepted or rejected prediction to restore.', 'warning');
+    if ((await this.notices.guard(async () => (await this.client.review.reset(p.id), true))) !== true) return;
+    this.#decisions = this.#decisions.filter((id) => id !== p.id);
+    this.notices.show(`Restored: ${p.className} ${(p.score * 100).toFixed(0)}% is to decide again.`);
+    await this.refresh();
   }
 
   async undo(): Promise<void> {
@@ -241,7 +261,7 @@ export class ReviewState {
       this.selectedId = next.id;
       return;
     }
-    const nextImage = this.images.find((i) => i.pending > 0 && i.imageId !== this.imageId);
+    const nextImage = this.shown.find((i) => i.pending > 0 && i.imageId !== this.imageId);
     if (nextImage) await this.open(nextImage.imageId);
     else this.selectedId = null;
   }
