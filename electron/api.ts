@@ -512,6 +512,8 @@ export interface RunsApi {
   cancel(id: string): Promise<RunSummary>;
   /** Continues a cancelled, interrupted or failed run from its last checkpoint. */
   resume(id: string): Promise<RunSummary>;
+  /** Trains a stopped or finished run `minutes` more from its last checkpoint, with a new schedule tail ("train 1 h more"). */
+  extend(id: string, minutes: number): Promise<RunSummary>;
   compare(a: string, b: string): Promise<RunComparison>;
   /** Starts 25/50/100 % runs one after another (in the background); progress arrives as runEvent. */
   startLearningCurve(options: TrainOptions & { fractions?: number[] }): Promise<LearningCurveRecord>;
@@ -667,7 +669,7 @@ export const API_METHODS = {
   splits: ['get', 'preview', 'assign', 'undo', 'straddling', 'set', 'setFrozen'],
   coco: ['import', 'export', 'detect', 'importDataset', 'exportDataset'],
   stats: ['get'],
-  runs: ['check', 'estimate', 'start', 'list', 'get', 'cancel', 'resume', 'compare', 'startLearningCurve', 'learningCurves'],
+  runs: ['check', 'estimate', 'start', 'list', 'get', 'cancel', 'resume', 'extend', 'compare', 'startLearningCurve', 'learningCurves'],
   review: ['predict', 'images', 'image', 'accept', 'reject', 'reset', 'corrections'],
   interop: ['exportRun', 'importRun'],
 } as const satisfies { [D in keyof WorkbenchApi]: readonly (keyof WorkbenchApi[D])[] };

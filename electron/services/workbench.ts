@@ -286,6 +286,9 @@ export class Workbench {
         async resume(id) {
           return changed('runs', wb.runs.resume(id));
         },
+        async extend(id, minutes) {
+          return changed('runs', wb.runs.extend(id, minutes));
+        },
         async compare(a, b) {
           return compareRuns(wb.runs, a, b);
         },

@@ -168,6 +168,15 @@ export class RunsState {
     await this.watch(id);
   }
 
+  /** "Train 1 h more": continues a finished or stopped run from its last checkpoint with a new schedule tail. */
+  async extend(id: string, minutes: number): Promise<void> {
+    const run = await this.notices.guard(() => this.client.runs.extend(id, minutes));
+    if (!run) return;
+    this.#upsert(run);
+    this.notices.show(`Training run ${id} ${minutes >= 60 ? `${minutes / 60} h` : `${minutes} min`} more from its last checkpoint.`);
+    await this.watch(id);
+  }
+
   /** Loads a run's detail and follows its live events from now on. */
   async watch(id: string): Promise<void> {
     const request = ++this.#watchRequest;
