@@ -500,6 +500,17 @@ export interface LearningCurveRecord {
  *  (what `fieldwork-train estimate --json` prints, trainer/protocol.ts). */
 export type RunEstimate = EstimateResult;
 
+/** What the user chose on the Train screen, kept per project so a reload (or reopening) restores it. */
+export interface TrainChoice {
+  preset: PresetName;
+  /** Run length in epochs; null = the preset's default. */
+  epochs: number | null;
+  /** A time budget in minutes instead of epochs; null = the length is in epochs. */
+  budgetMinutes: number | null;
+  /** Config values the user changed, by dotted path (e.g. 'input.testShortSide'). */
+  edits: Record<string, unknown>;
+}
+
 export interface RunsApi {
   /** The dataset check for the snapshot a run would freeze now (no compute spent). */
   check(options?: Partial<TrainOptions>): Promise<DatasetCheck>;
@@ -515,6 +526,9 @@ export interface RunsApi {
   /** Trains a stopped or finished run `minutes` more from its last checkpoint, with a new schedule tail ("train 1 h more"). */
   extend(id: string, minutes: number): Promise<RunSummary>;
   compare(a: string, b: string): Promise<RunComparison>;
+  /** The project's last Train screen choice (null: none saved yet). */
+  choice(): Promise<TrainChoice | null>;
+  saveChoice(choice: TrainChoice): Promise<void>;
   /** Starts 25/50/100 % runs one after another (in the background); progress arrives as runEvent. */
   startLearningCurve(options: TrainOptions & { fractions?: number[] }): Promise<LearningCurveRecord>;
   learningCurves(): Promise<LearningCurveRecord[]>;
@@ -669,7 +683,7 @@ export const API_METHODS = {
   splits: ['get', 'preview', 'assign', 'undo', 'straddling', 'set', 'setFrozen'],
   coco: ['import', 'export', 'detect', 'importDataset', 'exportDataset'],
   stats: ['get'],
-  runs: ['check', 'estimate', 'start', 'list', 'get', 'cancel', 'resume', 'extend', 'compare', 'startLearningCurve', 'learningCurves'],
+  runs: ['check', 'estimate', 'start', 'list', 'get', 'cancel', 'resume', 'extend', 'compare', 'choice', 'saveChoice', 'startLearningCurve', 'learningCurves'],
   review: ['predict', 'images', 'image', 'accept', 'reject', 'reset', 'corrections'],
   interop: ['exportRun', 'importRun'],
 } as const satisfies { [D in keyof WorkbenchApi]: readonly (keyof WorkbenchApi[D])[] };

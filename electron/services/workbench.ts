@@ -16,6 +16,7 @@ import { getImage, imageFiles, importImages, listImages, setImageStatus } from '
 import { DB_FILE, Project } from './project.ts';
 import { acceptPrediction, correctionCounts, matchImage, nodePredictLauncher, predictForReview, rejectPrediction, resetPrediction, reviewImages } from './review.ts';
 import { nodeTrainerLauncher, RunSupervisor, type TrainerLauncher } from './runs.ts';
+import { readTrainChoice, saveTrainChoice } from './train_choice.ts';
 import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplits } from './splits.ts';
 import { straddlingGroups } from './split_groups.ts';
 import { withProjectFacts } from './check_extras.ts';
@@ -291,6 +292,12 @@ export class Workbench {
         },
         async compare(a, b) {
           return compareRuns(wb.runs, a, b);
+        },
+        async choice() {
+          return readTrainChoice(wb.project);
+        },
+        async saveChoice(choice) {
+          saveTrainChoice(wb.project, choice);
         },
         async startLearningCurve(options) {
           if (!options || typeof options !== 'object') throw new UserError('Choose a preset for the learning curve.');

@@ -1,5 +1,6 @@
-// Reloading the Train screen while a run trains brings back its live panel (progress, ETA, curves, Cancel)
-// and the preset it was started with.
+// Reloading the Train screen while a run trains brings back its live panel (progress, ETA, curves rebuilt
+// from the events so far, then live ones, Cancel) and the choice it was started with (preset, length, an
+// edited config value), which the project keeps.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -19,6 +20,8 @@ describe('train screen reload (browser mode, real trainer)', { skip }, () => {
       await page.getByTestId('train-from-scratch').click();
       await page.getByTestId('preset-tiny').check();
       await page.getByTestId('epochs').fill('400');
+      await page.locator('[data-testid="advanced"] summary').click();
+      await page.getByTestId('cfg-input.hflip').uncheck();
       await page.getByTestId('start-training').click();
       await page.waitForFunction(() => /^[1-9]\d* \//.test(document.querySelector('[data-testid="live-run"] [data-testid="progress-text"]')?.textContent ?? ''), undefined, { timeout: 120_000 });
       const runId = await page.locator('[data-testid="live-run"] [data-testid="run-progress"]').getAttribute('data-run');
@@ -28,6 +31,13 @@ describe('train screen reload (browser mode, real trainer)', { skip }, () => {
       assert.equal(await page.locator('[data-testid="live-run"] [data-testid="run-progress"]').getAttribute('data-run'), runId, 'the same run');
       assert.equal(await page.locator('[data-testid="live-run"] [data-testid="run-status"]').textContent(), 'running');
       assert.ok(await page.getByTestId('preset-tiny').isChecked(), 'the preset it was started with');
+      assert.equal(await page.getByTestId('epochs').inputValue(), '400', 'the run length chosen');
+      assert.equal(await page.getByTestId('cfg-input.hflip').isChecked(), false, 'the edited config value');
+      // The loss curve is rebuilt from the events so far, then grows with the live ones.
+      const lossPoints = () => page.locator('[data-testid="live-run"] [data-testid="loss-plot"]').getAttribute('data-points').then(Number);
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="live-run"] [data-testid="loss-plot"]')?.getAttribute('data-points')) > 0, undefined, { timeout: 60_000 });
+      const rebuilt = await lossPoints();
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid="live-run"] [data-testid="loss-plot"]')?.getAttribute('data-points')) > n, rebuilt, { timeout: 120_000 });
       await page.locator('[data-testid="live-run"] [data-testid="eta"]').waitFor({ timeout: 60_000 });
       await page.locator('[data-testid="live-run"] [data-testid="cancel-run"]').waitFor();
       await s.screenshot('train-restored');

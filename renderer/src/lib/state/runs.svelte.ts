@@ -9,6 +9,7 @@ import type {
   RunDetail,
   RunEstimate,
   RunSummary,
+  TrainChoice,
   TrainerEvent,
   TrainOptions,
   Unsubscribe,
@@ -61,8 +62,14 @@ export class RunsState {
     return options;
   });
 
+  /** What the user chose (preset, length, edits): saved per project as it changes, restored on entering the screen. */
+  readonly choice: TrainChoice = $derived({ preset: this.preset, epochs: this.epochs, budgetMinutes: this.budgetMinutes, edits: this.edits });
+
   readonly #unsubscribe: Unsubscribe[] = [];
   #watchRequest = 0;
+  /** Saving starts once the saved choice has been read back (so the defaults never overwrite it). */
+  #choiceRestored = false;
+  #savedChoice = '';
 
   constructor(client: WorkbenchClient, notices: Notices) {
     this.client = client;
@@ -70,6 +77,15 @@ export class RunsState {
     this.#unsubscribe.push(
       client.on('runEvent', ({ runId, event, summary }) => this.#onRunEvent(runId, event, summary)),
       client.on('learningCurve', (record) => this.#upsertCurve(record)),
+      $effect.root(() => {
+        $effect(() => {
+          const key = JSON.stringify(this.choice);
+          if (!this.#choiceRestored || key === this.#savedChoice) return;
+          this.#savedChoice = key;
+          const choice = $state.snapshot(this.choice) as TrainChoice;
+          void this.notices.guard(() => this.client.runs.saveChoice(choice));
+        });
+      }),
     );
   }
 
@@ -93,6 +109,7 @@ export class RunsState {
 
   /** The train screen opened: fresh runs and a fresh dataset check (labels may have changed). */
   async enterTrain(): Promise<void> {
+    if (!this.#choiceRestored) await this.#restoreChoice();
     await Promise.all([this.refresh(), this.refreshCheck()]);
     // After a reload the screen starts empty: a run still training gets its live panel and preset back.
     const running = this.runs.find((r) => r.status === 'running');
@@ -100,6 +117,19 @@ export class RunsState {
       if (running.preset !== this.preset) this.setPreset(running.preset);
       await this.watch(running.id);
     }
+  }
+
+  /** The project's last choice back on screen (once per opened project); from then on each change is saved. */
+  async #restoreChoice(): Promise<void> {
+    const saved = await this.notices.guard(() => this.client.runs.choice());
+    if (saved && !this.#choiceRestored) {
+      this.preset = saved.preset;
+      this.epochs = saved.epochs;
+      this.budgetMinutes = saved.budgetMinutes;
+      this.edits = saved.edits;
+      this.#savedChoice = JSON.stringify(this.choice);
+    }
+    this.#choiceRestored = true;
   }
 
   async refreshCheck(): Promise<void> {
