@@ -17,6 +17,7 @@ import { DB_FILE, Project } from './project.ts';
 import { acceptPrediction, correctionCounts, matchImage, nodePredictLauncher, predictForReview, rejectPrediction, resetPrediction, reviewImages } from './review.ts';
 import { nodeTrainerLauncher, RunSupervisor, type TrainerLauncher } from './runs.ts';
 import { readTrainChoice, saveTrainChoice } from './train_choice.ts';
+import { trainScale } from './train_scale.ts';
 import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplits } from './splits.ts';
 import { straddlingGroups } from './split_groups.ts';
 import { withProjectFacts } from './check_extras.ts';
@@ -292,6 +293,10 @@ export class Workbench {
         },
         async compare(a, b) {
           return compareRuns(wb.runs, a, b);
+        },
+        async scale(options, shortSide) {
+          if (!options || typeof options !== 'object') throw new UserError('Choose a preset first.');
+          return trainScale(wb.project, options, shortSide);
         },
         async choice() {
           return readTrainChoice(wb.project);

@@ -10,6 +10,7 @@ import type {
   RunEstimate,
   RunSummary,
   TrainChoice,
+  TrainScale,
   TrainerEvent,
   TrainOptions,
   Unsubscribe,
@@ -19,6 +20,9 @@ import { PRESETS } from '../../../../trainer/common/config.ts';
 import { errorMessage } from '../api/errors.ts';
 import { overridesFrom, type ConfigEdits } from '../train/config-fields.ts';
 import type { Notices } from './notices.svelte.ts';
+
+/** The config values an edited training scale sets (electron/services/train_scale.ts fits them together). */
+export const SCALE_PATHS = ['input.testShortSide', 'input.trainShortSides', 'input.maxSize', 'rpn.anchorSizes', 'roi.canonicalSize'] as const;
 
 export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
   cpu: 'Small GroupNorm ResNet-FPN at 128–160 px: trains at a useful speed on a laptop CPU.',
@@ -51,6 +55,9 @@ export class RunsState {
   /** A measured estimate for the current options (cleared when they change), and whether one is being measured. */
   estimate = $state.raw<{ key: string; value: RunEstimate } | null>(null);
   estimating = $state(false);
+  /** The training scale a run of the current options would get (shown before Start), or why it cannot be had. */
+  scale = $state.raw<TrainScale | null>(null);
+  scaleError = $state<string | null>(null);
 
   readonly overrides = $derived(overridesFrom(this.edits));
   readonly presetConfig = $derived(PRESETS[this.preset]);
@@ -67,6 +74,7 @@ export class RunsState {
 
   readonly #unsubscribe: Unsubscribe[] = [];
   #watchRequest = 0;
+  #scaleRequest = 0;
   /** Saving starts once the saved choice has been read back (so the defaults never overwrite it). */
   #choiceRestored = false;
   #savedChoice = '';
@@ -150,6 +158,36 @@ export class RunsState {
     const edits = { ...this.edits };
     if (value === undefined) delete edits[path];
     else edits[path] = value;
+    this.edits = edits;
+  }
+
+  /** Asks for the training scale of the current options; a later request's answer wins. */
+  async refreshScale(): Promise<void> {
+    const request = ++this.#scaleRequest;
+    try {
+      const scale = await this.client.runs.scale($state.snapshot(this.options) as TrainOptions);
+      if (request !== this.#scaleRequest) return;
+      this.scale = scale;
+      this.scaleError = null;
+    } catch (err) {
+      if (request === this.#scaleRequest) this.scaleError = errorMessage(err);
+    }
+  }
+
+  /** Trains at `shortSide`: the sides, max size, anchors and canonical size the service fits to it become edits. */
+  async setScale(shortSide: number): Promise<void> {
+    try {
+      const at = await this.client.runs.scale($state.snapshot(this.options) as TrainOptions, shortSide);
+      this.edits = { ...this.edits, ...(at.editsAt ?? {}) };
+    } catch (err) {
+      this.notices.show(`Could not set the training scale: ${errorMessage(err)}`, 'error');
+    }
+  }
+
+  /** Drops the scale edits: the data-aware (or the preset's) scale again. */
+  resetScale(): void {
+    const edits = { ...this.edits };
+    for (const path of SCALE_PATHS) delete edits[path];
     this.edits = edits;
   }
 
