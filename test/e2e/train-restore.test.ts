@@ -2,6 +2,7 @@
 // from the events so far, then live ones, Cancel) and the choice it was started with (preset, length, an
 // edited config value), which the project keeps.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FIXTURES } from '../helpers/tmp.ts';
@@ -12,9 +13,9 @@ import { withE2e } from './helpers/session.ts';
 const skip = e2eSkipReason();
 
 describe('train screen reload (browser mode, real trainer)', { skip }, () => {
-  test('reload during a tiny run restores the live panel and the preset', async () => {
+  test('reload during a tiny run restores the live panel and the preset; the cancelled run trains 30 min more', async () => {
     await withE2e(async (page, s) => {
-      await createProject(page, 'restore');
+      const dir = await createProject(page, 'restore');
       await importDataset(page, join(FIXTURES, 'roboflow-mini'));
       await waitForThumbs(page, 9);
       await page.getByTestId('train-from-scratch').click();
@@ -41,6 +42,19 @@ describe('train screen reload (browser mode, real trainer)', { skip }, () => {
       await page.locator('[data-testid="live-run"] [data-testid="eta"]').waitFor({ timeout: 60_000 });
       await page.locator('[data-testid="live-run"] [data-testid="cancel-run"]').waitFor();
       await s.screenshot('train-restored');
+      await page.locator('[data-testid="live-run"] [data-testid="cancel-run"]').click();
+      await page.waitForFunction(() => document.querySelector('[data-testid="live-run"] [data-testid="run-status"]')?.textContent === 'cancelled', undefined, { timeout: 60_000 });
+      const stoppedAt = Number((await page.locator('[data-testid="live-run"] [data-testid="progress-text"]').textContent())!.split(' ')[0]);
+
+      // "Train 30 min more": the cancelled run goes on from its checkpoint in the real trainer (a new schedule tail).
+      await page.locator('[data-testid="live-run"] [data-testid="extend-30"]').click();
+      await page.waitForFunction(() => document.querySelector('[data-testid="live-run"] [data-testid="run-status"]')?.textContent === 'running', undefined, { timeout: 60_000 });
+      await page.waitForFunction((n) => {
+        const text = document.querySelector('[data-testid="live-run"] [data-testid="progress-text"]')?.textContent ?? '';
+        return Number(text.split(' ')[0]) > n;
+      }, stoppedAt, { timeout: 180_000 });
+      const extended = JSON.parse(readFileSync(join(dir, 'runs', runId!, 'metrics.jsonl'), 'utf8').trim().split('\n').filter((l) => l.includes('"started"')).at(-1)!);
+      assert.equal(extended.startIteration, stoppedAt, 'extended from where it stopped');
       await page.locator('[data-testid="live-run"] [data-testid="cancel-run"]').click();
       await page.waitForFunction(() => document.querySelector('[data-testid="live-run"] [data-testid="run-status"]')?.textContent !== 'running', undefined, { timeout: 60_000 });
     });
