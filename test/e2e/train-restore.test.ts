@@ -57,6 +57,7 @@ describe('train screen reload (browser mode, real trainer)', { skip }, () => {
       assert.equal(extended.startIteration, stoppedAt, 'extended from where it stopped');
       await page.locator('[data-testid="live-run"] [data-testid="cancel-run"]').click();
       await page.waitForFunction(() => document.querySelector('[data-testid="live-run"] [data-testid="run-status"]')?.textContent !== 'running', undefined, { timeout: 60_000 });
+      await page.locator(`[data-testid="run-row"][data-run="${runId}"] [data-testid="row-extend-60"]`).waitFor({ timeout: 30_000 });
     });
   });
 });

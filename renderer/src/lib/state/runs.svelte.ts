@@ -129,8 +129,10 @@ export class RunsState {
 
   /** The project's last choice back on screen (once per opened project); from then on each change is saved. */
   async #restoreChoice(): Promise<void> {
+    const before = JSON.stringify(this.choice);
     const saved = await this.notices.guard(() => this.client.runs.choice());
-    if (saved && !this.#choiceRestored) {
+    // A choice the user made while the saved one was on its way wins over it.
+    if (saved && !this.#choiceRestored && JSON.stringify(this.choice) === before) {
       this.preset = saved.preset;
       this.epochs = saved.epochs;
       this.budgetMinutes = saved.budgetMinutes;
