@@ -6,13 +6,12 @@
 // does not keep anchors sized for another one.
 import type { TrainOptions, TrainScale } from '../api.ts';
 import { ConfigError, type RunConfig } from '../../trainer/common/config.ts';
+import { TRAIN_SCALE_PATHS } from '../../trainer/common/scale_paths.ts';
 import { DATA_AWARE_DEFAULTS, dataAwareChoice, quantile, trainObjectSizes } from '../../trainer/data/data_aware.ts';
 import { UserError } from './errors.ts';
 import type { Project } from './project.ts';
 import { finishRunConfig } from './run_preflight.ts';
 import { buildSnapshot, runConfigFor } from './runs.ts';
-
-const SCALE_PATHS = ['input.testShortSide', 'input.trainShortSides', 'input.maxSize', 'rpn.anchorSizes', 'roi.canonicalSize'] as const;
 
 function userSet(overrides: Record<string, unknown> | undefined, path: string): boolean {
   let node: unknown = overrides;
@@ -26,7 +25,7 @@ function userSet(overrides: Record<string, unknown> | undefined, path: string): 
 /** `options` without the scale values the user set: the base a new side is fitted from. */
 function withoutScale(options: TrainOptions): TrainOptions {
   const overrides = structuredClone(options.overrides ?? {}) as Record<string, Record<string, unknown>>;
-  for (const path of SCALE_PATHS) {
+  for (const path of TRAIN_SCALE_PATHS) {
     const [group, key] = path.split('.');
     if (overrides[group] && typeof overrides[group] === 'object') delete overrides[group][key];
   }

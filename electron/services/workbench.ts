@@ -296,7 +296,7 @@ export class Workbench {
         },
         async scale(options, shortSide) {
           if (!options || typeof options !== 'object') throw new UserError('Choose a preset first.');
-          return trainScale(wb.project, options, shortSide);
+          return trainScale(wb.project, options, shortSide ?? undefined);
         },
         async choice() {
           return readTrainChoice(wb.project);

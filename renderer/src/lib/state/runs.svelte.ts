@@ -17,12 +17,10 @@ import type {
   WorkbenchClient,
 } from '../../../../electron/api.ts';
 import { PRESETS } from '../../../../trainer/common/config.ts';
+import { TRAIN_SCALE_PATHS } from '../../../../trainer/common/scale_paths.ts';
 import { errorMessage } from '../api/errors.ts';
 import { overridesFrom, type ConfigEdits } from '../train/config-fields.ts';
 import type { Notices } from './notices.svelte.ts';
-
-/** The config values an edited training scale sets (electron/services/train_scale.ts fits them together). */
-export const SCALE_PATHS = ['input.testShortSide', 'input.trainShortSides', 'input.maxSize', 'rpn.anchorSizes', 'roi.canonicalSize'] as const;
 
 export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
   cpu: 'Small GroupNorm ResNet-FPN at 128–160 px: trains at a useful speed on a laptop CPU.',
@@ -189,7 +187,7 @@ export class RunsState {
   /** Drops the scale edits: the data-aware (or the preset's) scale again. */
   resetScale(): void {
     const edits = { ...this.edits };
-    for (const path of SCALE_PATHS) delete edits[path];
+    for (const path of TRAIN_SCALE_PATHS) delete edits[path];
     this.edits = edits;
   }
 
