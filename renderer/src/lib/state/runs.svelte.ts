@@ -20,6 +20,7 @@ import { PRESETS } from '../../../../trainer/common/config.ts';
 import { TRAIN_SCALE_PATHS } from '../../../../trainer/common/scale_paths.ts';
 import { errorMessage } from '../api/errors.ts';
 import { overridesFrom, type ConfigEdits } from '../train/config-fields.ts';
+import { mergeWatchedEvents } from '../train/watch-events.ts';
 import type { Notices } from './notices.svelte.ts';
 
 export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
@@ -73,6 +74,8 @@ export class RunsState {
   readonly #unsubscribe: Unsubscribe[] = [];
   #watchRequest = 0;
   #scaleRequest = 0;
+  /** Events of the run whose detail is being fetched, streamed meanwhile (merged into it when it arrives). */
+  #arriving: { id: string; events: TrainerEvent[] } | null = null;
   /** Saving starts once the saved choice has been read back (so the defaults never overwrite it). */
   #choiceRestored = false;
   #savedChoice = '';
@@ -249,10 +252,13 @@ export class RunsState {
   async watch(id: string): Promise<void> {
     const request = ++this.#watchRequest;
     if (!this.check) void this.refreshCheck();
+    const arriving = { id, events: [] as TrainerEvent[] };
+    this.#arriving = arriving;
     const detail = await this.notices.guard(() => this.client.runs.get(id));
+    if (this.#arriving === arriving) this.#arriving = null;
     if (!detail || request !== this.#watchRequest) return;
     this.watched = detail;
-    this.watchedEvents = detail.events;
+    this.watchedEvents = mergeWatchedEvents(detail.events, arriving.events);
     this.#upsert(detail);
   }
 
@@ -280,6 +286,7 @@ export class RunsState {
   #onRunEvent(runId: string, event: TrainerEvent, summary: RunSummary): void {
     this.#upsert(summary);
     if (event.type === 'progress') this.progress = { ...this.progress, [runId]: event };
+    if (this.#arriving?.id === runId) this.#arriving.events.push(event);
     if (this.watched?.id !== runId) return;
     this.watched = { ...this.watched, ...summary };
     this.watchedEvents = [...this.watchedEvents, event];
