@@ -418,6 +418,29 @@ export interface TrainOptions {
   trainFraction?: number;
 }
 
+/**
+ * The training scale (and what follows from it) a run of these options would be created with — the values
+ * `start` writes into config.json — shown on the Train screen before Start.
+ */
+export interface TrainScale {
+  /** The preset's dataAware switch (on: the scale and anchors are fitted to the train split's objects). */
+  dataAware: boolean;
+  /** Who set the training short side: the data (data-aware), you (an edit), or the preset. */
+  chosenBy: 'data' | 'you' | 'preset';
+  /** input.testShortSide; the training sides jitter around it. */
+  shortSide: number;
+  trainShortSides: number[];
+  maxSize: number;
+  anchorSizes: number[];
+  aspectRatios: number[];
+  /** The train split's objects at that scale: sqrt(area) 10th–90th percentile, and the share whose shorter side is under 8 px. */
+  objects: { count: number; p10: number; p90: number; under8: number } | null;
+  /** Why a run of these options could not start (the same refusal Start would give); the values are then the preset's. */
+  problem: string | null;
+  /** With `runs.scale(options, side)`: the config edits (dotted paths) that train at `side`, anchors refitted to it. */
+  editsAt?: Record<string, unknown>;
+}
+
 export interface RunSummary {
   id: string;
   createdAt: string;
@@ -500,6 +523,17 @@ export interface LearningCurveRecord {
  *  (what `fieldwork-train estimate --json` prints, trainer/protocol.ts). */
 export type RunEstimate = EstimateResult;
 
+/** What the user chose on the Train screen, kept per project so a reload (or reopening) restores it. */
+export interface TrainChoice {
+  preset: PresetName;
+  /** Run length in epochs; null = the preset's default. */
+  epochs: number | null;
+  /** A time budget in minutes instead of epochs; null = the length is in epochs. */
+  budgetMinutes: number | null;
+  /** Config values the user changed, by dotted path (e.g. 'input.testShortSide'). */
+  edits: Record<string, unknown>;
+}
+
 export interface RunsApi {
   /** The dataset check for the snapshot a run would freeze now (no compute spent). */
   check(options?: Partial<TrainOptions>): Promise<DatasetCheck>;
@@ -512,7 +546,14 @@ export interface RunsApi {
   cancel(id: string): Promise<RunSummary>;
   /** Continues a cancelled, interrupted or failed run from its last checkpoint. */
   resume(id: string): Promise<RunSummary>;
+  /** Trains a stopped or finished run `minutes` more from its last checkpoint, with a new schedule tail ("train 1 h more"). */
+  extend(id: string, minutes: number): Promise<RunSummary>;
   compare(a: string, b: string): Promise<RunComparison>;
+  /** The training scale a run of `options` would get (data-aware unless edited); with `shortSide`, also the edits that train at it. */
+  scale(options: TrainOptions, shortSide?: number): Promise<TrainScale>;
+  /** The project's last Train screen choice (null: none saved yet). */
+  choice(): Promise<TrainChoice | null>;
+  saveChoice(choice: TrainChoice): Promise<void>;
   /** Starts 25/50/100 % runs one after another (in the background); progress arrives as runEvent. */
   startLearningCurve(options: TrainOptions & { fractions?: number[] }): Promise<LearningCurveRecord>;
   learningCurves(): Promise<LearningCurveRecord[]>;
@@ -676,7 +717,7 @@ export const API_METHODS = {
   splits: ['get', 'preview', 'assign', 'undo', 'straddling', 'set', 'setFrozen'],
   coco: ['import', 'export', 'detect', 'importDataset', 'exportDataset'],
   stats: ['get'],
-  runs: ['check', 'estimate', 'start', 'list', 'get', 'cancel', 'resume', 'compare', 'startLearningCurve', 'learningCurves'],
+  runs: ['check', 'estimate', 'start', 'list', 'get', 'cancel', 'resume', 'extend', 'compare', 'choice', 'saveChoice', 'scale', 'startLearningCurve', 'learningCurves'],
   review: ['predict', 'images', 'image', 'accept', 'reject', 'reset', 'corrections'],
   interop: ['exportRun', 'importRun'],
 } as const satisfies { [D in keyof WorkbenchApi]: readonly (keyof WorkbenchApi[D])[] };

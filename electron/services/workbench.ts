@@ -16,6 +16,8 @@ import { getImage, imageFiles, importImages, listImages, setImageStatus } from '
 import { DB_FILE, Project } from './project.ts';
 import { acceptPrediction, correctionCounts, matchImage, nodePredictLauncher, predictForReview, rejectPrediction, resetPrediction, reviewImages } from './review.ts';
 import { nodeTrainerLauncher, RunSupervisor, type TrainerLauncher } from './runs.ts';
+import { readTrainChoice, saveTrainChoice } from './train_choice.ts';
+import { trainScale } from './train_scale.ts';
 import { assignSplits, previewSplits, setFrozen, setSplit, splitState, undoSplits } from './splits.ts';
 import { straddlingGroups } from './split_groups.ts';
 import { withProjectFacts } from './check_extras.ts';
@@ -286,8 +288,21 @@ export class Workbench {
         async resume(id) {
           return changed('runs', wb.runs.resume(id));
         },
+        async extend(id, minutes) {
+          return changed('runs', wb.runs.extend(id, minutes));
+        },
         async compare(a, b) {
           return compareRuns(wb.runs, a, b);
+        },
+        async scale(options, shortSide) {
+          if (!options || typeof options !== 'object') throw new UserError('Choose a preset first.');
+          return trainScale(wb.project, options, shortSide ?? undefined);
+        },
+        async choice() {
+          return readTrainChoice(wb.project);
+        },
+        async saveChoice(choice) {
+          saveTrainChoice(wb.project, choice);
         },
         async startLearningCurve(options) {
           if (!options || typeof options !== 'object') throw new UserError('Choose a preset for the learning curve.');

@@ -9,14 +9,18 @@ import type {
   RunDetail,
   RunEstimate,
   RunSummary,
+  TrainChoice,
+  TrainScale,
   TrainerEvent,
   TrainOptions,
   Unsubscribe,
   WorkbenchClient,
 } from '../../../../electron/api.ts';
 import { PRESETS } from '../../../../trainer/common/config.ts';
+import { TRAIN_SCALE_PATHS } from '../../../../trainer/common/scale_paths.ts';
 import { errorMessage } from '../api/errors.ts';
 import { overridesFrom, type ConfigEdits } from '../train/config-fields.ts';
+import { mergeWatchedEvents } from '../train/watch-events.ts';
 import type { Notices } from './notices.svelte.ts';
 
 export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
@@ -50,6 +54,9 @@ export class RunsState {
   /** A measured estimate for the current options (cleared when they change), and whether one is being measured. */
   estimate = $state.raw<{ key: string; value: RunEstimate } | null>(null);
   estimating = $state(false);
+  /** The training scale a run of the current options would get (shown before Start), or why it cannot be had. */
+  scale = $state.raw<TrainScale | null>(null);
+  scaleError = $state<string | null>(null);
 
   readonly overrides = $derived(overridesFrom(this.edits));
   readonly presetConfig = $derived(PRESETS[this.preset]);
@@ -61,8 +68,17 @@ export class RunsState {
     return options;
   });
 
+  /** What the user chose (preset, length, edits): saved per project as it changes, restored on entering the screen. */
+  readonly choice: TrainChoice = $derived({ preset: this.preset, epochs: this.epochs, budgetMinutes: this.budgetMinutes, edits: this.edits });
+
   readonly #unsubscribe: Unsubscribe[] = [];
   #watchRequest = 0;
+  #scaleRequest = 0;
+  /** Events of the run whose detail is being fetched, streamed meanwhile (merged into it when it arrives). */
+  #arriving: { id: string; events: TrainerEvent[] } | null = null;
+  /** Saving starts once the saved choice has been read back (so the defaults never overwrite it). */
+  #choiceRestored = false;
+  #savedChoice = '';
 
   constructor(client: WorkbenchClient, notices: Notices) {
     this.client = client;
@@ -70,6 +86,15 @@ export class RunsState {
     this.#unsubscribe.push(
       client.on('runEvent', ({ runId, event, summary }) => this.#onRunEvent(runId, event, summary)),
       client.on('learningCurve', (record) => this.#upsertCurve(record)),
+      $effect.root(() => {
+        $effect(() => {
+          const key = JSON.stringify(this.choice);
+          if (!this.#choiceRestored || key === this.#savedChoice) return;
+          this.#savedChoice = key;
+          const choice = $state.snapshot(this.choice) as TrainChoice;
+          void this.notices.guard(() => this.client.runs.saveChoice(choice));
+        });
+      }),
     );
   }
 
@@ -93,6 +118,7 @@ export class RunsState {
 
   /** The train screen opened: fresh runs and a fresh dataset check (labels may have changed). */
   async enterTrain(): Promise<void> {
+    if (!this.#choiceRestored) await this.#restoreChoice();
     await Promise.all([this.refresh(), this.refreshCheck()]);
     // After a reload the screen starts empty: a run still training gets its live panel and preset back.
     const running = this.runs.find((r) => r.status === 'running');
@@ -100,6 +126,21 @@ export class RunsState {
       if (running.preset !== this.preset) this.setPreset(running.preset);
       await this.watch(running.id);
     }
+  }
+
+  /** The project's last choice back on screen (once per opened project); from then on each change is saved. */
+  async #restoreChoice(): Promise<void> {
+    const before = JSON.stringify(this.choice);
+    const saved = await this.notices.guard(() => this.client.runs.choice());
+    // A choice the user made while the saved one was on its way wins over it.
+    if (saved && !this.#choiceRestored && JSON.stringify(this.choice) === before) {
+      this.preset = saved.preset;
+      this.epochs = saved.epochs;
+      this.budgetMinutes = saved.budgetMinutes;
+      this.edits = saved.edits;
+      this.#savedChoice = JSON.stringify(this.choice);
+    }
+    this.#choiceRestored = true;
   }
 
   async refreshCheck(): Promise<void> {
@@ -120,6 +161,36 @@ export class RunsState {
     const edits = { ...this.edits };
     if (value === undefined) delete edits[path];
     else edits[path] = value;
+    this.edits = edits;
+  }
+
+  /** Asks for the training scale of the current options; a later request's answer wins. */
+  async refreshScale(): Promise<void> {
+    const request = ++this.#scaleRequest;
+    try {
+      const scale = await this.client.runs.scale($state.snapshot(this.options) as TrainOptions);
+      if (request !== this.#scaleRequest) return;
+      this.scale = scale;
+      this.scaleError = null;
+    } catch (err) {
+      if (request === this.#scaleRequest) this.scaleError = errorMessage(err);
+    }
+  }
+
+  /** Trains at `shortSide`: the sides, max size, anchors and canonical size the service fits to it become edits. */
+  async setScale(shortSide: number): Promise<void> {
+    try {
+      const at = await this.client.runs.scale($state.snapshot(this.options) as TrainOptions, shortSide);
+      this.edits = { ...this.edits, ...(at.editsAt ?? {}) };
+    } catch (err) {
+      this.notices.show(`Could not set the training scale: ${errorMessage(err)}`, 'error');
+    }
+  }
+
+  /** Drops the scale edits: the data-aware (or the preset's) scale again. */
+  resetScale(): void {
+    const edits = { ...this.edits };
+    for (const path of TRAIN_SCALE_PATHS) delete edits[path];
     this.edits = edits;
   }
 
@@ -168,14 +239,26 @@ export class RunsState {
     await this.watch(id);
   }
 
+  /** "Train 1 h more": continues a finished or stopped run from its last checkpoint with a new schedule tail. */
+  async extend(id: string, minutes: number): Promise<void> {
+    const run = await this.notices.guard(() => this.client.runs.extend(id, minutes));
+    if (!run) return;
+    this.#upsert(run);
+    this.notices.show(`Training run ${id} ${minutes >= 60 ? `${minutes / 60} h` : `${minutes} min`} more from its last checkpoint.`);
+    await this.watch(id);
+  }
+
   /** Loads a run's detail and follows its live events from now on. */
   async watch(id: string): Promise<void> {
     const request = ++this.#watchRequest;
     if (!this.check) void this.refreshCheck();
+    const arriving = { id, events: [] as TrainerEvent[] };
+    this.#arriving = arriving;
     const detail = await this.notices.guard(() => this.client.runs.get(id));
+    if (this.#arriving === arriving) this.#arriving = null;
     if (!detail || request !== this.#watchRequest) return;
     this.watched = detail;
-    this.watchedEvents = detail.events;
+    this.watchedEvents = mergeWatchedEvents(detail.events, arriving.events);
     this.#upsert(detail);
   }
 
@@ -203,6 +286,7 @@ export class RunsState {
   #onRunEvent(runId: string, event: TrainerEvent, summary: RunSummary): void {
     this.#upsert(summary);
     if (event.type === 'progress') this.progress = { ...this.progress, [runId]: event };
+    if (this.#arriving?.id === runId) this.#arriving.events.push(event);
     if (this.watched?.id !== runId) return;
     this.watched = { ...this.watched, ...summary };
     this.watchedEvents = [...this.watchedEvents, event];
