@@ -41,7 +41,7 @@ export function trainScale(project: Project, options: TrainOptions, shortSide?: 
   let config: RunConfig;
   let problem: string | null = null;
   try {
-    config = runConfigFor(options, Math.max(1, trainImages));
+    config = runConfigFor(options, Math.max(1, trainImages), trainImages > 0 ? snapshot : undefined);
   } catch (err) {
     if (!(err instanceof ConfigError || err instanceof UserError)) throw err;
     config = runConfigFor({ preset: options.preset }, Math.max(1, trainImages));
@@ -50,7 +50,7 @@ export function trainScale(project: Project, options: TrainOptions, shortSide?: 
   if (!problem && trainImages === 0) problem = 'No labelled images in the train split: label some images (or assign splits) first.';
   if (!problem) {
     try {
-      config = finishRunConfig(options, snapshot, config);
+      finishRunConfig(snapshot, config);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       problem = err.message;
