@@ -26,6 +26,8 @@ import type {
   DatasetExportResult,
 } from '../../../../electron/api.ts';
 import { errorMessage } from '../api/errors.ts';
+import { uploadAndImport, type UploadAs, type UploadItem } from '../api/uploads.ts';
+import { plural } from '../../../../trainer/common/plural.ts';
 import type { Notices } from './notices.svelte.ts';
 
 export class ProjectState {
@@ -187,6 +189,33 @@ export class ProjectState {
     await this.#job(`Importing ${options.format ?? this.detected?.format ?? 'dataset'}`, async () => {
       this.cocoReport = await this.client.coco.importDataset(path, options);
       this.imageReport = null;
+    });
+  }
+
+  /**
+   * Browser mode: uploads picked or dropped files and imports them as a folder; files the server refused
+   * join the report's failures, as a bad file in a folder import does.
+   */
+  async importUpload(items: UploadItem[], as: UploadAs, options: DatasetImportOptions = {}): Promise<void> {
+    if (items.length === 0) return this.notices.show('Choose or drop at least one file.', 'warning');
+    await this.#job(`Uploading ${plural(items.length, 'file')}`, async () => {
+      const result = await uploadAndImport(
+        items,
+        as,
+        options,
+        (p) => (this.progress = { job: 'upload', done: p.done, total: p.total, current: p.current }),
+        () => {
+          this.busy = 'Importing the upload';
+          this.progress = null;
+        },
+      );
+      if (result.as === 'images') {
+        this.imageReport = { ...result.report, failed: [...result.refused, ...result.report.failed] };
+        this.cocoReport = null;
+      } else {
+        this.cocoReport = { ...result.report, failedImages: [...result.refused, ...result.report.failedImages] };
+        this.imageReport = null;
+      }
     });
   }
 

@@ -1,0 +1,87 @@
+// Browser-mode upload, as a user does it: images and a Roboflow COCO export chosen with the file picker
+// (single files and a folder), then dropped onto the import panel; they show in the grid, and a bad file
+// among good ones is listed while the rest import.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { FIXTURES, tempDir, writeImage } from '../helpers/tmp.ts';
+import { e2eSkipReason } from './harness.ts';
+import { createProject, waitForThumbs } from './helpers/project.ts';
+import { withE2e } from './helpers/session.ts';
+
+const MINI = join(FIXTURES, 'roboflow-mini');
+
+/** Dispatches a drop of these files (bytes from disk, flat names) on the upload zone, as a drag from the desktop would. */
+async function dropFiles(page: Page, files: { name: string; path?: string; bytes?: Buffer; type: string }[]): Promise<void> {
+  const payload = files.map((f) => ({ name: f.name, type: f.type, base64: (f.bytes ?? readFileSync(f.path!)).toString('base64') }));
+  const transfer = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) {
+      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], f.name, { type: f.type }));
+    }
+    return dt;
+  }, payload);
+  const zone = page.getByTestId('upload-dropzone');
+  await zone.dispatchEvent('dragover', { dataTransfer: transfer });
+  await zone.dispatchEvent('drop', { dataTransfer: transfer });
+}
+
+async function reportNumber(page: Page, testId: string): Promise<number> {
+  await page.getByTestId(testId).waitFor({ timeout: 120_000 });
+  return Number(await page.getByTestId(testId).textContent());
+}
+
+describe('browser-mode upload: file picker and drag-and-drop (headless Chromium)', { skip: e2eSkipReason() }, () => {
+  test('images and a COCO export folder chosen with the picker show in the grid', async () => {
+    const photos = tempDir();
+    const one = await writeImage(join(photos, 'first.png'), 64, 48, 3);
+    await withE2e(async (page) => {
+      await createProject(page, 'upload-picker', 'Upload');
+      await page.getByTestId('upload-dropzone').waitFor({ timeout: 30_000 });
+      await page.getByTestId('upload-images-input').setInputFiles([one]);
+      await waitForThumbs(page, 1, 120_000);
+      await page.waitForFunction(() => document.querySelector('[data-testid="image-count"]')?.textContent === '1 image', undefined, { timeout: 30_000 });
+      assert.match((await page.getByTestId('import-report').textContent())!, /1 imported/);
+      // The whole export folder (train/ valid/ test/ with their _annotations.coco.json), as webkitdirectory gives it.
+      await page.getByTestId('upload-folder-input').setInputFiles(MINI);
+      const images = await reportNumber(page, 'import-report-images');
+      assert.ok(images > 0);
+      await waitForThumbs(page, 1 + images, 120_000);
+      assert.match((await page.getByTestId('import-report').textContent())!, /train \d+ \/ val \d+ \/ test \d+/);
+      assert.ok(Number(await page.getByTestId('import-report-annotations').textContent()) > 0);
+      await page.screenshot({ path: join('test-results', 'upload-picker.png') });
+    });
+  });
+
+  test('dropped images import, a broken one is listed; a dropped COCO export imports as a dataset', async () => {
+    const photos = tempDir();
+    const a = await writeImage(join(photos, 'a.png'), 50, 40, 11);
+    const b = await writeImage(join(photos, 'b.png'), 50, 40, 12);
+    await withE2e(async (page) => {
+      await createProject(page, 'upload-drop', 'Drop');
+      await page.getByTestId('upload-dropzone').waitFor({ timeout: 30_000 });
+      await dropFiles(page, [
+        { name: 'a.png', path: a, type: 'image/png' },
+        { name: 'b.png', path: b, type: 'image/png' },
+        { name: 'broken.jpg', bytes: Buffer.from('not a jpeg at all'), type: 'image/jpeg' },
+      ]);
+      await waitForThumbs(page, 2, 120_000);
+      await page.waitForFunction(() => /2 imported .* 1 failed/.test(document.querySelector('[data-testid="import-report"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      assert.match((await page.getByTestId('import-report').textContent())!, /broken\.jpg: /);
+      // Roboflow's train/ folder holds its images and _annotations.coco.json side by side.
+      const train = join(MINI, 'train');
+      await dropFiles(
+        page,
+        readdirSync(train).map((name) => ({ name, path: join(train, name), type: name.endsWith('.json') ? 'application/json' : 'image/jpeg' })),
+      );
+      const images = await reportNumber(page, 'import-report-images');
+      assert.equal(images, readdirSync(train).filter((n) => n.endsWith('.jpg')).length);
+      await waitForThumbs(page, 2 + images, 120_000);
+      const names = await page.getByTestId('thumb').evaluateAll((els) => els.map((e) => e.getAttribute('title') ?? ''));
+      for (const jpg of readdirSync(train).filter((n) => n.endsWith('.jpg'))) assert.ok(names.includes(jpg), `${jpg} in the grid: ${names.join(', ')}`);
+    });
+  });
+});
