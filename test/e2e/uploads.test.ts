@@ -2,7 +2,7 @@
 // (single files and a folder), then dropped onto the import panel; they show in the grid, and a bad file
 // among good ones is listed while the rest import.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -52,6 +52,20 @@ describe('browser-mode upload: file picker and drag-and-drop (headless Chromium)
       await waitForThumbs(page, 1 + images, 120_000);
       assert.match((await page.getByTestId('import-report').textContent())!, /train \d+ \/ val \d+ \/ test \d+/);
       assert.ok(Number(await page.getByTestId('import-report-annotations').textContent()) > 0);
+      // A one-image COCO export chosen as dataset files: the summary says "1 image · 1 annotation" (plurals).
+      const single = tempDir();
+      await writeImage(join(single, 'solo.png'), 60, 40, 21);
+      writeFileSync(
+        join(single, 'solo.json'),
+        JSON.stringify({
+          images: [{ id: 1, file_name: 'solo.png', width: 60, height: 40 }],
+          annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [5, 5, 20, 10], area: 200, iscrowd: 0 }],
+          categories: [{ id: 1, name: 'dent' }],
+        }),
+      );
+      await page.getByTestId('upload-dataset-input').setInputFiles([join(single, 'solo.json'), join(single, 'solo.png')]);
+      await page.waitForFunction(() => /^1 image · 1 annotation · train 1/.test(document.querySelector('[data-testid="import-report"] p')?.textContent ?? ''), undefined, { timeout: 120_000 });
+      await waitForThumbs(page, 2 + images, 120_000);
       await page.screenshot({ path: join('test-results', 'upload-picker.png') });
     });
   });

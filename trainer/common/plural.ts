@@ -2,9 +2,9 @@
 // Intl.PluralRules picks the form, so a second language would only add its words.
 const rules = new Intl.PluralRules('en');
 
-/** The plural of an English noun: class → classes, category → categories, image → images. */
+/** The plural of an English noun: class → classes, batch → batches, epoch → epochs, category → categories. */
 function pluralOf(word: string): string {
-  if (/(s|x|z|ch|sh)$/.test(word)) return word + 'es';
+  if (/(s|x|z|sh|[^o]ch)$/.test(word)) return word + 'es';
   if (/[^aeiou]y$/.test(word)) return word.slice(0, -1) + 'ies';
   return word + 's';
 }

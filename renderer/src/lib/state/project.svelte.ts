@@ -226,7 +226,7 @@ export class ProjectState {
     await this.#job(`Exporting ${request.format}`, async () => {
       this.datasetExport = await this.client.coco.exportDataset(path, request);
       this.exportSummary = null;
-      this.notices.show(`Exported ${this.datasetExport.annotations} annotations of ${this.datasetExport.images} images to ${this.datasetExport.path}`);
+      this.notices.show(`Exported ${plural(this.datasetExport.annotations, 'annotation')} of ${plural(this.datasetExport.images, 'image')} to ${this.datasetExport.path}`);
     });
   }
 
@@ -235,7 +235,7 @@ export class ProjectState {
     await this.#job('Exporting COCO', async () => {
       this.exportSummary = await this.client.coco.export(path, split ? { split } : undefined);
       this.datasetExport = null;
-      this.notices.show(`Exported ${this.exportSummary.annotations} annotations of ${this.exportSummary.images} images to ${this.exportSummary.path}`);
+      this.notices.show(`Exported ${plural(this.exportSummary.annotations, 'annotation')} of ${plural(this.exportSummary.images, 'image')} to ${this.exportSummary.path}`);
     });
   }
 
@@ -260,7 +260,7 @@ export class ProjectState {
     this.splitPlan = null;
     await this.#job('Assigning splits', async () => {
       this.splits = await this.client.splits.assign(pending.ratios, pending.seed, pending.options);
-      this.notices.show(`Splits assigned: ${pending.plan.moved} ${pending.plan.moved === 1 ? 'image' : 'images'} moved. Undo is in the Splits panel.`);
+      this.notices.show(`Splits assigned: ${plural(pending.plan.moved, 'image')} moved. Undo is in the Splits panel.`);
     });
   }
 
@@ -296,7 +296,7 @@ export class ProjectState {
     this.pendingDelete = null;
     await this.#job('Deleting images', async () => {
       const done = await this.client.images.delete(pending.ids);
-      this.notices.show(`Deleted ${done.images} ${done.images === 1 ? 'image' : 'images'}.`);
+      this.notices.show(`Deleted ${plural(done.images, 'image')}.`);
     });
   }
 
