@@ -177,8 +177,10 @@ export function createUploadRoutes(options: UploadOptions): RouteModule {
     batch.busy = true;
     try {
       const files = listFiles(batch.dir);
-      const kind = as === 'auto' ? (files.some((f) => DATASET_EXTENSIONS.has(extname(f).toLowerCase())) ? 'dataset' : 'images') : as;
       const api = auth.workbench.api;
+      // 'auto': a dataset when a label file is among the files and the folder reads as one of the formats
+      // (a notes.txt beside some photos leaves them images).
+      const kind = as !== 'auto' ? as : files.some((f) => DATASET_EXTENSIONS.has(extname(f).toLowerCase())) && (await isDataset(auth, datasetRoot(batch.dir))) ? 'dataset' : 'images';
       const report =
         kind === 'images'
           ? await api.images.import([batch.dir])
@@ -193,6 +195,14 @@ export function createUploadRoutes(options: UploadOptions): RouteModule {
   function removeBatch(id: string, batch: Batch): void {
     batches.delete(id);
     rmSync(batch.dir, { recursive: true, force: true });
+  }
+}
+
+async function isDataset(auth: RouteAuth, dir: string): Promise<boolean> {
+  try {
+    return Boolean((await auth.workbench.api.coco.detect(dir)).format);
+  } catch {
+    return false;
   }
 }
 

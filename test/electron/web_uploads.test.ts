@@ -91,6 +91,7 @@ describe('upload routes', () => {
     });
     await writeImage(join(photos, 'a.png'), 40, 30, 1);
     await writeImage(join(photos, 'b.png'), 40, 30, 2);
+    await writeImage(join(photos, 'c.png'), 40, 30, 3);
   });
   after(async () => {
     await server.close();
@@ -244,8 +245,18 @@ describe('upload routes', () => {
     assert.equal(report.failed.length, 1);
     assert.equal(report.failed[0].path, 'holiday/broken.jpg', 'reported by the name the user uploaded');
     assert.deepEqual(readdirSync(stagingRoot), [], 'the staging folder is removed');
-    assert.equal((await workbench.api.images.list()).length, 2);
+    assert.equal((await workbench.api.images.list({})).length, 2);
     assert.equal((await post(server, `/x/uploads/${batch}/import`, '{}')).status, 404, 'a batch imports once');
+  });
+
+  test('photos with a stray notes.txt are still images under "auto"', async () => {
+    const batch = await begin();
+    assert.equal((await upload(batch, 'c.png', readFileSync(join(photos, 'c.png')))).status, 200);
+    assert.equal((await upload(batch, 'notes.txt', 'taken on Tuesday')).status, 200);
+    const reply = await post(server, `/x/uploads/${batch}/import`, JSON.stringify({ as: 'auto' }));
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    assert.equal(reply.body.result.as, 'images');
+    assert.deepEqual(reply.body.result.report.imported.map((i: { fileName: string }) => i.fileName), ['c.png']);
   });
 
   test('a dropped COCO export folder imports exactly as the same folder by path', async () => {
