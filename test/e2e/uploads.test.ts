@@ -38,7 +38,7 @@ describe('browser-mode upload: file picker and drag-and-drop (headless Chromium)
   test('images and a COCO export folder chosen with the picker show in the grid', async () => {
     const photos = tempDir();
     const one = await writeImage(join(photos, 'first.png'), 64, 48, 3);
-    await withE2e(async (page) => {
+    await withE2e(async (page, session) => {
       await createProject(page, 'upload-picker', 'Upload');
       await page.getByTestId('upload-dropzone').waitFor({ timeout: 30_000 });
       await page.getByTestId('upload-images-input').setInputFiles([one]);
@@ -66,7 +66,7 @@ describe('browser-mode upload: file picker and drag-and-drop (headless Chromium)
       await page.getByTestId('upload-dataset-input').setInputFiles([join(single, 'solo.json'), join(single, 'solo.png')]);
       await page.waitForFunction(() => /^1 image · 1 annotation · train 1/.test(document.querySelector('[data-testid="import-report"] p')?.textContent ?? ''), undefined, { timeout: 120_000 });
       await waitForThumbs(page, 2 + images, 120_000);
-      await page.screenshot({ path: join('test-results', 'upload-picker.png') });
+      await session.screenshot('upload-picker');
     });
   });
 

@@ -186,11 +186,12 @@ describe('upload routes', () => {
     }
   });
 
+  // Streaming shown by what a buffering server could not do: write part of the file before the body ends
+  // (a heap measurement in this process would mix the client's buffers with the server's).
   test('the body is streamed to disk: the staged file grows while the request is still open', async () => {
     const batch = await begin();
     const total = 32 * 1024 * 1024;
     const staged = join(stagingRoot, batch, 'big.bin');
-    const heapBefore = process.memoryUsage().heapUsed;
     const reply = await new Promise<Reply>((resolve, reject) => {
       const req = request(
         { host: '127.0.0.1', port: server.port, path: `/x/uploads/${batch}/file?path=big.bin`, method: 'POST', headers: { 'x-fieldwork-token': server.token, 'content-length': String(total) } },
@@ -225,8 +226,6 @@ describe('upload routes', () => {
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
     assert.deepEqual(reply.body.result, { path: 'big.bin', bytes: total });
     assert.equal(statSync(staged).size, total);
-    // The body never sat in the heap whole (it is 32 MiB; chunks are 256 KiB).
-    assert.ok(process.memoryUsage().heapUsed - heapBefore < total / 2, 'the heap did not grow by the body');
     assert.equal((await post(server, `/x/uploads/${batch}/cancel`)).status, 200);
   });
 
