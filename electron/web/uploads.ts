@@ -40,8 +40,11 @@ const DATASET_EXTENSIONS = new Set(['.json', '.xml', '.yaml', '.yml', '.txt']);
 
 interface Batch {
   dir: string;
+  /** Bytes received, counted as they arrive (so files sent in parallel share the batch limit). */
   bytes: number;
   files: number;
+  /** Files still being received: the batch imports only when none is. */
+  writing: number;
   busy: boolean;
 }
 
@@ -119,7 +122,7 @@ export function createUploadRoutes(options: UploadOptions): RouteModule {
     const id = randomBytes(16).toString('hex');
     const dir = join(stagingRoot, id);
     mkdirSync(dir);
-    batches.set(id, { dir, bytes: 0, files: 0, busy: false });
+    batches.set(id, { dir, bytes: 0, files: 0, writing: 0, busy: false });
     return { batch: id, maxFileBytes, maxBatchBytes };
   }
 
@@ -133,15 +136,20 @@ export function createUploadRoutes(options: UploadOptions): RouteModule {
     const target = resolve(batch.dir, rel);
     const back = relative(batch.dir, target);
     if (back.startsWith('..') || isAbsolute(back)) throw new UserError(`Refused the file name ${JSON.stringify(rel)}: it leaves the upload folder.`, { path: rel });
-    mkdirSync(dirname(target), { recursive: true });
+    try {
+      mkdirSync(dirname(target), { recursive: true });
+    } catch {
+      throw new UserError(`Refused the file name ${JSON.stringify(rel)}: a file of this upload already has the name of one of its folders.`, { path: rel });
+    }
     let written = 0;
     let over: TooLargeError | null = null;
     // Counts the bytes as they pass: the body goes to disk chunk by chunk, never whole into memory.
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         written += chunk.length;
+        batch.bytes += chunk.length;
         if (written > maxFileBytes) over = limitError(rel, maxFileBytes, { limit: 'file', path: rel });
-        else if (batch.bytes + written > maxBatchBytes) over = limitError('The upload', maxBatchBytes, { limit: 'batch', path: rel });
+        else if (batch.bytes > maxBatchBytes) over = limitError('The upload', maxBatchBytes, { limit: 'batch', path: rel });
         done(over, over ? undefined : chunk);
       },
     });
@@ -151,16 +159,19 @@ export function createUploadRoutes(options: UploadOptions): RouteModule {
       if (!req.complete) counter.destroy(new Error('the browser stopped sending'));
     });
     req.pipe(counter);
+    batch.writing++;
     try {
       // 'wx': a name given twice in one batch is refused, never overwritten.
       await pipeline(counter, createWriteStream(target, { flags: 'wx' }));
     } catch (err) {
+      batch.bytes -= written;
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(target, { force: true });
       if (over) throw over;
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UserError(`${rel} was uploaded twice in one batch.`, { path: rel });
       throw new UserError(`The upload of ${rel} broke off: ${(err as Error).message}`, { path: rel });
+    } finally {
+      batch.writing--;
     }
-    batch.bytes += written;
     batch.files++;
     return { path: rel, bytes: written };
   }
@@ -170,6 +181,7 @@ export function createUploadRoutes(options: UploadOptions): RouteModule {
     const as = request.as ?? 'auto';
     if (as !== 'images' && as !== 'dataset' && as !== 'auto') throw new UserError(`Import the upload as "images", "dataset" or "auto", not ${JSON.stringify(as)}.`);
     if (batch.busy) throw new UserError('This upload is already being imported.');
+    if (batch.writing > 0) throw new UserError(`Wait until every file is uploaded: ${batch.writing} still arriving.`, { writing: batch.writing });
     if (batch.files === 0) {
       removeBatch(id, batch);
       throw new UserError('Nothing was uploaded: choose or drop at least one file.');

@@ -229,6 +229,36 @@ describe('upload routes', () => {
     assert.equal((await post(server, `/x/uploads/${batch}/cancel`)).status, 200);
   });
 
+  test('a batch does not import while a file is still arriving; a file named like a folder is refused', async () => {
+    const batch = await begin();
+    const staged = join(stagingRoot, batch, 'slow.bin');
+    let finish!: () => void;
+    const replied = new Promise<Reply>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: server.port, path: `/x/uploads/${batch}/file?path=slow.bin`, method: 'POST', headers: { 'x-fieldwork-token': server.token, 'content-length': '2048' } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.write(Buffer.alloc(1024));
+      finish = () => req.end(Buffer.alloc(1024));
+    });
+    const started = Date.now();
+    while (!(existsSync(staged) && statSync(staged).size > 0)) {
+      assert.ok(Date.now() - started < 60_000, 'the first half reached the disk');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const early = await post(server, `/x/uploads/${batch}/import`, '{}');
+    assert.equal(early.status, 400);
+    assert.match(early.body.error.message, /1 still arriving/);
+    finish();
+    assert.equal((await replied).status, 200);
+    const clash = await upload(batch, 'slow.bin/inner.png', 'x');
+    assert.equal(clash.status, 400);
+    assert.match(clash.body.error.message, /name of one of its folders/);
+    assert.equal((await post(server, `/x/uploads/${batch}/cancel`)).status, 200);
+  });
+
   test('uploaded images import like a folder: the good ones import, the bad one is reported, staging removed', async () => {
     const batch = await begin();
     assert.equal((await upload(batch, 'holiday/a.png', readFileSync(join(photos, 'a.png')))).status, 200);
