@@ -41,8 +41,19 @@ describe('browser-mode upload: file picker and drag-and-drop (headless Chromium)
     await withE2e(async (page, session) => {
       await createProject(page, 'upload-picker', 'Upload');
       await page.getByTestId('upload-dropzone').waitFor({ timeout: 30_000 });
+      // Hold the file request, to see the progress it shows meanwhile.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      await page.route('**/x/uploads/*/file?*', async (route) => {
+        await held;
+        await route.continue();
+      });
       await page.getByTestId('upload-images-input').setInputFiles([one]);
+      await page.waitForFunction(() => /Uploading 1 file… 0 \/ 1/.test(document.querySelector('[data-testid="import-progress"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      assert.match((await page.getByTestId('import-progress').textContent())!, /first\.png/);
+      release();
       await waitForThumbs(page, 1, 120_000);
+      await page.unroute('**/x/uploads/*/file?*');
       await page.waitForFunction(() => document.querySelector('[data-testid="image-count"]')?.textContent === '1 image', undefined, { timeout: 30_000 });
       assert.match((await page.getByTestId('import-report').textContent())!, /1 imported/);
       // The whole export folder (train/ valid/ test/ with their _annotations.coco.json), as webkitdirectory gives it.
