@@ -16,6 +16,7 @@ import { isSplit } from '../services/splits.ts';
 import { SPLIT_USAGE, splitCommand } from './split.ts';
 import { datasetStats } from '../services/stats.ts';
 import { trainOverridesFromArgs } from './train_args.ts';
+import { plural, pluralWord } from '../../trainer/common/plural.ts';
 
 const USAGE = `usage:
   fieldwork create <project-dir> [--name N]
@@ -55,7 +56,7 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
           const report = await importImages(project, positionals.slice(1), { onProgress: progress(out, values.json) });
           if (values.json) out.log(JSON.stringify(report));
           else {
-            out.log(`imported ${report.imported.length} images, ${report.alreadyPresent.length} already present, ${report.failed.length} failed`);
+            out.log(`imported ${plural(report.imported.length, 'image')}, ${report.alreadyPresent.length} already present, ${report.failed.length} failed`);
             for (const f of report.failed) out.log(`  failed: ${f.path}: ${f.reason}`);
           }
           return report.failed.length > 0 && report.imported.length === 0 && report.alreadyPresent.length === 0 ? 1 : 0;
@@ -70,7 +71,7 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
             out.log(JSON.stringify(report));
             return 0;
           }
-          out.log(`imported ${report.images} images and ${report.annotations} annotations (train ${report.splits.train}, val ${report.splits.val}, test ${report.splits.test})`);
+          out.log(`imported ${plural(report.images, 'image')} and ${plural(report.annotations, 'annotation')} (train ${report.splits.train}, val ${report.splits.val}, test ${report.splits.test})`);
           for (const [name, n] of Object.entries(report.perClass)) out.log(`  ${name}: ${n}`);
           for (const c of report.categoriesSkipped) out.log(`  skipped category ${c.id} "${c.name}": ${c.reason}`);
           for (const m of report.missingImages) out.log(`  missing: ${m.path}: ${m.reason}`);
@@ -85,7 +86,7 @@ export async function main(argv: string[], out: Out = { log: (l) => console.log(
         const split = checkSplit(values.split);
         return await withProject(positionals[0], async (project) => {
           const summary = exportCoco(project, positionals[1], { split, imagesDir: values['images-dir'] as string | undefined });
-          out.log(`wrote ${summary.path}: ${summary.images} images, ${summary.annotations} annotations, ${summary.categories} categories`);
+          out.log(`wrote ${summary.path}: ${plural(summary.images, 'image')}, ${plural(summary.annotations, 'annotation')}, ${plural(summary.categories, 'category')}`);
           return 0;
         });
       }
@@ -206,7 +207,7 @@ async function trainCommand(project: Project, options: TrainOptions, json: boole
   const check = runs.check();
   if (!json) out.log(`dataset check: ${check.summary}`);
   const run = runs.start(options);
-  if (!json) out.log(`run ${run.id}: ${run.trainImages} train / ${run.valImages} val images, preset ${run.preset}, folder ${runs.runDir(run.id)}`);
+  if (!json) out.log(`run ${run.id}: ${run.trainImages} train / ${plural(run.valImages, 'val image')}, preset ${run.preset}, folder ${runs.runDir(run.id)}`);
   const release = cancelOnInterrupt(runs, () => run.id);
   const end = await runs.whenFinished(run.id);
   release();
@@ -266,14 +267,14 @@ async function withProject(dir: string, fn: (project: Project) => Promise<number
 
 function progress(out: Out, json: unknown) {
   if (json || !process.stderr.isTTY) return undefined;
-  return (done: number, total: number) => process.stderr.write(`\r${done}/${total} images${done === total ? '\n' : ''}`);
+  return (done: number, total: number) => process.stderr.write(`\r${done}/${total} ${pluralWord(total, 'image')}${done === total ? '\n' : ''}`);
 }
 
 export function formatStats(s: DatasetStats): string {
   const lines = [
     `images: ${s.images} (${s.labelledImages} labelled, ${s.unlabelledImages} unlabelled)`,
     `annotations: ${s.annotations} (${s.objectsPerImage.toFixed(2)} per labelled image)`,
-    `splits: train ${s.perSplit.train.images} images / ${s.perSplit.train.annotations} objects, val ${s.perSplit.val.images} / ${s.perSplit.val.annotations}, test ${s.perSplit.test.images} / ${s.perSplit.test.annotations}`,
+    `splits: train ${plural(s.perSplit.train.images, 'image')} / ${plural(s.perSplit.train.annotations, 'object')}, val ${s.perSplit.val.images} / ${s.perSplit.val.annotations}, test ${s.perSplit.test.images} / ${s.perSplit.test.annotations}`,
     '',
     'class'.padEnd(24) + 'instances'.padStart(10) + 'images'.padStart(8) + 'train'.padStart(8) + 'val'.padStart(6) + 'test'.padStart(6),
   ];

@@ -7,6 +7,7 @@ import { IMPORT_FORMATS, importDataset, type ImportFormat } from '../services/fo
 import { EXPORT_FORMATS, exportDataset, type ExportFormat } from '../services/formats/export.ts';
 import type { CocoImportReport } from '../api.ts';
 import { describeSkippedItem } from '../services/formats/common.ts';
+import { plural } from '../../trainer/common/plural.ts';
 
 type Out = { log: (line: string) => void; error: (line: string) => void };
 
@@ -44,7 +45,7 @@ export async function importDatasetCommand(args: string[], out: Out): Promise<nu
       return 0;
     }
     out.log(`found ${report.found}`);
-    out.log(`imported ${report.images} images and ${report.annotations} annotations (train ${report.splits.train}, val ${report.splits.val}, test ${report.splits.test})`);
+    out.log(`imported ${plural(report.images, 'image')} and ${plural(report.annotations, 'annotation')} (train ${report.splits.train}, val ${report.splits.val}, test ${report.splits.test})`);
     for (const [name, n] of Object.entries(report.perClass)) out.log(`  ${name}: ${n}`);
     for (const m of report.missingImages) out.log(`  missing: ${m.path}: ${m.reason}`);
     for (const w of report.warnings) out.log(`  ${w}`);
@@ -65,7 +66,7 @@ export async function exportCommand(args: string[], out: Out): Promise<number> {
     const summary = exportDataset(project, positionals[1], { format: values.format as ExportFormat, split: values.split as never, copyImages: Boolean(values['copy-images']) });
     if (values.json) out.log(JSON.stringify(summary));
     else {
-      out.log(`wrote ${summary.format} to ${summary.path}: ${summary.images} images, ${summary.annotations} annotations, ${summary.classes} classes`);
+      out.log(`wrote ${summary.format} to ${summary.path}: ${plural(summary.images, 'image')}, ${plural(summary.annotations, 'annotation')}, ${plural(summary.classes, 'class')}`);
       for (const n of summary.notes) out.log(`  ${n}`);
     }
     return 0;

@@ -5,6 +5,7 @@ import type { Split, SplitPlan, SplitState } from '../api.ts';
 import { UserError } from '../services/errors.ts';
 import { Project } from '../services/project.ts';
 import { assignSplits, isSplit, previewSplits, setFrozen, setSplit, splitState, undoSplits } from '../services/splits.ts';
+import { plural } from '../../trainer/common/plural.ts';
 
 export const SPLIT_USAGE = `  fieldwork split <project-dir> [--assign [--seed S] [--train 0.8 --val 0.1 --test 0.1] [--reassign-imported] [--dry-run]]
                   [--set <split> <image-file-name>...] [--undo] [--freeze | --unfreeze] [--json]`;
@@ -70,10 +71,10 @@ export async function splitCommand(args: string[], out: Out): Promise<number> {
     else {
       const line = (s: Record<Split, number>) => `train ${s.train}, val ${s.val}, test ${s.test}`;
       if (plan) {
-        out.log(`${v['dry-run'] ? 'would assign' : 'assigned'} ${plan.units} units (${plan.groupedImages} images in groups of copies of one photo), ${plan.moved} ${plan.moved === 1 ? 'image' : 'images'} ${v['dry-run'] ? 'would move' : 'moved'}`);
+        out.log(`${v['dry-run'] ? 'would assign' : 'assigned'} ${plural(plan.units, 'unit')} (${plural(plan.groupedImages, 'image')} in groups of copies of one photo), ${plural(plan.moved, 'image')} ${v['dry-run'] ? 'would move' : 'moved'}`);
         out.log(`before: ${line(plan.before)}`);
         out.log(`after:  ${line(plan.after)}`);
-        if (plan.keptFromImport > 0) out.log(`kept from import: ${plan.keptFromImport} images (--reassign-imported assigns them too)`);
+        if (plan.keptFromImport > 0) out.log(`kept from import: ${plural(plan.keptFromImport, 'image')} (--reassign-imported assigns them too)`);
         out.log(`groups straddling splits: ${plan.straddlingBefore} before, ${plan.straddlingAfter} after`);
         if (!v['dry-run']) out.log('undo with: fieldwork split <project-dir> --undo');
       } else {

@@ -6,6 +6,7 @@ import type { LearningCurvePointRecord, TrainerEvent } from '../api.ts';
 import type { RunReport } from '../../trainer/advice/report.ts';
 import { apWithInterval } from '../../trainer/advice/overfitting.ts';
 import { verdictLine, verdictWords } from '../../trainer/common/verdict_text.ts';
+import { plural } from '../../trainer/common/plural.ts';
 
 export const fmtAp = (v: number | null | undefined): string => (v === undefined || v === null || v < 0 ? '—' : `${(v * 100).toFixed(1)} %`);
 
@@ -28,5 +29,5 @@ export function reportVerdictLines(runDir: string): string[] {
 
 export function learningCurvePointLine(p: LearningCurvePointRecord): string {
   const ap = p.valAP === null ? '—' : apWithInterval(p.valAP, p.valAPInterval ?? null);
-  return `${Math.round(p.fraction * 100)} % of train (${p.trainImages} images): best val box AP ${ap}; verdict ${p.verdict ?? 'none'} (${verdictWords(p.verdict as Parameters<typeof verdictWords>[0])}) [${p.status}]`;
+  return `${Math.round(p.fraction * 100)} % of train (${plural(p.trainImages, 'image')}): best val box AP ${ap}; verdict ${p.verdict ?? 'none'} (${verdictWords(p.verdict as Parameters<typeof verdictWords>[0])}) [${p.status}]`;
 }

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { defaultProjectHome } from '../services/path-guard.ts';
 import { Workbench } from '../services/workbench.ts';
 import { startWebServer } from './server.ts';
+import { createUploadRoutes } from './uploads.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({
@@ -21,7 +22,9 @@ mkdirSync(home, { recursive: true });
 const allow = [home, userDataDir, ...(values.project ? [values.project as string] : []), ...((values.allow as string[] | undefined) ?? [])];
 const workbench = new Workbench({ userDataDir, resourcesDir: join(root, 'resources') });
 if (values.project) await workbench.api.projects.open(values.project as string);
-const server = await startWebServer({ workbench, staticDir: join(root, 'renderer', 'dist'), port: values.port ? Number(values.port) : 0, allow });
+const server = await startWebServer({ workbench, staticDir: join(root, 'renderer', 'dist'), port: values.port ? Number(values.port) : 0, allow,
+  routes: { uploads: createUploadRoutes({ stagingRoot: join(userDataDir, 'uploads') }) },
+});
 console.log(`Fieldwork (browser mode): ${server.url}`);
 console.log('Open that URL in a browser on this machine (the part after # is the access key; it is never sent to a server). Ctrl+C stops the server.');
 console.log(`Folders it may read and write: ${server.guard.roots().join(', ')} (add one with --allow DIR).`);

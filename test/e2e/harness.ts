@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Workbench } from '../../electron/services/workbench.ts';
 import { startWebServer, type WebServer } from '../../electron/web/server.ts';
+import { createUploadRoutes } from '../../electron/web/uploads.ts';
 import { SHARED_WAGON, tempDir } from '../helpers/tmp.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,9 +32,16 @@ export interface E2eSession {
 }
 
 export async function startE2e(options: { viewport?: { width: number; height: number } } = {}): Promise<E2eSession> {
-  const workbench = new Workbench({ userDataDir: tempDir(), resourcesDir: join(root, 'resources') });
+  const userDataDir = tempDir();
+  const workbench = new Workbench({ userDataDir, resourcesDir: join(root, 'resources') });
   // Approved folders: the temp folders tests create and the committed fixtures (as `npm run web -- --allow` would).
-  const server = await startWebServer({ workbench, staticDir: RENDERER_DIST, allow: [tmpdir(), join(root, 'test', 'fixtures'), SHARED_WAGON] });
+  const server = await startWebServer({
+    workbench,
+    staticDir: RENDERER_DIST,
+    allow: [tmpdir(), join(root, 'test', 'fixtures'), SHARED_WAGON],
+    // The picker / drag-and-drop uploads, staged in the data folder as `npm run web` does.
+    routes: { uploads: createUploadRoutes({ stagingRoot: join(userDataDir, 'uploads') }) },
+  });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],

@@ -174,7 +174,7 @@ describe('the loop: train, report, review (browser mode, real trainer)', { skip 
     await page.getByTestId('compare-runs').click();
     await page.getByTestId('comparison').waitFor();
     // One prediction was accepted between the runs: the second run's data has one more label.
-    assert.match((await page.getByTestId('snapshot-diff').textContent()) ?? '', /1 relabelled.*1 labels added/s);
+    assert.match((await page.getByTestId('snapshot-diff').textContent()) ?? '', /1 relabelled.*1 label added/s);
     assert.equal(await page.locator('[data-testid="compare-classes"] tbody tr').count(), 2);
   });
 

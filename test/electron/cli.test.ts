@@ -24,7 +24,7 @@ describe('fieldwork CLI', () => {
     writeFileSync(join(src, 'bad.png'), 'nope');
     const imported = await run('import', project, src, join(src, 'bad.png'));
     assert.equal(imported.code, 0);
-    assert.match(imported.out, /imported 1 images, 0 already present, 1 failed/);
+    assert.match(imported.out, /imported 1 image, 0 already present, 1 failed/);
     assert.match(imported.out, /bad\.png: not an image/);
 
     const coco = await run('import-coco', project, join(FIXTURES, 'roboflow-mini'), '--json');

@@ -14,6 +14,7 @@ import { SaveQueue } from './save-queue.svelte.ts';
 import { ImageSession } from './session.svelte.ts';
 import { Shortcuts } from './shortcuts.svelte.ts';
 import { positionIn, stepIn } from './nav-list.ts';
+import { plural, pluralWord } from '../../../../trainer/common/plural.ts';
 
 export type Tool = 'select' | 'box' | 'polygon' | 'brush' | 'eraser';
 
@@ -207,7 +208,7 @@ export class AnnotateState {
     if (!session) return;
     const shapes = session.selected ? [session.selected] : session.annotations;
     this.#clipboard = shapes.map(draftOf);
-    this.notices.show(`Copied ${shapes.length} shape${shapes.length === 1 ? '' : 's'}.`);
+    this.notices.show(`Copied ${plural(shapes.length, 'shape')}.`);
   }
 
   paste(): void {
@@ -242,7 +243,7 @@ export class AnnotateState {
     const rings = outer.filter((r) => Math.abs(signedArea(r)) >= 2).map(roundRing);
     if (rings.length === 0) return this.notices.show('The mask is too small to outline.', 'warning');
     if (holes.length > 0) {
-      this.notices.show(`COCO polygons cannot have holes: ${holes.length} hole${holes.length > 1 ? 's were' : ' was'} filled. Undo to keep the mask.`, 'warning');
+      this.notices.show(`COCO polygons cannot have holes: ${plural(holes.length, 'hole')} ${pluralWord(holes.length, 'was', 'were')} filled. Undo to keep the mask.`, 'warning');
     }
     session.replace(shape.id, [{ ...draftOf(shape), geometry: { kind: 'polygon', rings } }], 'Convert to polygon');
   }

@@ -19,8 +19,20 @@ export interface BrowserSession {
   media: string;
 }
 
+let taken: BrowserSession | null = null;
+
+/** The session the HTTP client took at start-up (the upload requests send the same token), or null. */
+export function currentSession(): BrowserSession | null {
+  return taken;
+}
+
 /** The launch secrets: from the URL fragment on first load (then removed from it), else from sessionStorage. */
 export function takeSession(): BrowserSession | null {
+  taken = readSession();
+  return taken;
+}
+
+function readSession(): BrowserSession | null {
   const fromUrl = parseLaunchFragment(location.hash);
   if (fromUrl) {
     try {

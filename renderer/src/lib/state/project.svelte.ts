@@ -26,6 +26,8 @@ import type {
   DatasetExportResult,
 } from '../../../../electron/api.ts';
 import { errorMessage } from '../api/errors.ts';
+import { uploadAndImport, type UploadAs, type UploadItem } from '../api/uploads.ts';
+import { plural } from '../../../../trainer/common/plural.ts';
 import type { Notices } from './notices.svelte.ts';
 
 export class ProjectState {
@@ -190,6 +192,33 @@ export class ProjectState {
     });
   }
 
+  /**
+   * Browser mode: uploads picked or dropped files and imports them as a folder; files the server refused
+   * join the report's failures, as a bad file in a folder import does.
+   */
+  async importUpload(items: UploadItem[], as: UploadAs, options: DatasetImportOptions = {}): Promise<void> {
+    if (items.length === 0) return this.notices.show('Choose or drop at least one file.', 'warning');
+    await this.#job(`Uploading ${plural(items.length, 'file')}`, async () => {
+      const result = await uploadAndImport(
+        items,
+        as,
+        options,
+        (p) => (this.progress = { job: 'upload', done: p.done, total: p.total, current: p.current }),
+        () => {
+          this.busy = 'Importing the upload';
+          this.progress = null;
+        },
+      );
+      if (result.as === 'images') {
+        this.imageReport = { ...result.report, failed: [...result.refused, ...result.report.failed] };
+        this.cocoReport = null;
+      } else {
+        this.cocoReport = { ...result.report, failedImages: [...result.refused, ...result.report.failedImages] };
+        this.imageReport = null;
+      }
+    });
+  }
+
   datasetExport = $state.raw<DatasetExportResult | null>(null);
 
   async exportDataset(path: string, request: DatasetExportRequest): Promise<void> {
@@ -197,7 +226,7 @@ export class ProjectState {
     await this.#job(`Exporting ${request.format}`, async () => {
       this.datasetExport = await this.client.coco.exportDataset(path, request);
       this.exportSummary = null;
-      this.notices.show(`Exported ${this.datasetExport.annotations} annotations of ${this.datasetExport.images} images to ${this.datasetExport.path}`);
+      this.notices.show(`Exported ${plural(this.datasetExport.annotations, 'annotation')} of ${plural(this.datasetExport.images, 'image')} to ${this.datasetExport.path}`);
     });
   }
 
@@ -206,7 +235,7 @@ export class ProjectState {
     await this.#job('Exporting COCO', async () => {
       this.exportSummary = await this.client.coco.export(path, split ? { split } : undefined);
       this.datasetExport = null;
-      this.notices.show(`Exported ${this.exportSummary.annotations} annotations of ${this.exportSummary.images} images to ${this.exportSummary.path}`);
+      this.notices.show(`Exported ${plural(this.exportSummary.annotations, 'annotation')} of ${plural(this.exportSummary.images, 'image')} to ${this.exportSummary.path}`);
     });
   }
 
@@ -231,7 +260,7 @@ export class ProjectState {
     this.splitPlan = null;
     await this.#job('Assigning splits', async () => {
       this.splits = await this.client.splits.assign(pending.ratios, pending.seed, pending.options);
-      this.notices.show(`Splits assigned: ${pending.plan.moved} ${pending.plan.moved === 1 ? 'image' : 'images'} moved. Undo is in the Splits panel.`);
+      this.notices.show(`Splits assigned: ${plural(pending.plan.moved, 'image')} moved. Undo is in the Splits panel.`);
     });
   }
 
@@ -267,7 +296,7 @@ export class ProjectState {
     this.pendingDelete = null;
     await this.#job('Deleting images', async () => {
       const done = await this.client.images.delete(pending.ids);
-      this.notices.show(`Deleted ${done.images} ${done.images === 1 ? 'image' : 'images'}.`);
+      this.notices.show(`Deleted ${plural(done.images, 'image')}.`);
     });
   }
 

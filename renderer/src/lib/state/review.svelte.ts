@@ -16,6 +16,7 @@ import type { Notices } from './notices.svelte.ts';
 import type { ProjectState } from './project.svelte.ts';
 import type { Route } from './route.ts';
 import type { RunsState } from './runs.svelte.ts';
+import { plural } from '../../../../trainer/common/plural.ts';
 
 export type Correction = { className: string; accepted: number; rejected: number; pending: number };
 
@@ -101,7 +102,7 @@ export class ReviewState {
     this.progress = null;
     try {
       const result = await this.client.review.predict(runId, target);
-      this.notices.show(`${result.predictions} predictions on ${result.images} images.`);
+      this.notices.show(`${plural(result.predictions, 'prediction')} on ${plural(result.images, 'image')}.`);
       if (target.split) this.split = target.split;
       else if (target.unlabelled) this.split = undefined;
       await this.refresh();

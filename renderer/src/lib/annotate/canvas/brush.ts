@@ -3,6 +3,7 @@
 import type { Annotation, AnnotationOp, Geometry } from '../../../../../electron/api.ts';
 import { rleFromMask, rleToMask } from '../../../../../trainer/common/rle.ts';
 import { stampStroke } from '../../../../../trainer/common/geometry/mask.ts';
+import { plural } from '../../../../../trainer/common/plural.ts';
 
 export interface StrokeImage {
   width: number;
@@ -46,7 +47,7 @@ export function eraserStroke(image: StrokeImage, annotations: readonly Annotatio
     } else ops.push({ op: 'update', id: a.id, patch: { geometry: { kind: 'mask', rle: rleFromMask(mask, H, W) } } });
   }
   if (ops.length === 0) return { ops, notice: targets.length === 0 ? 'The eraser removes mask pixels; there is no mask under this stroke.' : null };
-  return { ops, notice: emptied > 0 ? `${emptied} mask${emptied > 1 ? 's' : ''} erased completely and deleted.` : null };
+  return { ops, notice: emptied > 0 ? `${plural(emptied, 'mask')} erased completely and deleted.` : null };
 }
 
 /** The stroke's bounding box grown by the brush radius: x0, y0, x1, y1. */
