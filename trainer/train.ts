@@ -17,6 +17,7 @@ import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState
 import { DataParallel, plannedWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
 import { objectScaleSentence } from './data/data_aware.ts';
 import { randomPhotometric, type Augment } from './data/augment.ts';
+import { memoryRefusal } from './data/memory_estimate.ts';
 import { budgetPlan, epochPlan } from './schedule.ts';
 import { runLoop, type LoopState, type Stepper } from './engine/loop.ts';
 import { now, type RunPaths, type RunRecord, type TrainContext } from './engine/context.ts';
@@ -122,6 +123,18 @@ async function loadRunConfig(raw: Record<string, unknown>, fromCheckpoint: RunCo
   return { config, backend, wasmThreads };
 }
 
+/**
+ * On WASM and pure JS, a step that would not fit in one WASM heap aborts the process mid-step: refuse
+ * it before the model is built (the app refuses it before the run exists; this catches `webgpu` runs
+ * that fell back to WASM and configs written by hand).
+ */
+function assertFitsHeap(c: RunConfig, backend: BackendName, train: ImageRecord[]): void {
+  if (backend !== 'wasm' && backend !== 'cpu') return;
+  const aspect = train.reduce((a, r) => Math.max(a, Math.max(r.width, r.height) / Math.max(1, Math.min(r.width, r.height))), 1);
+  const r = memoryRefusal(c, resolveWorkers(c.workers, backend, c.solver.imsPerBatch), aspect);
+  if (r) throw new Error(`Error in train: on ${backend}, ${r.message}`);
+}
+
 /** Freezes a config and everything in it: the run reads it, nothing changes it. */
 function deepFreeze<T>(value: T): Readonly<T> {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
@@ -186,6 +199,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     const train = snap.images.filter((r) => r.split === 'train' || r.split === undefined);
     const val = snap.images.filter((r) => r.split === 'val');
     if (train.length === 0) throw new Error(`Error in train: the snapshot has no train images`);
+    assertFitsHeap(validated, backend, train);
     const categories: CocoCategory[] = resumeCk ? resumeCk.state.categories : snap.classes.categories;
     if (resumeCk && categories.map((k) => k.id).join() !== snap.classes.categories.map((k) => k.id).join()) {
       throw new Error(`Error in train: checkpoint classes ${categories.map((k) => k.id)} differ from the snapshot's ${snap.classes.categories.map((k) => k.id)}`);

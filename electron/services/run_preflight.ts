@@ -7,6 +7,8 @@ import { validateRunConfig, type RunConfig } from '../../trainer/common/config.t
 import { applyDataAware, dataAwareChoice } from '../../trainer/data/data_aware.ts';
 import { preflightProblems } from '../../trainer/data/preflight.ts';
 import { UserError } from './errors.ts';
+import type { RunMachine } from './run_history.ts';
+import { checkRunLimits } from './run_limits.ts';
 
 /** True when the nested `overrides` hold a value at the dotted `path`. */
 function hasPath(overrides: Record<string, unknown> | undefined, path: string): boolean {
@@ -18,8 +20,11 @@ function hasPath(overrides: Record<string, unknown> | undefined, path: string): 
   return true;
 }
 
-/** `config` fitted to `snapshot`'s train split (when config.dataAware), then checked. Throws UserError. */
-export function finishRunConfig(options: TrainOptions, snapshot: CocoDataset, config: RunConfig): RunConfig {
+/**
+ * `config` fitted to `snapshot`'s train split (when config.dataAware), then checked. Throws UserError,
+ * or ConfigError when `machine` cannot carry it out (the WASM heap, a budget priced too short).
+ */
+export function finishRunConfig(options: TrainOptions, snapshot: CocoDataset, config: RunConfig, machine?: RunMachine): RunConfig {
   let c = config;
   if (c.dataAware) {
     const choice = dataAwareChoice(snapshot, c);
@@ -27,5 +32,6 @@ export function finishRunConfig(options: TrainOptions, snapshot: CocoDataset, co
   }
   const problems = preflightProblems(snapshot, c);
   if (problems.length) throw new UserError(problems.join(' '));
+  if (machine) checkRunLimits(snapshot, c, machine);
   return c;
 }

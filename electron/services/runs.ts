@@ -21,6 +21,7 @@ import { seededRandom } from '../../trainer/common/rng.ts';
 import { writeJsonAtomic } from '../../trainer/io/atomic.ts';
 import { readRunEvents } from '../../trainer/io/jsonl.ts';
 import { finishRunConfig } from './run_preflight.ts';
+import { runMachine } from './run_history.ts';
 
 export const TRAINER_BIN = fileURLToPath(new URL('../../bin/fieldwork-train.js', import.meta.url));
 
@@ -185,7 +186,7 @@ export class RunSupervisor {
     const snapshot = buildSnapshot(this.#project, trainFraction);
     const trainImages = snapshot.images.filter((i) => i.split === 'train').length;
     if (trainImages === 0) throw new UserError('No labelled images in the train split: label some images (or assign splits) first.');
-    const config = finishRunConfig(options, snapshot, runConfigFor(options, trainImages));
+    const config = finishRunConfig(options, snapshot, runConfigFor(options, trainImages), runMachine(this.#project));
     mkdirSync(dir, { recursive: true });
     writeJsonAtomic(join(dir, 'snapshot.json'), snapshot, 2);
     writeJsonAtomic(join(dir, 'config.json'), config, 2);
