@@ -124,7 +124,7 @@ async function withCopyPaste(c: RunConfig, train: ImageRecord[], cache: ImageCac
       source = await prepareImage(train[k], cache, c.input.trainShortSides[rng.int(c.input.trainShortSides.length)], c.input.maxSize, c.input.hflip && rng.next() < 0.5, true);
     }
     if (!source?.truth) return target;
-    const plan = randomPastePlan({ width: source.width, height: source.height, masks: [...source.truth.classes] }, target, c.input.copyPasteScale, rng);
+    const plan = randomPastePlan({ width: source.width, height: source.height, masks: source.truth.classes }, target, c.input.copyPasteScale, rng);
     return plan ? pasteInto(target, source, plan) : target;
   }));
 }

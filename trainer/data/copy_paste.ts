@@ -46,7 +46,7 @@ export interface PasteResult {
  * [lo, hi], and a place that keeps the scaled source overlapping the target. Null when the source has
  * no instance.
  */
-export function randomPastePlan(source: { width: number; height: number; masks: unknown[] }, target: { width: number; height: number }, [lo, hi]: [number, number], rng: Rng): PastePlan | null {
+export function randomPastePlan(source: { width: number; height: number; masks: ArrayLike<unknown> }, target: { width: number; height: number }, [lo, hi]: [number, number], rng: Rng): PastePlan | null {
   const n = source.masks.length;
   if (n === 0) return null;
   const picks: number[] = [];
