@@ -2,12 +2,14 @@
 // (run_preflight.ts): the speeds its budget runs measured (their plan.json and resolved config), and
 // whether any run here got a GPU backend or native TensorFlow is installed — else a run on `auto`
 // trains on WASM / pure JS, where the heap limit applies.
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { validateRunConfig } from '../../trainer/common/config.ts';
 import type { PriorRunSpeed } from '../../trainer/data/budget_price.ts';
+import type { RunEstimate } from '../api.ts';
+import type { RunConfig } from '../../trainer/common/config.ts';
 import type { Project } from './project.ts';
 
 export interface RunMachine {
@@ -53,8 +55,44 @@ export function runMachine(project: Project, limit = 20): RunMachine {
     } catch {
       continue; // a config of an older version: not comparable
     }
-    priors.push({ runId: r.id, backend: r.backend, config, trainImages: r.train_images, valImages: r.val_images, secondsPerIteration: m.secondsPerIteration, secondsPerEvaluation: m.secondsPerEvaluation, elapsedAtPlanSeconds: m.elapsedAtPlanSeconds });
+    priors.push({ source: `run ${r.id}`, backend: r.backend, config, trainImages: r.train_images, valImages: r.val_images, secondsPerIteration: m.secondsPerIteration, secondsPerEvaluation: m.secondsPerEvaluation, elapsedAtPlanSeconds: m.elapsedAtPlanSeconds });
   }
+  priors.push(...estimateSpeeds(project, limit));
   const gpuOrNative = rows.some((r) => r.backend !== null && NATIVE.has(r.backend)) || resolvable('@tensorflow/tfjs-node') || resolvable('@tensorflow/tfjs-node-gpu');
   return { cores: availableParallelism(), gpuOrNative, priors };
+}
+
+/** Where the time estimates' speeds are kept: one JSON line per estimate (the service writes it, it reads it). */
+const ESTIMATES = join('runs', '.estimate-speeds.jsonl');
+
+/**
+ * Keeps what a time estimate measured (seconds per step and per evaluation round, on its config and
+ * images) so that a budget run started after it is priced before it exists. Its start-up is not kept:
+ * the estimate's process start and backend set-up come before a run's budget clock starts, so the
+ * price from an estimate counts the measured steps and evaluations only (a lower bound).
+ */
+export function recordEstimateSpeed(project: Project, config: RunConfig, counts: { train: number; val: number }, e: RunEstimate): void {
+  const perEval = e.finalSeconds && e.finalSeconds > 0 ? e.finalSeconds : e.evaluationSeconds / Math.max(1, config.solver.evaluations + 1);
+  if (!(e.secondsPerIteration > 0) || !(perEval >= 0)) return;
+  const file = project.resolveInside(ESTIMATES);
+  mkdirSync(join(file, '..'), { recursive: true });
+  appendFileSync(file, JSON.stringify({ time: new Date().toISOString(), backend: e.backend, config, trainImages: counts.train, valImages: counts.val, secondsPerIteration: e.secondsPerIteration, secondsPerEvaluation: perEval }) + '\n');
+}
+
+/** The newest `limit` estimates' speeds (a torn last line, or a config of another version, is skipped). */
+function estimateSpeeds(project: Project, limit: number): PriorRunSpeed[] {
+  const file = project.resolveInside(ESTIMATES);
+  if (!existsSync(file)) return [];
+  const out: PriorRunSpeed[] = [];
+  for (const line of readFileSync(file, 'utf8').trim().split('\n').reverse()) {
+    if (out.length >= limit) break;
+    try {
+      const r = JSON.parse(line);
+      if (typeof r.secondsPerIteration !== 'number' || typeof r.secondsPerEvaluation !== 'number') continue;
+      out.push({ source: `the time estimate of ${r.time}`, backend: String(r.backend), config: validateRunConfig(r.config), trainImages: r.trainImages, valImages: r.valImages, secondsPerIteration: r.secondsPerIteration, secondsPerEvaluation: r.secondsPerEvaluation, elapsedAtPlanSeconds: 6 * r.secondsPerIteration });
+    } catch {
+      continue;
+    }
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
 // a config whose step would not fit in one WASM heap, and a time budget shorter than the run's start
 // and one evaluation as this project's earlier budget runs priced them (electron/services/run_limits.ts).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -108,7 +109,7 @@ describe('refused before compute: a budget shorter than one evaluation', () => {
     const r = await run('train', project, '--preset', 'tiny', '--set', 'backend="wasm"', '--set', 'workers=2', '--minutes', '0.5');
     assert.equal(r.code, 1, r.out);
     assert.match(r.err, /A time budget of 30 s is shorter than this run's start, its 6 measured steps, one evaluation and its final predictions: about \d+(\.\d)? (s|min) on this machine/);
-    assert.match(r.err, /priced from run 2026-01-01T00-00-00-000-prior's measured speed on wasm\)\. Give at least \d+(\.\d)? minutes \(solver\.budgetMinutes ≥ /);
+    assert.match(r.err, /priced from what run 2026-01-01T00-00-00-000-prior measured on wasm\)\. Give at least \d+(\.\d)? minutes \(solver\.budgetMinutes ≥ /);
     assert.deepEqual(runCount(project), { rows: 1, folders: 1 }, 'nothing new in the run list');
   });
 
@@ -144,6 +145,34 @@ describe('refused before compute: a budget shorter than one evaluation', () => {
       const runs = new RunSupervisor(project, () => { throw new Error('the trainer must not start'); }, () => {});
       assert.throws(() => runs.start({ preset: 'tiny', overrides: { backend: 'wasm', workers: 2, solver: { budgetMinutes: 0.5 } } }), /A time budget of 30 s is shorter/);
       assert.equal(runs.list().length, 1, 'only the earlier run');
+    } finally {
+      project.close();
+    }
+  });
+
+  test('a time estimate prices the first budget run of a project (its measured steps and evaluations, no start-up)', async () => {
+    const project = Project.create(join(tempDir(), 'p'));
+    try {
+      await importCoco(project, join(FIXTURES, 'roboflow-mini'));
+      const launched: string[] = [];
+      // A stand-in trainer: `estimate` prints what the real one measures (3 s/step, a 10 s evaluation round); `train` exits at once.
+      const result = { backend: 'wasm', imagesPerSecond: 0.67, secondsPerIteration: 3, totalIterations: 10, estimatedSeconds: 130, evaluationSeconds: 90, finalSeconds: 10, timedIterations: 3 };
+      const runs = new RunSupervisor(project, (args) => {
+        launched.push(args[0]);
+        return spawn(process.execPath, ['-e', args[0] === 'estimate' ? `console.log(${JSON.stringify(JSON.stringify(result))})` : ''], { stdio: ['ignore', 'pipe', 'pipe'] });
+      }, () => {});
+      const options = { preset: 'tiny' as const, overrides: { backend: 'wasm', solver: { budgetMinutes: 0.5 } } };
+      assert.equal(runMachine(project).priors.length, 0, 'no history yet');
+      assert.deepEqual(await runs.estimate(options), result);
+      const priors = runMachine(project).priors;
+      assert.equal(priors.length, 1);
+      assert.match(priors[0].source, /^the time estimate of \d{4}-/);
+      // 7 steps × 3 s + one evaluation (10 s) + the final one (10 s) = 41 s > 30 s.
+      assert.throws(() => runs.start(options), /A time budget of 30 s is shorter .*: about 41 s on this machine .*priced from what the time estimate of .* measured on wasm\)\. Give at least 0\.7 minutes/);
+      assert.equal(runs.list().length, 0);
+      const started = runs.start({ ...options, overrides: { ...options.overrides, solver: { budgetMinutes: 1 } } });
+      await runs.whenFinished(started.id);
+      assert.deepEqual(launched, ['estimate', 'train'], 'a budget above the price starts');
     } finally {
       project.close();
     }

@@ -3,7 +3,8 @@
 // measures over its first steps (../schedule.ts budgetPlan) and refuses there when not even one more
 // iteration fits after its start, one evaluation and its final predictions; that check stays, as
 // the second line. This one prices the same minimum from the speeds earlier budget runs of the same
-// model measured on this machine (their plan.json), scaled to this run's images and scale:
+// model measured on this machine (their plan.json), or the app's time estimates (which time real
+// steps and one evaluation batch the same way), scaled to this run's images and scale:
 //   minimum = start-up + (1 + BUDGET_MEASURE_ITERATIONS + 1) steps + one evaluation + the final one.
 // Why earlier runs and not a model of the hardware: the same config trains 100× faster on a GPU than
 // on WASM, and a CPU's speed varies several-fold with its cores and load; what this machine measured
@@ -14,9 +15,10 @@ import type { RunConfig } from '../common/config.ts';
 /** Iterations a budget run trains before it plans (one untimed, then the timed ones): ../schedule.ts. */
 const MEASURED_STEPS = 1 + 5;
 
-/** What an earlier budget run measured, with the config and images it measured them on. */
+/** What an earlier budget run (or a time estimate) measured, with the config and images it measured them on. */
 export interface PriorRunSpeed {
-  runId: string;
+  /** Where the figures come from, for the message: "run <id>", "the time estimate of <time>". */
+  source: string;
   /** The backend it ran on (wasm, cpu, webgpu, …). */
   backend: string;
   config: RunConfig;
@@ -82,7 +84,7 @@ export function budgetRefusal(c: RunConfig, counts: { train: number; val: number
     price,
     message: `A time budget of ${fmt(budget)} is shorter than this run's start, its ${MEASURED_STEPS} measured steps, one evaluation and its final predictions: ` +
       `about ${fmt(price.seconds)} on this machine (${price.secondsPerIteration.toFixed(2)} s/iteration, ${price.secondsPerEvaluation.toFixed(1)} s/evaluation of ${evalImages(c, counts.train, counts.val)} images, ` +
-      `priced from run ${price.from.runId}'s measured speed on ${price.from.backend}). Give at least ${minutes} minutes (solver.budgetMinutes ≥ ${minutes}), or train for a number of epochs.`,
+      `priced from what ${price.from.source} measured on ${price.from.backend}). Give at least ${minutes} minutes (solver.budgetMinutes ≥ ${minutes}), or train for a number of epochs.`,
   };
 }
 
