@@ -9,7 +9,8 @@ import { backendNotes, gpuAdapter, initBackend, wasmThreadsInUse, type BackendNa
 import { defaultPresetFor, learningRateAt, summarizeConfig, validateRunConfig, type RunConfig } from './common/config.ts';
 import type { DoneEvent, EstimateResult, EvaluationEvent, FailedEvent, TrainerEvent } from './protocol.ts';
 import { readSnapshot, type ImageRecord } from './data/snapshot.ts';
-import { ImageCache, prepareImage, type PreparedImage } from './data/loader.ts';
+import { ImageCache, pasteInto, prepareImage, type PreparedImage } from './data/loader.ts';
+import { randomPastePlan } from './data/copy_paste.ts';
 import { Rng } from './common/rng.ts';
 import { MaskRcnn, buildMaskRcnnOptions, type MaskRcnnOptions } from './model/mask_rcnn.ts';
 import { SgdMomentum } from './optim.ts';
@@ -17,6 +18,7 @@ import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState
 import { DataParallel, plannedWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
 import { objectScaleSentence } from './data/data_aware.ts';
 import { randomPhotometric, type Augment } from './data/augment.ts';
+import { memoryRefusal } from './data/memory_estimate.ts';
 import { budgetPlan, epochPlan } from './schedule.ts';
 import { runLoop, type LoopState, type Stepper } from './engine/loop.ts';
 import { now, type RunPaths, type RunRecord, type TrainContext } from './engine/context.ts';
@@ -103,7 +105,28 @@ async function loadBatch(c: RunConfig, train: ImageRecord[], cache: ImageCache, 
     const aug: Augment = { scaleFactor: lo + aRng.next() * (hi - lo), rng: aRng, photometric: c.input.photometric > 0 ? randomPhotometric(c.input.photometric, aRng) : undefined };
     return prepareImage(train[i], cache, side, c.input.maxSize, flip, true, aug);
   }));
-  return prepared;
+  return c.input.copyPaste > 0 ? withCopyPaste(c, train, cache, it, idx, prepared) : prepared;
+}
+
+/**
+ * Instance copy-paste (./data/copy_paste.ts) on a prepared batch: each image, with probability
+ * input.copyPaste, gets instances of another image of the batch (of a random other train image when
+ * the batch holds one), as that image was prepared (before any paste). Its own RNG stream.
+ */
+async function withCopyPaste(c: RunConfig, train: ImageRecord[], cache: ImageCache, it: number, idx: number[], prepared: PreparedImage[]): Promise<PreparedImage[]> {
+  return Promise.all(prepared.map(async (target, j) => {
+    const rng = new Rng(hash(c.seed, it * 1024 + j, 0xc0b7));
+    if (rng.next() >= c.input.copyPaste) return target;
+    let source: PreparedImage | undefined;
+    if (prepared.length > 1) source = prepared[(j + 1 + rng.int(prepared.length - 1)) % prepared.length];
+    else if (train.length > 1) {
+      const k = (idx[j] + 1 + rng.int(train.length - 1)) % train.length;
+      source = await prepareImage(train[k], cache, c.input.trainShortSides[rng.int(c.input.trainShortSides.length)], c.input.maxSize, c.input.hflip && rng.next() < 0.5, true);
+    }
+    if (!source?.truth) return target;
+    const plan = randomPastePlan({ width: source.width, height: source.height, masks: source.truth.classes }, target, c.input.copyPasteScale, rng);
+    return plan ? pasteInto(target, source, plan) : target;
+  }));
 }
 
 /** One SGD step in this thread (see ./step.ts). Exported for tests (leak / determinism). */
@@ -120,6 +143,18 @@ async function loadRunConfig(raw: Record<string, unknown>, fromCheckpoint: RunCo
   const { backend, wasmThreads } = await startBackend(fromCheckpoint?.backend ?? (raw.backend as RunConfig['backend'] | undefined) ?? 'auto', first);
   const config = !fromCheckpoint && raw.preset === undefined && defaultPresetFor(backend) !== first.preset ? validateRunConfig(raw, defaultPresetFor(backend)) : first;
   return { config, backend, wasmThreads };
+}
+
+/**
+ * On WASM and pure JS, a step that would not fit in one WASM heap aborts the process mid-step: refuse
+ * it before the model is built (the app refuses it before the run exists; this catches `webgpu` runs
+ * that fell back to WASM and configs written by hand).
+ */
+function assertFitsHeap(c: RunConfig, backend: BackendName, train: ImageRecord[]): void {
+  if (backend !== 'wasm' && backend !== 'cpu') return;
+  const aspect = train.reduce((a, r) => Math.max(a, Math.max(r.width, r.height) / Math.max(1, Math.min(r.width, r.height))), 1);
+  const r = memoryRefusal(c, resolveWorkers(c.workers, backend, c.solver.imsPerBatch), aspect);
+  if (r) throw new Error(`Error in train: on ${backend}, ${r.message}`);
 }
 
 /** Freezes a config and everything in it: the run reads it, nothing changes it. */
@@ -186,6 +221,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     const train = snap.images.filter((r) => r.split === 'train' || r.split === undefined);
     const val = snap.images.filter((r) => r.split === 'val');
     if (train.length === 0) throw new Error(`Error in train: the snapshot has no train images`);
+    assertFitsHeap(validated, backend, train);
     const categories: CocoCategory[] = resumeCk ? resumeCk.state.categories : snap.classes.categories;
     if (resumeCk && categories.map((k) => k.id).join() !== snap.classes.categories.map((k) => k.id).join()) {
       throw new Error(`Error in train: checkpoint classes ${categories.map((k) => k.id)} differ from the snapshot's ${snap.classes.categories.map((k) => k.id)}`);
@@ -271,7 +307,7 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
  * train sample at its preset default and without early stop (the run did not ask for it).
  */
 function withNewSolverKeys(c: RunConfig): RunConfig {
-  return { ...c, input: { ...c.input, scaleJitter: c.input.scaleJitter ?? [1, 1], photometric: c.input.photometric ?? 0 }, dataAware: c.dataAware ?? false, workers: c.workers ?? 0, wasmThreads: c.wasmThreads ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0, evaluations: c.solver.evaluations ?? 0, budgetMinutes: c.solver.budgetMinutes ?? 0 } };
+  return { ...c, input: { ...c.input, scaleJitter: c.input.scaleJitter ?? [1, 1], photometric: c.input.photometric ?? 0, copyPaste: c.input.copyPaste ?? 0, copyPasteScale: c.input.copyPasteScale ?? [0.5, 1.5] }, dataAware: c.dataAware ?? false, workers: c.workers ?? 0, wasmThreads: c.wasmThreads ?? 0, solver: { ...c.solver, trainEvalImages: c.solver.trainEvalImages ?? 50, earlyStopPatience: c.solver.earlyStopPatience ?? 0, evaluations: c.solver.evaluations ?? 0, budgetMinutes: c.solver.budgetMinutes ?? 0 } };
 }
 
 const median = (xs: number[]) => {

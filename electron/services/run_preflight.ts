@@ -8,6 +8,8 @@ import type { RunConfig } from '../../trainer/common/config.ts';
 import { applyDataAware, dataAwareChoice } from '../../trainer/data/data_aware.ts';
 import { preflightProblems } from '../../trainer/data/preflight.ts';
 import { UserError } from './errors.ts';
+import type { RunMachine } from './run_history.ts';
+import { checkRunLimits } from './run_limits.ts';
 
 /** True when the nested `overrides` hold a value at the dotted `path`. */
 function hasPath(overrides: Record<string, unknown> | undefined, path: string): boolean {
@@ -29,8 +31,12 @@ export function dataAwareDraft(options: TrainOptions, snapshot: CocoDataset, dra
   return choice ? applyDataAware(draft, choice, (p) => hasPath(options.overrides, p)) : draft;
 }
 
-/** Refuses (UserError) a validated `c` that cannot start on `snapshot`. */
-export function finishRunConfig(snapshot: CocoDataset, c: RunConfig): void {
+/**
+ * Refuses a validated `c` that cannot start on `snapshot`: UserError, or ConfigError when `machine`
+ * cannot carry it out (the WASM heap, a budget priced too short).
+ */
+export function finishRunConfig(snapshot: CocoDataset, c: RunConfig, machine?: RunMachine): void {
   const problems = preflightProblems(snapshot, c);
   if (problems.length) throw new UserError(problems.join(' '));
+  if (machine) checkRunLimits(snapshot, c, machine);
 }

@@ -21,6 +21,7 @@ import { seededRandom } from '../../trainer/common/rng.ts';
 import { writeJsonAtomic } from '../../trainer/io/atomic.ts';
 import { readRunEvents } from '../../trainer/io/jsonl.ts';
 import { dataAwareDraft, finishRunConfig } from './run_preflight.ts';
+import { recordEstimateSpeed, runMachine } from './run_history.ts';
 
 export const TRAINER_BIN = fileURLToPath(new URL('../../bin/fieldwork-train.js', import.meta.url));
 
@@ -204,7 +205,7 @@ export class RunSupervisor {
     const trainImages = snapshot.images.filter((i) => i.split === 'train').length;
     if (trainImages === 0) throw new UserError('No labelled images in the train split: label some images (or assign splits) first.');
     const config = runConfigFor(options, trainImages, snapshot);
-    finishRunConfig(snapshot, config);
+    finishRunConfig(snapshot, config, runMachine(this.#project));
     mkdirSync(dir, { recursive: true });
     writeJsonAtomic(join(dir, 'snapshot.json'), snapshot, 2);
     writeJsonAtomic(join(dir, 'config.json'), config, 2);
@@ -215,7 +216,7 @@ export class RunSupervisor {
   async estimate(options: TrainOptions): Promise<RunEstimate> {
     const dir = this.#project.resolveInside(join('runs', '.estimates', randomBytes(4).toString('hex')));
     try {
-      this.#freeze(options, dir);
+      const frozen = this.#freeze(options, dir);
       const child = this.#launch(['estimate', dir, '--json']);
       const lines: string[] = [];
       createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
@@ -224,7 +225,9 @@ export class RunSupervisor {
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       const last = lines.filter((l) => l.trim().startsWith('{')).at(-1);
       if (code !== 0 || !last) throw new UserError(`The time estimate failed: ${stderr.slice(-3).join(' ') || `exit code ${code}`}`);
-      return JSON.parse(last) as RunEstimate;
+      const result = JSON.parse(last) as RunEstimate;
+      recordEstimateSpeed(this.#project, frozen.config, { train: frozen.trainImages, val: frozen.snapshot.images.filter((i) => i.split === 'val').length }, result);
+      return result;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -106,6 +106,15 @@ export interface InputConfig {
   scaleJitter: [number, number];
   /** Photometric jitter strength: brightness, contrast, saturation factors in [1 − s, 1 + s]. 0 = off (default; unmeasured). */
   photometric: number;
+  /**
+   * Instance copy-paste (trainer/data/copy_paste.ts; Ghiasi et al. 2021): the probability that a
+   * training image gets a random subset of another training image's instances pasted on (from the
+   * same batch, else a random train image), occluding its own. 0 = off, every preset's default: its
+   * effect is not measured here.
+   */
+  copyPaste: number;
+  /** Scale factor range of the pasted instances, [lo, hi] (drawn uniformly per paste). */
+  copyPasteScale: [number, number];
   /** Batched images are zero-padded to a multiple of this (P6 has stride 64). */
   sizeDivisibility: number;
 }
@@ -228,7 +237,7 @@ const PAPER: RunConfig = {
     boxWeights: [10, 10, 5, 5], scoreThresh: 0.05, nmsThresh: 0.5, detectionsPerImage: 100,
   },
   mask: { convs: 4, channels: 256, poolSize: 14, threshold: 0.5 },
-  input: { trainShortSides: [800], testShortSide: 800, maxSize: 1333, hflip: true, scaleJitter: [1, 1], photometric: 0, sizeDivisibility: 64 },
+  input: { trainShortSides: [800], testShortSide: 800, maxSize: 1333, hflip: true, scaleJitter: [1, 1], photometric: 0, copyPaste: 0, copyPasteScale: [0.5, 1.5], sizeDivisibility: 64 },
   solver: {
     // The paper trains 16 images/iteration on 8 GPUs; one GPU holds ~2 at 800 px. LR scales linearly.
     imsPerBatch: 2, baseLr: 0.02, momentum: 0.9, weightDecay: 1e-4, warmupIterations: 1000, warmupFactor: 0.001,
@@ -414,6 +423,8 @@ export function validateRunConfig(input: unknown = {}, fallbackPreset: PresetNam
   check(typeof i.hflip === 'boolean', 'input.hflip must be boolean', i.hflip);
   check(Array.isArray(i.scaleJitter) && i.scaleJitter.length === 2 && inRange(i.scaleJitter[0], 0.05, 4) && inRange(i.scaleJitter[1], i.scaleJitter[0], 4), 'input.scaleJitter must be [lo, hi] with 0.05 ≤ lo ≤ hi ≤ 4 ([1, 1] = off)', i.scaleJitter);
   check(inRange(i.photometric, 0, 0.9), 'input.photometric must be in [0, 0.9] (0 = off)', i.photometric);
+  check(inRange(i.copyPaste, 0, 1), 'input.copyPaste must be a probability in [0, 1] (0 = off)', i.copyPaste);
+  check(Array.isArray(i.copyPasteScale) && i.copyPasteScale.length === 2 && inRange(i.copyPasteScale[0], 0.05, 4) && inRange(i.copyPasteScale[1], i.copyPasteScale[0], 4), 'input.copyPasteScale must be [lo, hi] with 0.05 ≤ lo ≤ hi ≤ 4', i.copyPasteScale);
   check(isInt(i.sizeDivisibility) && i.sizeDivisibility >= 32 && i.sizeDivisibility % 32 === 0, 'input.sizeDivisibility must be a multiple of 32', i.sizeDivisibility);
 
   const s = c.solver;

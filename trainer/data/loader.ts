@@ -6,6 +6,7 @@ import { cropMask, maskTarget, type BinaryMask } from './mask_targets.ts';
 import type { ImageRecord } from './snapshot.ts';
 import type { GtInstances, ImageBatch } from '../model/mask_rcnn.ts';
 import { MIN_VISIBLE, applyPhotometric, cropBoxes, cropPixels, randomWindow, type Augment, type CropWindow } from './augment.ts';
+import { copyPaste, type FrameInstances, type PastePlan } from './copy_paste.ts';
 
 export interface DecodedImage {
   data: Uint8Array;
@@ -224,6 +225,50 @@ function visibleBox(mask: BinaryMask, sx: number, sy: number, win: CropWindow): 
     }
   }
   return x2 < x1 ? null : [Math.max(0, x1), Math.max(0, y1), Math.min(win.width, x2), Math.min(win.height, y2)];
+}
+
+/**
+ * The instance masks of `src` rasterised in its sample's frame (width × height, flip and crop
+ * applied): each frame pixel's centre mapped back to the annotation-resolution mask, as gtInstances
+ * maps its mask targets.
+ */
+export function frameMasks(src: GtSource): Uint8Array[] {
+  const { width: w, height: h, flip, crop } = src;
+  const all = typeof src.masks === 'function' ? src.masks() : src.masks;
+  const fullW = crop?.fullWidth ?? w, fullH = crop?.fullHeight ?? h, ox = crop?.x0 ?? 0, oy = crop?.y0 ?? 0;
+  return all.map((m) => {
+    const out = new Uint8Array(w * h);
+    const win = m.window ?? { x0: 0, y0: 0, rows: m.height, cols: m.width };
+    const sx = m.width / fullW, sy = m.height / fullH;
+    for (let y = 0; y < h; y++) {
+      const my = Math.floor((y + oy + 0.5) * sy) - win.y0;
+      if (my < 0 || my >= win.rows) continue;
+      for (let x = 0; x < w; x++) {
+        const ux = flip ? w - 1 - x : x;
+        const mx = Math.floor((ux + ox + 0.5) * sx) - win.x0;
+        if (mx >= 0 && mx < win.cols && m.data[my * win.cols + mx]) out[y * w + x] = 1;
+      }
+    }
+    return out;
+  });
+}
+
+/** A prepared training image as copy-paste sees it: pixels and frame-resolution masks. */
+export function frameInstances(p: PreparedImage): FrameInstances {
+  if (!p.truth) throw new Error('Error in frameInstances: the sample has no ground truth');
+  return { pixels: p.pixels, width: p.width, height: p.height, masks: frameMasks(p.truth), classes: p.truth.classes };
+}
+
+/**
+ * `target` with `plan`'s instances of `source` pasted on (./copy_paste.ts). Its ground truth is then
+ * held in its own frame (masks at frame resolution, already flipped and cropped), so its mask targets
+ * come from the occluded masks.
+ */
+export function pasteInto(target: PreparedImage, source: PreparedImage, plan: PastePlan): PreparedImage {
+  const r = copyPaste(frameInstances(target), frameInstances(source), plan);
+  const masks = r.masks.map((data) => ({ data, width: target.width, height: target.height }));
+  const truth: GtSource = { boxes: r.boxes, classes: r.classes, width: target.width, height: target.height, flip: false, masks };
+  return { ...target, pixels: r.pixels, truth, gt: gtInstances(truth) };
 }
 
 function flipPixels(px: Uint8Array, w: number, h: number): Uint8Array {
