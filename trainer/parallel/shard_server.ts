@@ -1,0 +1,95 @@
+// The shard side of the data-parallel protocol (./messages.ts), whatever carries it: a worker thread's
+// parentPort (./worker.ts) or a MessagePort handed to the GPU host page (../gpu_host/page_entry.ts).
+// It holds a model copy on its own backend and answers one message at a time, in order (a step's reads
+// are asynchronous, and the next message may set weights). No Node APIs: the page bundles this file.
+import * as tf from '@tensorflow/tfjs-core';
+import type { GpuAdapterRecord } from '../backend/webgpu.ts';
+import { gtInstances, makeBatch } from '../data/batch.ts';
+import { Rng } from '../common/rng.ts';
+import type { MaskRcnn, MaskRcnnOptions } from '../model/mask_rcnn.ts';
+import { computeGrads } from '../step.ts';
+import type { FromWorker, ToWorker } from './messages.ts';
+
+/** Where messages come from and go: a worker's parentPort, a DOM MessagePort, a test bridge. */
+export interface ShardPort {
+  postMessage(message: FromWorker, transfer?: ArrayBuffer[]): void;
+  onMessage(handler: (message: ToWorker & { id?: number }) => void): void;
+}
+
+/** What a host starts for a shard: its backend (already initialised) and the model on it. */
+export interface ShardRuntime {
+  model: MaskRcnn;
+  backend: string;
+  adapter?: GpuAdapterRecord;
+  /** XNNPACK threads of a WASM backend (1 elsewhere). */
+  wasmThreads(): number;
+  /** Why the GPU device is gone, or null (WebGPU hosts; others omit it). */
+  deviceLost?(): string | null;
+}
+
+export interface ServeOptions {
+  /** Builds the backend and the model from the model options (once). */
+  start(options: MaskRcnnOptions): Promise<ShardRuntime>;
+  /** A worker thread knows its options at once; a remote host waits for an `init` message. */
+  options?: MaskRcnnOptions;
+  /** Called after a start failure was reported (a worker thread exits). */
+  onStartFailed?(): void;
+}
+
+const messageOf = (e: unknown) => (e as Error)?.message ?? String(e);
+
+/** Serves the protocol on `port` until a `close` message (or for the life of the thread). */
+export function serveShard(port: ShardPort, serve: ServeOptions): void {
+  let runtime: ShardRuntime | null = null;
+  let closed = false;
+  const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+  async function start(options: MaskRcnnOptions): Promise<void> {
+    try {
+      runtime = await serve.start(options);
+      post({ type: 'ready', backend: runtime.backend, ...(runtime.adapter ? { adapter: runtime.adapter } : {}) });
+    } catch (e) {
+      post({ type: 'failed', message: messageOf(e) });
+      serve.onStartFailed?.();
+    }
+  }
+
+  async function handle(m: ToWorker & { id?: number }): Promise<void> {
+    if (m.type === 'init') { if (!runtime) await start(m.options); return; }
+    if (m.type === 'close') { closed = true; runtime?.model.dispose(); runtime = null; return; }
+    const id = m.id ?? 0;
+    if (!runtime) { post({ type: 'error', id, message: 'Error in serveShard: the shard has not started (no init)' }); return; }
+    const rt: ShardRuntime = runtime;
+    if (m.type === 'memory') { post({ type: 'memory', id, numTensors: tf.memory().numTensors, wasmThreads: rt.wasmThreads() }); return; }
+    if (m.weights) rt.model.store.setPacked(m.weights);
+    const batch = makeBatch(m.samples, m.divisibility);
+    try {
+      if (m.type === 'grads') {
+        const { grads, parts } = await computeGrads(rt.model, batch, m.samples.map((s) => gtInstances(s.truth!)), new Rng(m.seed));
+        const packed = rt.model.store.packed(grads);
+        tf.dispose(Object.values(grads));
+        const lost = rt.deviceLost?.();
+        if (lost) { post({ type: 'lost', id, reason: lost }); return; }
+        post({ type: 'grads', id, grads: packed, parts }, [packed.buffer as ArrayBuffer]);
+      } else {
+        const detections = await rt.model.detect(batch);
+        const lost = rt.deviceLost?.();
+        if (lost) { post({ type: 'lost', id, reason: lost }); return; }
+        // Copied, not transferred: a backend may hand out views that share a buffer.
+        post({ type: 'detections', id, detections });
+      }
+    } finally {
+      batch.images.dispose();
+    }
+  }
+
+  let queue: Promise<void> = Promise.resolve();
+  port.onMessage((m) => {
+    if (closed) return;
+    queue = queue.then(() => handle(m)).catch((e) => {
+      const lost = runtime?.deviceLost?.();
+      post(lost ? { type: 'lost', id: m.id ?? 0, reason: lost } : { type: 'error', id: m.id ?? 0, message: messageOf(e) });
+    });
+  });
+  if (serve.options) void (queue = queue.then(() => start(serve.options!)));
+}
