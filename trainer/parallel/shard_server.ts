@@ -36,6 +36,21 @@ export interface ServeOptions {
   onStartFailed?(): void;
 }
 
+/**
+ * The gradients in ParamStore.packed()'s layout, read asynchronously: WebGPU has no usable synchronous
+ * read (its dataSync goes through a canvas and reads zeros on some adapters, SwiftShader among them).
+ */
+async function packedAsync(model: MaskRcnn, grads: Record<string, tf.Tensor>): Promise<Float32Array> {
+  const out = new Float32Array(model.store.count);
+  let o = 0;
+  for (const p of model.store.params.values()) {
+    const g = grads[p.variable.name];
+    if (g) out.set((await g.data()) as Float32Array, o);
+    o += p.variable.size;
+  }
+  return out;
+}
+
 const messageOf = (e: unknown) => (e as Error)?.message ?? String(e);
 
 /** Serves the protocol on `port` until a `close` message (or for the life of the thread). */
@@ -66,7 +81,7 @@ export function serveShard(port: ShardPort, serve: ServeOptions): void {
     try {
       if (m.type === 'grads') {
         const { grads, parts } = await computeGrads(rt.model, batch, m.samples.map((s) => gtInstances(s.truth!)), new Rng(m.seed));
-        const packed = rt.model.store.packed(grads);
+        const packed = await packedAsync(rt.model, grads);
         tf.dispose(Object.values(grads));
         const lost = rt.deviceLost?.();
         if (lost) { post({ type: 'lost', id, reason: lost }); return; }
