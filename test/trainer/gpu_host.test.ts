@@ -4,7 +4,7 @@
 // structured-clone data (test/helpers/wire.ts) stands in for Electron's MessageChannelMain; inside the
 // page the port is a real MessagePort handed over as the window's preload hands it. Skips (with the
 // reason) without Chromium or SwiftShader. SwiftShader is software: this checks correctness, not speed.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../trainer/backend/index.ts';
@@ -15,13 +15,25 @@ import { rleFromPolygons, rleToMask } from '../../trainer/common/rle.ts';
 import { MaskRcnn, buildMaskRcnnOptions } from '../../trainer/model/mask_rcnn.ts';
 import { SgdMomentum } from '../../trainer/optim.ts';
 import { DataParallel } from '../../trainer/parallel/data_parallel.ts';
-import { gpuHostSkipReason, openGpuHostPage } from '../helpers/gpu_host_page.ts';
+import { RemoteShard } from '../../trainer/parallel/shards.ts';
+import { EventEmitter } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeSyntheticRun } from '../../trainer/data/synthetic.ts';
+import { readCheckpoint } from '../../trainer/checkpoint.ts';
+import { resetGpuHostForTest, watchParentPort, type ParentPortLike, type PortMainLike } from '../../trainer/gpu_host/trainer_side.ts';
+import type { TrainerEvent } from '../../trainer/protocol.ts';
+import type { RemotePort } from '../../trainer/parallel/shards.ts';
+import { train } from '../../trainer/train.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { gpuHostSkipReason, openGpuHostPage, type GpuHostPage } from '../helpers/gpu_host_page.ts';
 import { decode, encode } from '../helpers/wire.ts';
 
 const skip = gpuHostSkipReason();
 if (skip) console.log(`# skipping the GPU host tests: ${skip}`);
 
 const SIZE = 64;
+let host: GpuHostPage | null = null;
 function samples(n: number, seed: number): Sample[] {
   return Array.from({ length: n }, (_, i) => {
     const im = syntheticImage(seed, i, { width: SIZE, height: SIZE, minObjects: 1, maxObjects: 3, minSize: 14, maxSize: 28 });
@@ -56,13 +68,13 @@ test('the wire codec round-trips the protocol\'s data as structured clone does (
 
 test('a pool whose only shard is the GPU host page: its gradients equal this thread\'s WASM ones, losses fall, tensors flat on both sides', { skip, timeout: 600_000 }, async () => {
   await initBackend('wasm');
-  const host = await openGpuHostPage();
+  host = await openGpuHostPage();
   const options = buildMaskRcnnOptions(validateRunConfig({ preset: 'tiny' }), SYNTHETIC_CATEGORIES.length);
   const model = new MaskRcnn(options);
   const local = await DataParallel.start(1, 'wasm', options);
   let remote: DataParallel | null = null;
   try {
-    remote = await DataParallel.remote(await host.port(), options);
+    remote = await DataParallel.remote(new RemoteShard(await host.port()), options);
     assert.equal(remote.shards, 1);
     assert.equal(remote.remoteReady?.backend, 'webgpu');
     assert.equal(remote.remoteReady?.adapter?.host, 'chromium');
@@ -107,6 +119,86 @@ test('a pool whose only shard is the GPU host page: its gradients equal this thr
     await remote?.close();
     await local.close();
     model.dispose();
-    await host.close();
   }
+});
+
+/**
+ * What main does for a trainer (electron/main/gpu-host.ts): one message on the trainer's parent port
+ * carrying its port to the host page. Here the port is the page's bridge, seen as a MessagePortMain.
+ */
+function offerGpuHost(port: RemotePort): void {
+  const main: PortMainLike = {
+    postMessage: (m) => port.postMessage(m as Parameters<RemotePort['postMessage']>[0]),
+    on: ((event: 'message' | 'close', listener: (e?: { data: unknown }) => void) => {
+      if (event === 'message') port.onMessage((data) => listener({ data }));
+      else port.onClose(() => listener());
+    }) as PortMainLike['on'],
+    start: () => {},
+    close: () => port.close(),
+  };
+  const parent = new EventEmitter();
+  resetGpuHostForTest();
+  watchParentPort(parent as unknown as ParentPortLike);
+  parent.emit('message', { data: { type: 'gpu-host' }, ports: [main] });
+}
+
+async function tinyRun(seed: number, iterations: number): Promise<string> {
+  const dir = join(tempDir(), `run-${seed}`);
+  await writeSyntheticRun(dir, {
+    seed, train: 2, val: 1, width: 64, height: 64, minObjects: 1, maxObjects: 2, minSize: 16, maxSize: 30,
+    config: { preset: 'tiny', backend: 'webgpu', solver: { epochs: iterations, warmupIterations: 1, checkpointEveryIterations: 2, evalEveryIterations: 0 } },
+  });
+  return dir;
+}
+
+test('a tiny run through the trainer\'s loop trains on the GPU host page: backend and adapter recorded, losses fall, checkpoint and resume', { skip, timeout: 600_000 }, async () => {
+  await host!.reload();
+  offerGpuHost(await host!.port());
+  const dir = await tinyRun(3, 4);
+  const events: TrainerEvent[] = [];
+  const first = await train(dir, { stopAfterIteration: 2, onEvent: (e) => events.push(e) });
+  assert.equal(first.type, 'done', first.type === 'failed' ? first.reason : '');
+  const started = events.find((e): e is Extract<TrainerEvent, { type: 'started' }> => e.type === 'started')!;
+  assert.equal(started.backend, 'webgpu');
+  assert.equal((started as { gpu?: { host?: string } }).gpu?.host, 'chromium');
+  assert.ok(events.some((e) => e.type === 'checkpoint' && e.kind === 'last' && e.iteration === 2), 'checkpoint at 2');
+  assert.match(readFileSync(join(dir, 'log.txt'), 'utf8'), /WebGPU adapter: .*swiftshader.*in the app's GPU host/i);
+  // A resumed run (a new trainer process in the app) gets a new port.
+  await host!.reload();
+  offerGpuHost(await host!.port());
+  const end = await train(dir, { resume: true, onEvent: (e) => events.push(e) });
+  assert.equal(end.type, 'done', end.type === 'failed' ? end.reason : '');
+  if (end.type === 'done') assert.equal(end.iteration, 4);
+  const totals = events.filter((e): e is Extract<TrainerEvent, { type: 'progress' }> => e.type === 'progress').map((e) => e.losses.total);
+  assert.ok(totals.length >= 2 && totals.every(Number.isFinite), `losses ${totals}`);
+  assert.ok(totals[totals.length - 1] < totals[0], `loss falls: ${totals}`);
+  assert.deepEqual(host!.pageErrors, []);
+});
+
+test('the GPU host going away mid-run ends the run with the reason; the last checkpoint stays intact', { skip, timeout: 600_000 }, async () => {
+  await host!.reload();
+  offerGpuHost(await host!.port());
+  const dir = await tinyRun(5, 6);
+  let reloaded: Promise<void> | null = null;
+  let lastCheckpoint = -1;
+  const end = await train(dir, {
+    onEvent: (e) => {
+      if (e.type !== 'checkpoint' || e.kind !== 'last') return;
+      lastCheckpoint = e.iteration;
+      // The host page closes (its window crashed or was closed) right after the first checkpoint.
+      reloaded ??= host!.reload();
+    },
+  });
+  await reloaded;
+  assert.equal(end.type, 'failed');
+  if (end.type !== 'failed') return;
+  assert.match(end.reason, /GPU host went away.*the last checkpoint is intact/);
+  const last = join(dir, 'checkpoints', 'last');
+  assert.ok(existsSync(last));
+  assert.ok(lastCheckpoint >= 2 && (end.iteration ?? 0) < 6, `checkpoint at ${lastCheckpoint}, failed at ${end.iteration}`);
+  assert.equal(readCheckpoint(last).state.iteration, lastCheckpoint);
+});
+
+after(async () => {
+  await host?.close();
 });

@@ -45,10 +45,11 @@ function domPort(port: MessagePort): ShardPort {
 /** Serves one trainer on `port`. */
 export function servePort(port: MessagePort): void {
   serveShard(domPort(port), {
-    async start(options) {
+    async backend() {
       const adapter = await startWebGpu();
-      return { model: new MaskRcnn(options), backend: tf.getBackend(), adapter, wasmThreads: () => 1, deviceLost: webgpuLostReason };
+      return { backend: tf.getBackend(), adapter, wasmThreads: () => 1, deviceLost: webgpuLostReason };
     },
+    model: (options) => new MaskRcnn(options),
   });
 }
 

@@ -23,7 +23,7 @@ import type { ImageDetections, MaskRcnn, MaskRcnnOptions } from '../model/mask_r
 import type { SgdMomentum } from '../optim.ts';
 import { applyGradients, computeGrads, type Gradients } from '../step.ts';
 import type { FromWorker, ToWorker } from './messages.ts';
-import { RemoteShard, WorkerShard, type RemotePort, type RemoteReady, type Shard } from './shards.ts';
+import { WorkerShard, type RemoteReady, type RemoteShard, type Shard } from './shards.ts';
 
 /**
  * How many shards (this thread + workers) to train with. `requested` 0 = one per CPU core. Never
@@ -77,13 +77,15 @@ export class DataParallel {
   }
 
   /**
-   * A pool whose only shard is served behind `port` (the GPU host page): sends it the model options
-   * and waits until it has started its backend. Rejects with the host's reason when it cannot start.
+   * A pool whose only shard is `shard` (the GPU host page, see ./shards.ts RemoteShard): waits until it
+   * has started its backend and built its model copy from `options`. Rejects with the host's reason
+   * when it cannot (the shard is then closed).
    */
-  static async remote(port: RemotePort, options: MaskRcnnOptions, label?: string): Promise<DataParallel> {
-    const shard = new RemoteShard(port, options, label);
+  static async remote(shard: RemoteShard, options: MaskRcnnOptions): Promise<DataParallel> {
     try {
-      return new DataParallel([shard], false, await shard.started);
+      const ready = await shard.started;
+      await shard.init(options);
+      return new DataParallel([shard], false, ready);
     } catch (e) {
       await shard.close();
       throw e;

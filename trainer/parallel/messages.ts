@@ -14,11 +14,13 @@ export interface WorkerInit {
 }
 
 /**
- * `weights`: the model's packed parameters, sent only when the shard's copy is stale. `init` is the
- * first message to a remote shard (a worker thread gets its options as workerData instead); `close`
- * tells a remote shard to free its model.
+ * `weights`: the model's packed parameters, sent only when the shard's copy is stale. A remote shard
+ * is first asked `hello` (it starts its backend and answers `ready` with it, so the trainer can choose
+ * before building anything), then `init` with the model options (answered `initialised`); a worker
+ * thread gets its options as workerData instead. `close` tells a remote shard to free its model.
  */
 export type ToWorker =
+  | { type: 'hello' }
   | { type: 'init'; options: MaskRcnnOptions }
   | { type: 'grads'; weights?: Float32Array; samples: Sample[]; divisibility: number; seed: number }
   | { type: 'detect'; weights?: Float32Array; samples: Sample[]; divisibility: number }
@@ -32,6 +34,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; backend?: string; adapter?: GpuAdapterRecord }
   | { type: 'failed'; message: string }
+  | { type: 'initialised'; id: number }
   | { type: 'grads'; id: number; grads: Float32Array; parts: Record<string, number> }
   | { type: 'detections'; id: number; detections: ImageDetections[] }
   | { type: 'memory'; id: number; numTensors: number; wasmThreads: number }

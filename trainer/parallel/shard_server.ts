@@ -16,9 +16,8 @@ export interface ShardPort {
   onMessage(handler: (message: ToWorker & { id?: number }) => void): void;
 }
 
-/** What a host starts for a shard: its backend (already initialised) and the model on it. */
-export interface ShardRuntime {
-  model: MaskRcnn;
+/** The backend a host started for its shards. */
+export interface ShardBackend {
   backend: string;
   adapter?: GpuAdapterRecord;
   /** XNNPACK threads of a WASM backend (1 elsewhere). */
@@ -28,9 +27,11 @@ export interface ShardRuntime {
 }
 
 export interface ServeOptions {
-  /** Builds the backend and the model from the model options (once). */
-  start(options: MaskRcnnOptions): Promise<ShardRuntime>;
-  /** A worker thread knows its options at once; a remote host waits for an `init` message. */
+  /** Starts the backend (called once; a failure is reported as `failed`). */
+  backend(): Promise<ShardBackend>;
+  /** Builds the shard's model copy on it. */
+  model(options: MaskRcnnOptions): MaskRcnn;
+  /** A worker thread knows its options at once (and answers only `ready`); a remote host waits for `hello` / `init`. */
   options?: MaskRcnnOptions;
   /** Called after a start failure was reported (a worker thread exits). */
   onStartFailed?(): void;
@@ -55,26 +56,38 @@ const messageOf = (e: unknown) => (e as Error)?.message ?? String(e);
 
 /** Serves the protocol on `port` until a `close` message (or for the life of the thread). */
 export function serveShard(port: ShardPort, serve: ServeOptions): void {
-  let runtime: ShardRuntime | null = null;
+  let backend: ShardBackend | null = null;
+  let model: MaskRcnn | null = null;
   let closed = false;
   const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-  async function start(options: MaskRcnnOptions): Promise<void> {
+  /** The backend, started on first use; null after a failure (reported as `failed`). */
+  async function started(): Promise<ShardBackend | null> {
+    if (backend) return backend;
     try {
-      runtime = await serve.start(options);
-      post({ type: 'ready', backend: runtime.backend, ...(runtime.adapter ? { adapter: runtime.adapter } : {}) });
+      backend = await serve.backend();
+      return backend;
     } catch (e) {
       post({ type: 'failed', message: messageOf(e) });
       serve.onStartFailed?.();
+      return null;
     }
   }
+  const ready = (b: ShardBackend) => post({ type: 'ready', backend: b.backend, ...(b.adapter ? { adapter: b.adapter } : {}) });
 
   async function handle(m: ToWorker & { id?: number }): Promise<void> {
-    if (m.type === 'init') { if (!runtime) await start(m.options); return; }
-    if (m.type === 'close') { closed = true; runtime?.model.dispose(); runtime = null; return; }
     const id = m.id ?? 0;
-    if (!runtime) { post({ type: 'error', id, message: 'Error in serveShard: the shard has not started (no init)' }); return; }
-    const rt: ShardRuntime = runtime;
+    if (m.type === 'hello') { const b = await started(); if (b) ready(b); return; }
+    if (m.type === 'close') { closed = true; model?.dispose(); model = null; return; }
+    if (m.type === 'init') {
+      if (!(await started())) return;
+      model?.dispose();
+      model = serve.model(m.options);
+      post({ type: 'initialised', id });
+      return;
+    }
+    if (!backend || !model) { post({ type: 'error', id, message: 'Error in serveShard: the shard has no model yet (no init)' }); return; }
+    const rt = { ...backend, model };
     if (m.type === 'memory') { post({ type: 'memory', id, numTensors: tf.memory().numTensors, wasmThreads: rt.wasmThreads() }); return; }
     if (m.weights) rt.model.store.setPacked(m.weights);
     const batch = makeBatch(m.samples, m.divisibility);
@@ -102,9 +115,20 @@ export function serveShard(port: ShardPort, serve: ServeOptions): void {
   port.onMessage((m) => {
     if (closed) return;
     queue = queue.then(() => handle(m)).catch((e) => {
-      const lost = runtime?.deviceLost?.();
+      const lost = backend?.deviceLost?.();
       post(lost ? { type: 'lost', id: m.id ?? 0, reason: lost } : { type: 'error', id: m.id ?? 0, message: messageOf(e) });
     });
   });
-  if (serve.options) void (queue = queue.then(() => start(serve.options!)));
+  if (serve.options) {
+    const options = serve.options;
+    queue = queue.then(async () => {
+      const b = await started();
+      if (!b) return;
+      model = serve.model(options);
+      ready(b);
+    }).catch((e) => {
+      post({ type: 'failed', message: messageOf(e) });
+      serve.onStartFailed?.();
+    });
+  }
 }

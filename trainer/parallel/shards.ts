@@ -117,20 +117,22 @@ export interface RemoteReady {
 }
 
 /**
- * A shard behind a RemotePort: sends `init` with the model options and is ready when the host
- * answers with its backend (and adapter). A host that closes or loses its device fails every pending
- * request, so the step in flight is not applied and the run ends with the reason.
+ * A shard behind a RemotePort. It says `hello` at once: `started` resolves with the host's backend
+ * and adapter (so the trainer can choose before building a model), or rejects with why the host could
+ * not start. init() then sends the model options. A host that closes or loses its device fails every
+ * pending request, so the step in flight is not applied and the run ends with the reason.
  */
 export class RemoteShard extends ShardLink {
   readonly ready: Promise<void>;
   readonly started: Promise<RemoteReady>;
   #closed = false;
 
-  constructor(readonly port: RemotePort, options: MaskRcnnOptions, readonly label = 'the GPU host') {
+  constructor(readonly port: RemotePort, readonly label = 'the GPU host') {
     super();
     let onReady: (r: RemoteReady) => void = () => {};
     let onFail: (e: Error) => void = () => {};
     this.started = new Promise<RemoteReady>((res, rej) => { onReady = res; onFail = rej; });
+    this.started.catch(() => {});
     this.ready = this.started.then(() => {});
     this.ready.catch(() => {});
     port.onMessage((m) => {
@@ -143,7 +145,14 @@ export class RemoteShard extends ShardLink {
       this.fail(new GpuDeviceLostError(lostMessage(`${label} went away (its window closed or crashed)`)));
       onFail(this.dead!);
     });
-    port.postMessage({ type: 'init', options, id: 0 });
+    port.postMessage({ type: 'hello', id: 0 });
+  }
+
+  /** Builds the shard's model copy from `options` (after `started`). */
+  async init(options: MaskRcnnOptions): Promise<void> {
+    await this.started;
+    const r = await this.ask({ type: 'init', options });
+    if (r.type !== 'initialised') throw new Error(`Error in RemoteShard: ${this.label} answered ${r.type} to init`);
   }
 
   protected send(msg: ToWorker & { id: number }, transfer: ArrayBuffer[]): void {

@@ -14,10 +14,11 @@ serveShard(
   { postMessage: (m, transfer = []) => port.postMessage(m, transfer), onMessage: (h) => port.on('message', (m: ToWorker & { id: number }) => h(m)) },
   {
     options: init.options,
-    async start(options) {
+    async backend() {
       await initBackend(init.backend, { wasmThreads: init.wasmThreads });
-      return { model: new MaskRcnn(options), backend: init.backend, wasmThreads: wasmThreadsInUse };
+      return { backend: init.backend, wasmThreads: wasmThreadsInUse };
     },
+    model: (options) => new MaskRcnn(options),
     onStartFailed: () => process.exit(1),
   },
 );
