@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Bundles the desktop app's GPU host page for the browser with esbuild (`npm run build:gpu-host`;
-// build/dist.mjs and build/dist-check.mjs call it through bundleTrainer):
-//   trainer/gpu_host/page_entry.ts → dist/gpu-host/page.js   (+ index.html, written here)
-// Served to the hidden GPU host window by main's fieldwork-gpu: protocol (electron/main/gpu-host.ts),
-// never from file://. `webgpu` (Dawn for Node) is external and never loaded: the page has Chromium's own.
+// Bundles the desktop app's GPU host page for the browser with esbuild (build/bundle-electron.mjs calls
+// it, so `npm run build:electron`, `npm run dist` and `npm run dist:check` build and pack it):
+//   trainer/gpu_host/page_entry.ts → dist/electron/gpu-host/page.js   (+ index.html, written here)
+// Served to the hidden GPU host window by the app's own protocol at fieldwork://app/gpu-host/
+// (electron/main/gpu-host.ts, app-protocol.ts mounts), never from file://. `webgpu` (Dawn for Node) is external and never loaded: the page has Chromium's own.
 import { build } from 'esbuild';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,8 +21,8 @@ export function browserBundleOptions(entry) {
   };
 }
 
-/** Writes dist/gpu-host (or outDir); with write false returns the page script's text instead. */
-export async function bundleGpuHost({ outDir = join(root, 'dist', 'gpu-host'), write = true } = {}) {
+/** Writes dist/electron/gpu-host (or outDir); with write false returns the page script's text instead. */
+export async function bundleGpuHost({ outDir = join(root, 'dist', 'electron', 'gpu-host'), write = true } = {}) {
   const result = await build({ ...browserBundleOptions('trainer/gpu_host/page_entry.ts'), write: false });
   const js = result.outputFiles[0].text;
   if (!write) return js;
