@@ -9,9 +9,21 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GpuAdapterRecord } from '../../trainer/backend/webgpu.ts';
+import { rleFromPolygons, rleToMask } from '../../trainer/common/rle.ts';
 import { writeSyntheticRun } from '../../trainer/data/synthetic.ts';
 import { connectGpuHost, resetGpuHostForTest, watchParentPort, type ParentPortLike, type PortMainLike } from '../../trainer/gpu_host/trainer_side.ts';
-import type { FromWorker } from '../../trainer/parallel/messages.ts';
+import type { RemotePort } from '../../trainer/parallel/shards.ts';
+import { MessageChannel } from 'node:worker_threads';
+import { initBackend } from '../../trainer/backend/index.ts';
+import { GpuDeviceLostError } from '../../trainer/backend/webgpu.ts';
+import { validateRunConfig } from '../../trainer/common/config.ts';
+import { SYNTHETIC_CATEGORIES, syntheticImage } from '../../trainer/data/synthetic.ts';
+import { MaskRcnn, buildMaskRcnnOptions } from '../../trainer/model/mask_rcnn.ts';
+import { DataParallel } from '../../trainer/parallel/data_parallel.ts';
+import { SgdMomentum } from '../../trainer/optim.ts';
+import type { FromWorker, ToWorker } from '../../trainer/parallel/messages.ts';
+import { serveShard } from '../../trainer/parallel/shard_server.ts';
+import { RemoteShard } from '../../trainer/parallel/shards.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { train } from '../../trainer/train.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -108,4 +120,45 @@ test('a run asked for WebGPU whose GPU host is unavailable trains on WASM and sa
   const started = events.find((e): e is Extract<TrainerEvent, { type: 'started' }> => e.type === 'started')!;
   assert.equal(started.backend, 'wasm');
   assert.match(readFileSync(join(dir, 'log.txt'), 'utf8'), /WebGPU not used: the app's GPU host is unavailable: the GPU host window did not load; falling back to WASM/);
+});
+
+test('a device lost on the host fails the step in flight with its reason, and every later one (the step is not applied)', async () => {
+  // The shard server and a RemoteShard over an in-memory MessageChannel: the same code as the page
+  // and the trainer, on WASM, with a device that is "lost" once the first step has been answered.
+  // One thread holds one model (tfjs variable names are global), so both sides share it here.
+  await initBackend('wasm');
+  const c = validateRunConfig({ preset: 'tiny' });
+  const options = buildMaskRcnnOptions(c, SYNTHETIC_CATEGORIES.length);
+  const model = new MaskRcnn(options);
+  const { port1, port2 } = new MessageChannel();
+  let lost: string | null = null;
+  serveShard({ postMessage: (m, t = []) => port1.postMessage(m, t), onMessage: (h) => port1.on('message', (m: ToWorker) => h(m)) }, {
+    backend: async () => ({ backend: 'webgpu', adapter: NVIDIA, wasmThreads: () => 1, deviceLost: () => lost }),
+    model: () => model,
+  });
+  const remote: RemotePort = { postMessage: (m) => port2.postMessage(m), onMessage: (h) => port2.on('message', (m: FromWorker) => h(m)), onClose: (h) => port2.on('close', h), close: () => port2.close() };
+  const pool = await DataParallel.remote(new RemoteShard(remote), options);
+  const im = syntheticImage(1, 0, { width: 64, height: 64, minObjects: 1, maxObjects: 1, minSize: 16, maxSize: 24 });
+  const o = im.objects[0];
+  const sample = {
+    pixels: Uint8Array.from(im.pixels), height: 64, width: 64,
+    truth: { boxes: Float32Array.from([o.bbox[0], o.bbox[1], o.bbox[0] + o.bbox[2], o.bbox[1] + o.bbox[3]]), classes: Int32Array.from([o.categoryId]), width: 64, height: 64, flip: false, masks: [{ data: rleToMask(rleFromPolygons([o.polygon], 64, 64)), height: 64, width: 64 }] },
+  };
+  try {
+    assert.equal(pool.remoteReady?.adapter?.description, NVIDIA.description);
+    const ok = await pool.gradients(model, [sample], c.input.sizeDivisibility, 1);
+    assert.ok(Number.isFinite(ok.parts.total));
+    for (const g of Object.values(ok.grads)) g.dispose();
+    lost = 'the GPU device was lost (unknown): device reset';
+    const before = model.store.packed();
+    const opt = new SgdMomentum(model.store, 0.9, 1e-4);
+    await assert.rejects(pool.trainStep(model, opt, [sample], c.input.sizeDivisibility, 0.01, 2, 10), (e: Error) => e instanceof GpuDeviceLostError && /device reset; the last checkpoint is intact/.test(e.message));
+    await assert.rejects(pool.gradients(model, [sample], c.input.sizeDivisibility, 3), GpuDeviceLostError);
+    assert.deepEqual(model.store.packed(), before, 'the failed step changed no weight');
+    opt.dispose();
+  } finally {
+    await pool.close();
+    port1.close();
+    model.dispose();
+  }
 });
