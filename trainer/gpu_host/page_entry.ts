@@ -39,6 +39,11 @@ function domPort(port: MessagePort): ShardPort {
     onMessage(handler) {
       port.onmessage = (e: MessageEvent<ToWorker & { id?: number }>) => handler(e.data);
     },
+    // Electron's renderers fire 'close' on a MessagePort whose other end is gone (a trainer that crashed
+    // without saying `close`), so its model copy does not stay on the GPU.
+    onClose(handler) {
+      port.addEventListener('close', handler);
+    },
   };
 }
 

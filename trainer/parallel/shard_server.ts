@@ -14,6 +14,8 @@ import type { FromWorker, ToWorker } from './messages.ts';
 export interface ShardPort {
   postMessage(message: FromWorker, transfer?: ArrayBuffer[]): void;
   onMessage(handler: (message: ToWorker & { id?: number }) => void): void;
+  /** Where the carrier can tell that the other side went away (a trainer that crashed): the model is freed. */
+  onClose?(handler: () => void): void;
 }
 
 /** The backend a host started for its shards. */
@@ -112,6 +114,9 @@ export function serveShard(port: ShardPort, serve: ServeOptions): void {
   }
 
   let queue: Promise<void> = Promise.resolve();
+  port.onClose?.(() => {
+    queue = queue.then(() => { closed = true; model?.dispose(); model = null; });
+  });
   port.onMessage((m) => {
     if (closed) return;
     queue = queue.then(() => handle(m)).catch((e) => {
