@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-export const GPU_HOST_FILES = ['index.html', 'page.js'];
 export const GPU_HOST_HTML = '<!doctype html>\n<meta charset="utf-8">\n<title>Fieldwork GPU host</title>\n<script type="module" src="./page.js"></script>\n';
 
 /** esbuild options for a browser bundle of `entry` (tests bundle their bridge with the same). */

@@ -137,12 +137,12 @@ export { trainStep } from './step.ts';
  * differs (tfjs-node-gpu → paper) and the config names none is it validated for that preset instead.
  * A resumed run continues with its checkpoint's config (validated when the run began).
  */
-async function loadRunConfig(raw: Record<string, unknown>, fromCheckpoint: RunConfig | null): Promise<{ config: RunConfig; started: StartedBackend } & StartedBackend> {
+async function loadRunConfig(raw: Record<string, unknown>, fromCheckpoint: RunConfig | null): Promise<{ config: RunConfig; started: StartedBackend }> {
   const first = fromCheckpoint ?? validateRunConfig(raw, 'cpu');
   const started = await startBackend(fromCheckpoint?.backend ?? (raw.backend as RunConfig['backend'] | undefined) ?? 'auto', first);
   const { backend } = started;
   const config = !fromCheckpoint && raw.preset === undefined && defaultPresetFor(backend) !== first.preset ? validateRunConfig(raw, defaultPresetFor(backend)) : first;
-  return { config, started, ...started };
+  return { config, started };
 }
 
 /** Freezes a config and everything in it: the run reads it, nothing changes it. */
@@ -204,7 +204,8 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     if (extending && !existsSync(paths.lastCheckpoint)) throw new Error(`Error in train: run ${runDir} has no checkpoint to extend (checkpoints/last)`);
     const resumeCk = (opts.resume || extending) && existsSync(paths.lastCheckpoint) ? readCheckpoint(paths.lastCheckpoint) : null;
     if (opts.resume && !resumeCk) log('resume: no checkpoint yet (the run stopped before its first one); starting from the beginning');
-    const { config: validated, backend, started } = await loadRunConfig(rawConfig, resumeCk ? withNewSolverKeys(resumeCk.state.config) : null);
+    const { config: validated, started } = await loadRunConfig(rawConfig, resumeCk ? withNewSolverKeys(resumeCk.state.config) : null);
+    const { backend } = started;
     const snap = readSnapshot(runDir);
     const train = snap.images.filter((r) => r.split === 'train' || r.split === undefined);
     const val = snap.images.filter((r) => r.split === 'val');
@@ -316,7 +317,8 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`Error in estimate: iterations must be an integer in [1, 1000], got ${n}`);
   if (!existsSync(runDir)) throw new Error(`Error in estimate: run folder ${runDir} does not exist`);
   const rawConfig = existsSync(join(runDir, 'config.json')) ? JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) : {};
-  const { config: c, backend, started } = await loadRunConfig(rawConfig, null);
+  const { config: c, started } = await loadRunConfig(rawConfig, null);
+  const { backend } = started;
   const snap = readSnapshot(runDir);
   const train = snap.images.filter((r) => r.split === 'train' || r.split === undefined);
   const val = snap.images.filter((r) => r.split === 'val');
