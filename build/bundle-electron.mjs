@@ -2,11 +2,14 @@
 // Bundles the Electron side with esbuild (`npm run build:electron`):
 //   electron/main/index.ts → dist/electron/main/index.js  (ESM: the package is "type": "module")
 //   electron/preload.ts    → dist/electron/preload.cjs    (CommonJS: sandboxed preloads cannot load ESM)
+//   electron/gpu-host-preload.ts → dist/electron/gpu-host-preload.cjs, and the GPU host page
+//   (build/bundle-gpu-host.mjs) → dist/electron/gpu-host/ (electron/main/gpu-host.ts)
 // Native and heavy packages stay external and load from node_modules at run time.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { bundleGpuHost } from './bundle-gpu-host.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // webgpu: Dawn's native bindings (optional), reached through the trainer's backend code.
@@ -35,6 +38,15 @@ export async function bundleElectron({ quiet = false, outDir = join(root, 'dist'
       format: 'cjs',
       external: ['electron'],
     }),
+    build({
+      ...common,
+      entryPoints: ['electron/gpu-host-preload.ts'],
+      outfile: join(outDir, 'gpu-host-preload.cjs'),
+      platform: 'node',
+      format: 'cjs',
+      external: ['electron'],
+    }),
+    bundleGpuHost({ outDir: join(outDir, 'gpu-host') }),
   ]);
 }
 

@@ -100,6 +100,7 @@ try {
   const packedPkg = JSON.parse(asar.extractFile(asarPath, 'package.json').toString('utf8'));
   check(packedPkg.main === 'dist/electron/main/index.js' && files.has('/dist/electron/main/index.js'), `package.json main (${packedPkg.main}) is packed`);
   check(files.has('/dist/electron/preload.cjs'), 'preload dist/electron/preload.cjs is packed');
+  check(['/dist/electron/gpu-host/index.html', '/dist/electron/gpu-host/page.js', '/dist/electron/gpu-host-preload.cjs'].every((f) => files.has(f)), 'the GPU host page (dist/electron/gpu-host) and its preload are packed');
   const rendererFiles = walkFiles(join(root, 'renderer/dist')).map((f) => '/' + relative(root, f).split(sep).join('/')).filter((f) => !f.endsWith('.map'));
   const missingRenderer = rendererFiles.filter((f) => !files.has(f));
   check(rendererFiles.length > 0 && missingRenderer.length === 0, `renderer build packed: ${rendererFiles.length - missingRenderer.length}/${rendererFiles.length} files of renderer/dist${missingRenderer.length ? ` (missing ${missingRenderer.slice(0, 3).join(', ')})` : ''}`);

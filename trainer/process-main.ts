@@ -4,10 +4,12 @@
 //
 // A parent may hand the process MessagePorts (e.g. the GPU host): in a utility process they arrive as
 // `process.parentPort` 'message' events; trainer code reads them through globalThis.fieldworkParentPort.
+// The GPU host's offer is listened for first thing (./gpu_host/trainer_side.ts), before any await.
 import { main } from './cli.ts';
+import { watchParentPort, type ParentPortLike } from './gpu_host/trainer_side.ts';
 
-const parentPort = (process as { parentPort?: unknown }).parentPort;
-if (parentPort) (globalThis as { fieldworkParentPort?: unknown }).fieldworkParentPort = parentPort;
+const parentPort = (process as { parentPort?: ParentPortLike }).parentPort;
+if (parentPort) watchParentPort(parentPort);
 const code = await main(process.argv.slice(2));
 // The process ends when the command does: tfjs' threaded WASM build (wasmThreads > 1) keeps its pthread
 // workers alive, and they would hold the process open after the run's last event. Output is flushed first.

@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CocoCategory } from './common/coco.ts';
 import { backendNotes, gpuAdapter, initBackend, wasmThreadsInUse, type BackendName } from './backend/index.ts';
+import { describeAdapter } from './backend/webgpu.ts';
 import { defaultPresetFor, learningRateAt, summarizeConfig, validateRunConfig, type RunConfig } from './common/config.ts';
 import type { DoneEvent, EstimateResult, EvaluationEvent, FailedEvent, TrainerEvent } from './protocol.ts';
 import { readSnapshot, type ImageRecord } from './data/snapshot.ts';
@@ -16,6 +17,7 @@ import { MaskRcnn, buildMaskRcnnOptions, type MaskRcnnOptions } from './model/ma
 import { SgdMomentum } from './optim.ts';
 import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.ts';
 import { DataParallel, plannedWasmThreads, resolveWorkers } from './parallel/data_parallel.ts';
+import { connectGpuHost, type GpuHostChoice } from './gpu_host/trainer_side.ts';
 import { objectScaleSentence } from './data/data_aware.ts';
 import { randomPhotometric, type Augment } from './data/augment.ts';
 import { memoryRefusal } from './data/memory_estimate.ts';
@@ -84,10 +86,30 @@ export function batchIndices(seed: number, it: number, imsPerBatch: number, numT
  * instance: shards first (one per core, up to the images per batch), then the cores left over.
  * `planned` is the run's config as a CPU run resolves it (only its thread settings and batch size
  * are read). Returns the planned thread count, which the data-parallel workers start with too.
+ * In the desktop app a WebGPU run trains through the GPU host page (./gpu_host/trainer_side.ts): the
+ * run's backend is `webgpu` and this thread keeps the data and the optimiser on WASM.
  */
-async function startBackend(choice: RunConfig['backend'], planned: RunConfig): Promise<{ backend: BackendName; wasmThreads: number }> {
+async function startBackend(choice: RunConfig['backend'], planned: RunConfig): Promise<StartedBackend> {
   const wasmThreads = plannedWasmThreads(planned.workers, planned.wasmThreads, planned.solver.imsPerBatch);
-  return { backend: await initBackend(choice, { wasmThreads }), wasmThreads };
+  const host = await connectGpuHost(choice);
+  if (host && 'shard' in host) {
+    await initBackend('wasm', { wasmThreads });
+    return { backend: 'webgpu', wasmThreads, gpuHost: host };
+  }
+  return { backend: await initBackend(choice, { wasmThreads, ...(host ? { gpuSource: host.noGpu } : {}) }), wasmThreads, gpuHost: null };
+}
+
+interface StartedBackend {
+  backend: BackendName;
+  wasmThreads: number;
+  /** Set when the run trains through the app's GPU host. */
+  gpuHost: Extract<GpuHostChoice, { shard: unknown }> | null;
+}
+
+/** The run's data-parallel pool: the GPU host's shard alone, or this thread plus worker threads. */
+function openPool(started: StartedBackend, c: RunConfig, modelOptions: MaskRcnnOptions, onFallback: (why: string) => void): Promise<DataParallel> {
+  if (started.gpuHost) return DataParallel.remote(started.gpuHost.shard, modelOptions);
+  return DataParallel.startOrSingle(resolveWorkers(c.workers, started.backend, c.solver.imsPerBatch), started.backend, modelOptions, onFallback, started.wasmThreads);
 }
 
 /** Loads and augments the images of iteration `it` (scale jitter + flip from an iteration-seeded RNG). */
@@ -138,11 +160,12 @@ export { trainStep } from './step.ts';
  * differs (tfjs-node-gpu → paper) and the config names none is it validated for that preset instead.
  * A resumed run continues with its checkpoint's config (validated when the run began).
  */
-async function loadRunConfig(raw: Record<string, unknown>, fromCheckpoint: RunConfig | null): Promise<{ config: RunConfig; backend: BackendName; wasmThreads: number }> {
+async function loadRunConfig(raw: Record<string, unknown>, fromCheckpoint: RunConfig | null): Promise<{ config: RunConfig; started: StartedBackend }> {
   const first = fromCheckpoint ?? validateRunConfig(raw, 'cpu');
-  const { backend, wasmThreads } = await startBackend(fromCheckpoint?.backend ?? (raw.backend as RunConfig['backend'] | undefined) ?? 'auto', first);
+  const started = await startBackend(fromCheckpoint?.backend ?? (raw.backend as RunConfig['backend'] | undefined) ?? 'auto', first);
+  const { backend } = started;
   const config = !fromCheckpoint && raw.preset === undefined && defaultPresetFor(backend) !== first.preset ? validateRunConfig(raw, defaultPresetFor(backend)) : first;
-  return { config, backend, wasmThreads };
+  return { config, started };
 }
 
 /**
@@ -216,7 +239,8 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
     if (extending && !existsSync(paths.lastCheckpoint)) throw new Error(`Error in train: run ${runDir} has no checkpoint to extend (checkpoints/last)`);
     const resumeCk = (opts.resume || extending) && existsSync(paths.lastCheckpoint) ? readCheckpoint(paths.lastCheckpoint) : null;
     if (opts.resume && !resumeCk) log('resume: no checkpoint yet (the run stopped before its first one); starting from the beginning');
-    const { config: validated, backend, wasmThreads } = await loadRunConfig(rawConfig, resumeCk ? withNewSolverKeys(resumeCk.state.config) : null);
+    const { config: validated, started } = await loadRunConfig(rawConfig, resumeCk ? withNewSolverKeys(resumeCk.state.config) : null);
+    const { backend } = started;
     const snap = readSnapshot(runDir);
     const train = snap.images.filter((r) => r.split === 'train' || r.split === undefined);
     const val = snap.images.filter((r) => r.split === 'val');
@@ -247,17 +271,19 @@ export async function train(runDir: string, opts: TrainOptions = {}): Promise<Do
       record.bestBoxAp = resumeCk.state.bestBoxAp;
       record.bestIteration = resumeCk.state.bestIteration;
     }
-    pool = await DataParallel.startOrSingle(resolveWorkers(validated.workers, backend, validated.solver.imsPerBatch), backend, modelOptions, (why) => {
+    pool = await openPool(started, validated, modelOptions, (why) => {
       log(`worker threads did not start, training on one thread: ${why}`);
-    }, wasmThreads);
+    });
     // What this process resolved (thread counts are then fixed for the run: a resume keeps them).
     const c = deepFreeze<RunConfig>({ ...validated, workers: pool.shards, wasmThreads: wasmThreadsInUse(), solver });
     writeJsonAtomic(join(runDir, 'config.resolved.json'), c, 2);
     const scaleLine = objectScaleSentence(snap.dataset, c);
     const summary = summarizeConfig(c, schedule.total, schedule.budgetRun) + (extending ? ` (extending from iteration ${loop.iteration})` : '') + (scaleLine ? `; ${scaleLine}` : '');
     for (const note of backendNotes()) log(note);
+    const gpu = started.gpuHost?.adapter ?? gpuAdapter();
+    if (started.gpuHost) log(`WebGPU adapter: ${describeAdapter(started.gpuHost.adapter)}, in the app's GPU host (this process keeps the data, the optimiser and the run folder, on WASM)`);
     log(`started on ${backend}: ${summary}; ${train.length} train / ${val.length} val images; ${model.store.count} parameters; from iteration ${loop.iteration}`);
-    emit({ type: 'started', time: now(), backend, ...(gpuAdapter() ? { gpu: gpuAdapter()! } : {}), configSummary: summary, totalIterations: schedule.total, trainImages: train.length, valImages: val.length, startIteration: loop.iteration });
+    emit({ type: 'started', time: now(), backend, ...(gpu ? { gpu } : {}), configSummary: summary, totalIterations: schedule.total, trainImages: train.length, valImages: val.length, startIteration: loop.iteration });
 
     const trainSample = trainEvalSample(c.seed, train, c.solver.trainEvalImages);
     const ctx: TrainContext = {
@@ -327,7 +353,8 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`Error in estimate: iterations must be an integer in [1, 1000], got ${n}`);
   if (!existsSync(runDir)) throw new Error(`Error in estimate: run folder ${runDir} does not exist`);
   const rawConfig = existsSync(join(runDir, 'config.json')) ? JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) : {};
-  const { config: c, backend, wasmThreads } = await loadRunConfig(rawConfig, null);
+  const { config: c, started } = await loadRunConfig(rawConfig, null);
+  const { backend } = started;
   const snap = readSnapshot(runDir);
   const train = snap.images.filter((r) => r.split === 'train' || r.split === undefined);
   const val = snap.images.filter((r) => r.split === 'val');
@@ -339,7 +366,7 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
   const cache = new ImageCache();
   let pool: DataParallel | null = null;
   try {
-    pool = await DataParallel.startOrSingle(resolveWorkers(c.workers, backend, c.solver.imsPerBatch), backend, modelOptions, () => {}, wasmThreads);
+    pool = await openPool(started, c, modelOptions, () => {});
     const times: number[] = [];
     for (let it = 0; it <= n; it++) {
       const t0 = performance.now();

@@ -40,9 +40,18 @@ export interface FileReader {
   (path: string): Promise<Uint8Array | null>;
 }
 
+/** A folder served under `fieldwork://app/<prefix>/…` instead of the renderer's, with its own CSP. */
+export interface AppMount {
+  prefix: string;
+  dir: string;
+  csp: string;
+}
+
 export interface AppProtocolOptions {
   rendererDir: string;
   readFile: FileReader;
+  /** E.g. the GPU host page (electron/main/gpu-host.ts): dist/gpu-host under /gpu-host/. */
+  mounts?: readonly AppMount[];
 }
 
 function text(status: number, body: string): Response {
@@ -52,11 +61,35 @@ function text(status: number, body: string): Response {
   });
 }
 
+/** The mount an app URL's first path segment names, and the URL with that segment removed; null when none. */
+function mounted(mounts: readonly AppMount[], rawUrl: string): { mount: AppMount; url: string } | null {
+  const url = parseUrl(rawUrl);
+  if (!url || !isAppUrl(rawUrl)) return null;
+  for (const mount of mounts) {
+    const head = `/${mount.prefix}/`;
+    if (url.pathname.startsWith(head)) return { mount, url: `${url.protocol}//${url.host}/${url.pathname.slice(head.length)}` };
+  }
+  return null;
+}
+
+async function serveMounted(m: { mount: AppMount; url: string }, request: Request, readFile: FileReader): Promise<Response> {
+  const target = resolveAppPath(m.mount.dir, m.url);
+  if (target.kind === 'refused') return text(404, 'Not found.');
+  const bytes = await readFile(target.path);
+  if (bytes === null) return text(404, 'Not found.');
+  return new Response(request.method === 'HEAD' ? null : (bytes as Uint8Array<ArrayBuffer>), {
+    status: 200,
+    headers: { ...securityHeaders(), 'Content-Security-Policy': m.mount.csp, 'Content-Type': contentType(target.path), 'Content-Length': String(bytes.byteLength), 'Cache-Control': 'no-cache' },
+  });
+}
+
 /** The handler given to `protocol.handle('fieldwork', …)`. */
 export function createAppProtocolHandler(options: AppProtocolOptions): (request: Request) => Promise<Response> {
   const root = resolve(options.rendererDir);
   return async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return text(405, 'Method not allowed.');
+    const m = mounted(options.mounts ?? [], request.url);
+    if (m) return serveMounted(m, request, options.readFile);
     const target = resolveAppPath(root, request.url);
     if (target.kind === 'refused') return text(404, 'Not found.');
     let path = target.path;

@@ -24,3 +24,17 @@ export function securityHeaders(): Record<string, string> {
     'Cross-Origin-Opener-Policy': 'same-origin',
   };
 }
+
+/**
+ * The GPU host page's (electron/main/gpu-host.ts): its own scripts only, no network, no frames, no
+ * images; WebGPU needs no CSP source.
+ */
+export const GPU_HOST_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "connect-src 'none'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');

@@ -6,10 +6,11 @@ import type { AppPaths } from './paths.ts';
 import type { IpcMainLike, WorkbenchLike } from './ipc.ts';
 import type { BrowserWindowCtor } from './window.ts';
 import type { MediaSource } from './media-protocol.ts';
+import type { AppMount } from './app-protocol.ts';
 
 /** The Electron main-process API the modules use; tests pass fakes with the same shape. */
 export interface ElectronMain {
-  app: Pick<App, 'requestSingleInstanceLock' | 'quit' | 'on' | 'whenReady' | 'getPath' | 'getAppPath' | 'isPackaged' | 'enableSandbox'>;
+  app: Pick<App, 'requestSingleInstanceLock' | 'quit' | 'on' | 'whenReady' | 'getPath' | 'getAppPath' | 'isPackaged' | 'enableSandbox'> & Partial<Pick<App, 'commandLine'>>;
   BrowserWindow: BrowserWindowCtor & {
     getAllWindows(): BrowserWindow[];
     fromWebContents(contents: WebContents): BrowserWindow | null;
@@ -32,6 +33,8 @@ export interface AppContext {
   log(message: string, err?: unknown): void;
   /** The main window once created. */
   mainWindow: BrowserWindow | null;
+  /** Extra folders the app protocol serves (the GPU host page); set before 'ready'. */
+  appMounts?: AppMount[];
 }
 
 export interface AppModule {

@@ -76,7 +76,7 @@ export const protocols: AppModule = {
   name: 'protocols',
   onReady(ctx) {
     const { protocol } = ctx.electron;
-    protocol.handle(APP_SCHEME, createAppProtocolHandler({ rendererDir: ctx.paths.rendererDir, readFile: ctx.readFile }));
+    protocol.handle(APP_SCHEME, createAppProtocolHandler({ rendererDir: ctx.paths.rendererDir, readFile: ctx.readFile, mounts: ctx.appMounts }));
     protocol.handle(MEDIA_SCHEME, createMediaProtocolHandler({ workbench: ctx.workbench, readFile: ctx.readFile, log: ctx.log }));
   },
 };

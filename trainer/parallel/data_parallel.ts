@@ -10,8 +10,11 @@
 // Workers get the current weights whenever the model's version changed since they last saw it
 // (after every optimiser step; not between the batches of one evaluation). With no workers the
 // pool simply runs everything in this thread, so callers have one code path.
+//
+// A shard may also be remote (./shards.ts RemoteShard): the desktop app's GPU host page, fed over a
+// MessagePort. A pool whose only shard is remote (DataParallel.remote) computes nothing here: this
+// thread samples and decodes, averages nothing (one shard), applies the optimiser and writes files.
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../backend/index.ts';
 import { gtInstances, makeBatch, portableTruth, type Sample } from '../data/loader.ts';
@@ -19,7 +22,8 @@ import { Rng } from '../common/rng.ts';
 import type { ImageDetections, MaskRcnn, MaskRcnnOptions } from '../model/mask_rcnn.ts';
 import type { SgdMomentum } from '../optim.ts';
 import { applyGradients, computeGrads, type Gradients } from '../step.ts';
-import type { FromWorker, ToWorker, WorkerInit } from './messages.ts';
+import type { FromWorker, ToWorker } from './messages.ts';
+import { WorkerShard, type RemoteReady, type RemoteShard, type Shard } from './shards.ts';
 
 /**
  * How many shards (this thread + workers) to train with. `requested` 0 = one per CPU core. Never
@@ -59,68 +63,33 @@ export function shardSeed(seed: number, k: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
-interface Pending {
-  resolve: (m: FromWorker) => void;
-  reject: (e: Error) => void;
-}
-
-class WorkerHandle {
-  readonly worker: Worker;
-  readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
-  #dead: Error | null = null;
-  #closing = false;
-  /** (store, version) of the weights this worker holds. */
-  seen: { store: object | null; version: number } = { store: null, version: -1 };
-  readonly ready: Promise<void>;
-
-  constructor(readonly index: number, init: WorkerInit) {
-    this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: init });
-    let onReady: () => void = () => {};
-    let onFail: (e: Error) => void = () => {};
-    this.ready = new Promise<void>((res, rej) => { onReady = res; onFail = rej; });
-    this.worker.on('message', (m: FromWorker) => {
-      if (m.type === 'ready') { onReady(); return; }
-      if (m.type === 'failed') { this.#fail(new Error(`Error in DataParallel: worker ${index} could not start: ${m.message}`)); onFail(this.#dead!); return; }
-      const p = this.#pending.get(m.id);
-      if (!p) return;
-      this.#pending.delete(m.id);
-      if (m.type === 'error') p.reject(new Error(m.message));
-      else p.resolve(m);
-    });
-    this.worker.on('error', (e) => { this.#fail(new Error(`Error in DataParallel: worker ${index} crashed: ${e.message}`)); onFail(this.#dead!); });
-    this.worker.on('exit', (code) => {
-      if (!this.#closing) this.#fail(new Error(`Error in DataParallel: worker ${index} stopped unexpectedly (exit code ${code})`));
-      onFail(this.#dead ?? new Error(`Error in DataParallel: worker ${index} closed`));
-    });
-  }
-
-  #fail(e: Error): void {
-    if (!this.#dead) this.#dead = e;
-    for (const p of this.#pending.values()) p.reject(this.#dead);
-    this.#pending.clear();
-  }
-
-  ask(msg: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
-    if (this.#dead) return Promise.reject(this.#dead);
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...msg, id }, transfer);
-    });
-  }
-
-  async close(): Promise<void> {
-    this.#closing = true;
-    await this.worker.terminate();
-  }
-}
-
 export class DataParallel {
-  readonly #workers: WorkerHandle[];
+  readonly #workers: Shard[];
+  /** Whether this thread computes shard 0 (false for a pool of remote shards only). */
+  readonly #local: boolean;
+  /** What the remote shard said when it started (remote pools only). */
+  readonly remoteReady: RemoteReady | null;
 
-  private constructor(workers: WorkerHandle[]) {
+  private constructor(workers: Shard[], local = true, remoteReady: RemoteReady | null = null) {
     this.#workers = workers;
+    this.#local = local;
+    this.remoteReady = remoteReady;
+  }
+
+  /**
+   * A pool whose only shard is `shard` (the GPU host page, see ./shards.ts RemoteShard): waits until it
+   * has started its backend and built its model copy from `options`. Rejects with the host's reason
+   * when it cannot (the shard is then closed).
+   */
+  static async remote(shard: RemoteShard, options: MaskRcnnOptions): Promise<DataParallel> {
+    try {
+      const ready = await shard.started;
+      await shard.init(options);
+      return new DataParallel([shard], false, ready);
+    } catch (e) {
+      await shard.close();
+      throw e;
+    }
   }
 
   /**
@@ -129,7 +98,7 @@ export class DataParallel {
    */
   static async start(shards: number, backend: BackendName, options: MaskRcnnOptions, wasmThreads = 1): Promise<DataParallel> {
     if (shards > 1 && backend !== 'wasm' && backend !== 'cpu') throw new Error(`Error in DataParallel.start: worker threads need the wasm or cpu backend, not ${backend}`);
-    const workers = Array.from({ length: Math.max(0, shards - 1) }, (_, k) => new WorkerHandle(k + 1, { backend: backend as 'wasm' | 'cpu', options, wasmThreads }));
+    const workers = Array.from({ length: Math.max(0, shards - 1) }, (_, k) => new WorkerShard(k + 1, { backend: backend as 'wasm' | 'cpu', options, wasmThreads }));
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (e) {
@@ -153,20 +122,24 @@ export class DataParallel {
     }
   }
 
-  /** Shards per batch: this thread plus the workers. */
+  /** Shards per batch: this thread (unless the pool is remote only) plus the workers. */
   get shards(): number {
-    return this.#workers.length + 1;
+    return this.#workers.length + (this.#local ? 1 : 0);
   }
 
   /**
    * Splits `samples` into shards, sends shards 1.. to the workers (the message `make` builds, with the
    * weights when a worker's are stale) and returns shard 0 for this thread, the shard sizes and the
-   * workers' replies (settled: a failure is handled even while this thread still computes).
+   * workers' replies (settled: a failure is handled even while this thread still computes). In a
+   * remote-only pool `mine` is empty (sizes[0] = 0) and the first worker's shard is shard 0.
    */
   #scatter(model: MaskRcnn, samples: Sample[], make: (part: Sample[], k: number, weights?: Float32Array) => ToWorker): { mine: Sample[]; sizes: number[]; replied: Promise<FromWorker[]> } {
     const sizes = shardSizes(samples.length, Math.min(this.shards, samples.length));
+    // Without a local shard, shard 0 is the first worker's and this thread's share is empty.
+    if (!this.#local) sizes.unshift(0);
     let packed: Float32Array | null = null;
     let start = sizes[0];
+    const first = this.#local ? 1 : 0;
     const remote = sizes.slice(1).map((n, j) => {
       const w = this.#workers[j];
       const part = samples.slice(start, start + n);
@@ -176,7 +149,7 @@ export class DataParallel {
         w.seen = { store: model.store, version: model.store.version };
         weights = packed ??= model.store.packed();
       }
-      return w.ask(make(part, j + 1, weights));
+      return w.ask(make(part, j + first, weights));
     });
     const replied = Promise.all(remote);
     replied.catch(() => {});
@@ -192,47 +165,54 @@ export class DataParallel {
     const { mine, sizes, replied } = this.#scatter(model, samples, (part, k, weights) => ({
       type: 'grads', weights, samples: part.map(portableSample), divisibility, seed: shardSeed(seed, k),
     }));
-    // Our shard runs while the workers run theirs.
-    const batch = makeBatch(mine, divisibility);
-    let local: Gradients;
-    try {
-      local = await computeGrads(model, batch, mine.map((s) => gtInstances(s.truth!)), new Rng(shardSeed(seed, 0)));
-    } catch (e) {
-      await replied.catch(() => {});
-      throw e;
-    } finally {
-      batch.images.dispose();
+    // Our shard runs while the workers run theirs (a remote-only pool has none).
+    let local: Gradients | null = null;
+    if (mine.length) {
+      const batch = makeBatch(mine, divisibility);
+      try {
+        local = await computeGrads(model, batch, mine.map((s) => gtInstances(s.truth!)), new Rng(shardSeed(seed, 0)));
+      } catch (e) {
+        await replied.catch(() => {});
+        throw e;
+      } finally {
+        batch.images.dispose();
+      }
     }
     let replies: FromWorker[];
     try {
       replies = await replied;
     } catch (e) {
-      tf.dispose(Object.values(local.grads));
+      if (local) tf.dispose(Object.values(local.grads));
       throw e;
     }
-    if (!replies.length) return local;
+    if (!replies.length && local) return local;
     const total = samples.length;
+    const remoteSizes = sizes.slice(1);
     const parts: Record<string, number> = {};
-    for (const [k, v] of Object.entries(local.parts)) parts[k] = (v * sizes[0]) / total;
+    if (local) for (const [k, v] of Object.entries(local.parts)) parts[k] = (v * sizes[0]) / total;
     replies.forEach((r, j) => {
       if (r.type !== 'grads') throw new Error(`Error in DataParallel: worker ${j + 1} answered ${r.type}`);
-      for (const [k, v] of Object.entries(r.parts)) parts[k] = (parts[k] ?? 0) + (v * sizes[j + 1]) / total;
+      for (const [k, v] of Object.entries(r.parts)) parts[k] = (parts[k] ?? 0) + (v * remoteSizes[j]) / total;
     });
     const grads = tf.tidy(() => {
       const out: Record<string, tf.Tensor> = {};
       let o = 0;
       for (const p of model.store.params.values()) {
         const v = p.variable, n = v.size;
-        let g = tf.mul(local.grads[v.name] ?? tf.zerosLike(v), sizes[0] / total);
+        let g: tf.Tensor | null = local ? tf.mul(local.grads[v.name] ?? tf.zerosLike(v), sizes[0] / total) : null;
         replies.forEach((r, j) => {
-          if (r.type === 'grads') g = tf.add(g, tf.mul(tf.tensor(r.grads.subarray(o, o + n), v.shape), sizes[j + 1] / total));
+          if (r.type !== 'grads') return;
+          const shard = tf.tensor(r.grads.subarray(o, o + n), v.shape);
+          // One shard alone is its own average: no scaling, so its gradient arrives exactly as computed.
+          const term = remoteSizes[j] === total ? shard : tf.mul(shard, remoteSizes[j] / total);
+          g = g ? tf.add(g, term) : term;
         });
-        out[v.name] = g;
+        out[v.name] = g ?? tf.zerosLike(v);
         o += n;
       }
       return out;
     });
-    tf.dispose(Object.values(local.grads));
+    if (local) tf.dispose(Object.values(local.grads));
     return { grads, parts };
   }
 
@@ -247,15 +227,17 @@ export class DataParallel {
     const { mine, replied } = this.#scatter(model, samples, (part, _k, weights) => ({
       type: 'detect', weights, samples: part.map((s) => ({ pixels: s.pixels.slice(), height: s.height, width: s.width })), divisibility,
     }));
-    const batch = makeBatch(mine, divisibility);
-    let local: ImageDetections[];
-    try {
-      local = await model.detect(batch);
-    } catch (e) {
-      await replied.catch(() => {});
-      throw e;
-    } finally {
-      batch.images.dispose();
+    let local: ImageDetections[] = [];
+    if (mine.length) {
+      const batch = makeBatch(mine, divisibility);
+      try {
+        local = await model.detect(batch);
+      } catch (e) {
+        await replied.catch(() => {});
+        throw e;
+      } finally {
+        batch.images.dispose();
+      }
     }
     const replies = await replied;
     return [...local, ...replies.flatMap((r) => (r.type === 'detections' ? r.detections : []))];
