@@ -181,7 +181,7 @@ describe('the loop: train, report, review (browser mode, real trainer)', { skip 
   test('a learning curve: three short runs, then val AP against train images with its message', async () => {
     await page.getByTestId('epochs').fill('2');
     await page.getByTestId('start-learning-curve').click();
-    await page.getByTestId('learning-curve-message').waitFor({ timeout: 90_000 });
+    await page.getByTestId('learning-curve-message').waitFor({ timeout: 240_000 });
     await page.locator('[data-testid="learning-curve-plot"] canvas').waitFor();
     const curves = await s.workbench.api.runs.learningCurves();
     assert.equal(curves[0].status, 'done');
