@@ -5,7 +5,7 @@
 // Part 2: whole training steps (cpu preset, one thread, synthetic batch) with and without them.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { syntheticTrainBatch } from './synthetic-batch.ts';
+import { syntheticStep } from './synthetic-step.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -17,11 +17,6 @@ const size = opt('--size', '320'), B = opt('--ims', '4'), steps = opt('--steps',
 const { initBackend } = await import('../trainer/backend/index.ts');
 const { GROUP_NORM, GROUP_NORM_GRAD, registerGroupNormKernels } = await import('../trainer/ops/group_norm_kernel.ts');
 const { groupNorm } = await import('../trainer/model/layers.ts');
-const { validateRunConfig } = await import('../trainer/common/config.ts');
-const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
-const { SgdMomentum } = await import('../trainer/optim.ts');
-const { trainStep } = await import('../trainer/train.ts');
-const { Rng } = await import('../trainer/common/rng.ts');
 await initBackend('wasm');
 
 const fused = (on: boolean) => {
@@ -58,15 +53,7 @@ for (const [b, h, w, c, g] of shapes) {
 }
 
 fused(true);
-const c = validateRunConfig({ preset: 'cpu', solver: { imsPerBatch: B }, input: { trainShortSides: [size], testShortSide: size, maxSize: Math.max(size, Math.round((size * 5) / 3)) } });
-const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
-const optim = new SgdMomentum(model.store, 0.9, 1e-4);
-const { data, gt, sizes } = await syntheticTrainBatch(size, B);
-const step = async (it: number) => {
-  const images = tf.tensor4d(data, [B, size, size, 3]);
-  await trainStep(model, optim, { images, sizes }, gt, 0.001, new Rng(it), 0);
-  images.dispose();
-};
+const { step } = await syntheticStep({ preset: 'cpu', solver: { imsPerBatch: B }, input: { trainShortSides: [size], testShortSide: size, maxSize: Math.max(size, Math.round((size * 5) / 3)) } }, size, B);
 for (let it = 0; it < 2; it++) await step(it);
 const stepTimes = { fused: [] as number[], composed: [] as number[] };
 for (let it = 0; it < steps; it++) {

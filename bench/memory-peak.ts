@@ -4,7 +4,7 @@
 // size after it (the heap only grows), the process RSS, and the estimate for the same config. One
 // config per process: a WASM heap never shrinks, so a second config would read the first one's.
 import * as tf from '@tensorflow/tfjs-core';
-import { syntheticTrainBatch } from './synthetic-batch.ts';
+import { syntheticStep } from './synthetic-step.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -22,24 +22,11 @@ args.forEach((a, i) => {
 });
 
 const { initBackend } = await import('../trainer/backend/index.ts');
-const { validateRunConfig } = await import('../trainer/common/config.ts');
-const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
-const { SgdMomentum } = await import('../trainer/optim.ts');
-const { trainStep } = await import('../trainer/train.ts');
-const { Rng } = await import('../trainer/common/rng.ts');
 const { estimateTrainingBytes } = await import('../trainer/data/memory_estimate.ts');
 
 const backend = await initBackend(opt('--backend', 'wasm') as 'wasm');
 const size = Number(opt('--size', '320')), B = Number(opt('--ims', '1'));
-const c = validateRunConfig({ ...sets, preset: opt('--preset', 'cpu'), solver: { imsPerBatch: B }, input: { ...(sets.input as object), trainShortSides: [size], testShortSide: size, maxSize: Math.max(size, 267) } });
-const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
-const optim = new SgdMomentum(model.store, 0.9, 1e-4);
-const { data, gt, sizes } = await syntheticTrainBatch(size, B);
-const step = async (it: number) => {
-  const images = tf.tensor4d(data, [B, size, size, 3]);
-  await trainStep(model, optim, { images, sizes }, gt, 0.001, new Rng(it), 0);
-  images.dispose();
-};
+const { config: c, step } = await syntheticStep({ ...sets, preset: opt('--preset', 'cpu'), solver: { imsPerBatch: B }, input: { ...(sets.input as object), trainShortSides: [size], testShortSide: size, maxSize: Math.max(size, 267) } }, size, B);
 const t0 = performance.now();
 await step(0);
 const firstMs = performance.now() - t0;

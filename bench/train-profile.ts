@@ -4,10 +4,9 @@
 // Kernel time is wall time inside the kernel function (the WASM backend is synchronous, so this is
 // exact); "outside kernels" is everything else (JS planning: RPN targets/proposals, RoIAlign
 // plans, losses bookkeeping, autodiff bookkeeping).
-import * as tf from '@tensorflow/tfjs-core';
 import { getKernelsForBackend, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
-import { syntheticTrainBatch } from './synthetic-batch.ts';
+import { syntheticStep } from './synthetic-step.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -16,25 +15,12 @@ const opt = (name: string, def: string) => {
 };
 
 const { initBackend } = await import('../trainer/backend/index.ts');
-const { validateRunConfig } = await import('../trainer/common/config.ts');
-const { MaskRcnn, buildMaskRcnnOptions } = await import('../trainer/model/mask_rcnn.ts');
-const { SgdMomentum } = await import('../trainer/optim.ts');
-const { trainStep } = await import('../trainer/train.ts');
-const { Rng } = await import('../trainer/common/rng.ts');
 
 const backend = await initBackend(opt('--backend', 'wasm') as 'wasm');
 const size = Number(opt('--size', '160')), B = Number(opt('--ims', '4')), steps = Number(opt('--steps', '4'));
-const c = validateRunConfig({ preset: opt('--preset', 'cpu'), solver: { imsPerBatch: B }, input: { trainShortSides: [size], testShortSide: size, maxSize: Math.max(size, Math.round((size * 5) / 3)) } });
-const model = new MaskRcnn(buildMaskRcnnOptions(c, 4));
-const optim = new SgdMomentum(model.store, 0.9, 1e-4);
-const { data, gt, sizes } = await syntheticTrainBatch(size, B);
 const predict = opt('--mode', 'train') === 'predict';
-const step = async (it: number) => {
-  const images = tf.tensor4d(data, [B, size, size, 3]);
-  if (predict) await model.detect({ images, sizes });
-  else await trainStep(model, optim, { images, sizes }, gt, 0.001, new Rng(it), 0);
-  images.dispose();
-};
+const { config: c, step: oneStep } = await syntheticStep({ preset: opt('--preset', 'cpu'), solver: { imsPerBatch: B }, input: { trainShortSides: [size], testShortSide: size, maxSize: Math.max(size, Math.round((size * 5) / 3)) } }, size, B);
+const step = (it: number) => oneStep(it, predict);
 for (let it = 0; it < 2; it++) await step(it);
 
 // Wrap every kernel of the backend with a timer (after warm-up, so setup has run). --by-shape

@@ -1,32 +1,14 @@
 // `fieldwork train … --set key=value --config file.json --minutes N`, and the runs that are refused
 // before compute (nothing in the run list, no run folder).
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { main } from '../../electron/cli/fieldwork.ts';
 import { parseSetValue, trainOverridesFromArgs } from '../../electron/cli/train_args.ts';
-import { Project } from '../../electron/services/project.ts';
+import { runCli, runCount } from '../helpers/cli.ts';
 import { FIXTURES, tempDir, writeImage } from '../helpers/tmp.ts';
 
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { log: (l) => out.push(l), error: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-function runCount(projectDir: string): { rows: number; folders: number } {
-  const p = Project.open(projectDir);
-  try {
-    const rows = (p.db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
-    const dir = join(projectDir, 'runs');
-    const folders = existsSync(dir) ? readdirSync(dir).filter((n) => !n.startsWith('.')).length : 0;
-    return { rows, folders };
-  } finally {
-    p.close();
-  }
-}
+const run = runCli;
 
 describe('train options from the command line', () => {
   test('--set parses JSON values and dotted keys; --config merges under --set; --minutes is the budget', () => {

@@ -3,10 +3,9 @@
 // and one evaluation as this project's earlier budget runs priced them (electron/services/run_limits.ts).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { main } from '../../electron/cli/fieldwork.ts';
 import { ConfigError, validateRunConfig } from '../../trainer/common/config.ts';
 import { importCoco } from '../../electron/services/coco_import.ts';
 import { Project } from '../../electron/services/project.ts';
@@ -15,25 +14,10 @@ import { runMachine } from '../../electron/services/run_history.ts';
 import { checkRunLimits } from '../../electron/services/run_limits.ts';
 import { priceMinimumBudget } from '../../trainer/data/budget_price.ts';
 import { toErrorPayload } from '../../electron/services/errors.ts';
+import { runCli, runCount } from '../helpers/cli.ts';
 import { FIXTURES, tempDir } from '../helpers/tmp.ts';
 
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { log: (l) => out.push(l), error: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-
-function runCount(projectDir: string): { rows: number; folders: number } {
-  const p = Project.open(projectDir);
-  try {
-    const rows = (p.db.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
-    const dir = join(projectDir, 'runs');
-    return { rows, folders: existsSync(dir) ? readdirSync(dir).filter((n) => !n.startsWith('.')).length : 0 };
-  } finally {
-    p.close();
-  }
-}
+const run = runCli;
 
 /**
  * An earlier budget run of the tiny preset on WASM as the trainer records one: its row, plan.json

@@ -10,8 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../trainer/backend/index.ts';
 import { validateRunConfig } from '../../trainer/common/config.ts';
 import type { Sample } from '../../trainer/data/batch.ts';
-import { SYNTHETIC_CATEGORIES, syntheticImage } from '../../trainer/data/synthetic.ts';
-import { rleFromPolygons, rleToMask } from '../../trainer/common/rle.ts';
+import { SYNTHETIC_CATEGORIES } from '../../trainer/data/synthetic.ts';
 import { MaskRcnn, buildMaskRcnnOptions } from '../../trainer/model/mask_rcnn.ts';
 import { SgdMomentum } from '../../trainer/optim.ts';
 import { DataParallel } from '../../trainer/parallel/data_parallel.ts';
@@ -25,6 +24,7 @@ import { resetGpuHostForTest, watchParentPort, type ParentPortLike, type PortMai
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import type { RemotePort } from '../../trainer/parallel/shards.ts';
 import { train } from '../../trainer/train.ts';
+import { syntheticSamples } from '../helpers/samples.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { gpuHostSkipReason, openGpuHostPage, type GpuHostPage } from '../helpers/gpu_host_page.ts';
 import { decode, encode } from '../helpers/wire.ts';
@@ -34,20 +34,7 @@ if (skip) console.log(`# skipping the GPU host tests: ${skip}`);
 
 const SIZE = 64;
 let host: GpuHostPage | null = null;
-function samples(n: number, seed: number): Sample[] {
-  return Array.from({ length: n }, (_, i) => {
-    const im = syntheticImage(seed, i, { width: SIZE, height: SIZE, minObjects: 1, maxObjects: 3, minSize: 14, maxSize: 28 });
-    return {
-      pixels: Uint8Array.from(im.pixels), height: SIZE, width: SIZE,
-      truth: {
-        boxes: Float32Array.from(im.objects.flatMap((o) => [o.bbox[0], o.bbox[1], o.bbox[0] + o.bbox[2], o.bbox[1] + o.bbox[3]])),
-        classes: Int32Array.from(im.objects.map((o) => o.categoryId)),
-        width: SIZE, height: SIZE, flip: false,
-        masks: im.objects.map((o) => ({ data: rleToMask(rleFromPolygons([o.polygon], SIZE, SIZE)), height: SIZE, width: SIZE })),
-      },
-    };
-  });
-}
+const samples = (n: number, seed: number): Sample[] => syntheticSamples(n, seed, { size: SIZE, minSize: 14, flipOdd: false });
 
 async function read(grads: Record<string, tf.Tensor>): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();

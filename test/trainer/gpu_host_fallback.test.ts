@@ -10,7 +10,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GpuAdapterRecord } from '../../trainer/backend/webgpu.ts';
 import { rleFromPolygons, rleToMask } from '../../trainer/common/rle.ts';
-import { writeSyntheticRun } from '../../trainer/data/synthetic.ts';
 import { connectGpuHost, resetGpuHostForTest, watchParentPort, type ParentPortLike, type PortMainLike } from '../../trainer/gpu_host/trainer_side.ts';
 import type { RemotePort } from '../../trainer/parallel/shards.ts';
 import { MessageChannel } from 'node:worker_threads';
@@ -24,9 +23,8 @@ import { SgdMomentum } from '../../trainer/optim.ts';
 import type { FromWorker, ToWorker } from '../../trainer/parallel/messages.ts';
 import { serveShard } from '../../trainer/parallel/shard_server.ts';
 import { RemoteShard } from '../../trainer/parallel/shards.ts';
-import type { TrainerEvent } from '../../trainer/protocol.ts';
-import { train } from '../../trainer/train.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { trainTinyWebgpuRun } from '../helpers/webgpu.ts';
 
 process.env.VK_ICD_FILENAMES = join(tempDir(), 'no-such-driver.json');
 
@@ -109,16 +107,9 @@ test('a host that is unavailable, fails to start WebGPU, or never answers: no We
 
 test('a run asked for WebGPU whose GPU host is unavailable trains on WASM and says why in its log', async () => {
   offer({ type: 'gpu-host-unavailable', reason: 'the GPU host window did not load' });
-  const dir = join(tempDir(), 'run');
-  await writeSyntheticRun(dir, {
-    seed: 4, train: 2, val: 1, width: 64, height: 64, minSize: 16, maxSize: 30,
-    config: { preset: 'tiny', backend: 'webgpu', solver: { epochs: 1, warmupIterations: 1, evalEveryIterations: 0 } },
-  });
-  const events: TrainerEvent[] = [];
-  const end = await train(dir, { onEvent: (e) => events.push(e) });
+  const { dir, end, started } = await trainTinyWebgpuRun();
   assert.equal(end.type, 'done', end.type === 'failed' ? end.reason : '');
-  const started = events.find((e): e is Extract<TrainerEvent, { type: 'started' }> => e.type === 'started')!;
-  assert.equal(started.backend, 'wasm');
+  assert.equal(started?.backend, 'wasm');
   assert.match(readFileSync(join(dir, 'log.txt'), 'utf8'), /WebGPU not used: the app's GPU host is unavailable: the GPU host window did not load; falling back to WASM/);
 });
 

@@ -10,30 +10,17 @@ import { validateRunConfig } from '../../trainer/common/config.ts';
 import { gtInstances, makeBatch, type Sample } from '../../trainer/data/loader.ts';
 import { cropMask, maskTarget } from '../../trainer/data/mask_targets.ts';
 import { Rng } from '../../trainer/common/rng.ts';
-import { SYNTHETIC_CATEGORIES, syntheticImage } from '../../trainer/data/synthetic.ts';
-import { rleFromPolygons, rleToMask } from '../../trainer/common/rle.ts';
+import { SYNTHETIC_CATEGORIES } from '../../trainer/data/synthetic.ts';
 import { MaskRcnn, buildMaskRcnnOptions } from '../../trainer/model/mask_rcnn.ts';
 import { SgdMomentum } from '../../trainer/optim.ts';
+import { syntheticSamples } from '../helpers/samples.ts';
 import { DataParallel, resolveWasmThreads, resolveWorkers, shardSeed, shardSizes } from '../../trainer/parallel/data_parallel.ts';
 import { computeGrads } from '../../trainer/step.ts';
 
 const backend = await initBackend('wasm');
 const SIZE = 64;
 
-function samples(n: number, seed: number): Sample[] {
-  return Array.from({ length: n }, (_, i) => {
-    const im = syntheticImage(seed, i, { width: SIZE, height: SIZE, minObjects: 1, maxObjects: 3, minSize: 12, maxSize: 28 });
-    return {
-      pixels: Uint8Array.from(im.pixels), height: SIZE, width: SIZE,
-      truth: {
-        boxes: Float32Array.from(im.objects.flatMap((o) => [o.bbox[0], o.bbox[1], o.bbox[0] + o.bbox[2], o.bbox[1] + o.bbox[3]])),
-        classes: Int32Array.from(im.objects.map((o) => o.categoryId)),
-        width: SIZE, height: SIZE, flip: i % 2 === 1,
-        masks: im.objects.map((o) => ({ data: rleToMask(rleFromPolygons([o.polygon], SIZE, SIZE)), height: SIZE, width: SIZE })),
-      },
-    };
-  });
-}
+const samples = (n: number, seed: number): Sample[] => syntheticSamples(n, seed, { size: SIZE, minSize: 12, flipOdd: true });
 
 function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);

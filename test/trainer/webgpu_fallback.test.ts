@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { describeAdapter, initWebGpu, isSoftwareAdapter, probeAdapter, simulateDeviceLostForTest, type AdapterInfoLike, type GpuSource } from '../../trainer/backend/webgpu.ts';
 import { writeSyntheticRun } from '../../trainer/data/synthetic.ts';
 import { train } from '../../trainer/train.ts';
-import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { trainTinyWebgpuRun } from '../helpers/webgpu.ts';
 
 process.env.VK_ICD_FILENAMES = join(tempDir(), 'no-such-driver.json');
 
@@ -63,16 +63,9 @@ let hasDawn = true;
 try { createRequire(import.meta.url).resolve('webgpu'); } catch { hasDawn = false; }
 
 test('a run asked for WebGPU with no adapter trains on WASM and says why in its log', async () => {
-  const dir = join(tempDir(), 'run');
-  await writeSyntheticRun(dir, {
-    seed: 4, train: 2, val: 1, width: 64, height: 64, minSize: 16, maxSize: 30,
-    config: { preset: 'tiny', backend: 'webgpu', solver: { epochs: 1, warmupIterations: 1, evalEveryIterations: 0 } },
-  });
-  const events: TrainerEvent[] = [];
-  const end = await train(dir, { onEvent: (e) => events.push(e) });
+  const { dir, end, started } = await trainTinyWebgpuRun();
   assert.equal(end.type, 'done', end.type === 'failed' ? end.reason : '');
-  const started = events.find((e): e is Extract<TrainerEvent, { type: 'started' }> => e.type === 'started')!;
-  assert.equal(started.backend, 'wasm');
+  assert.equal(started?.backend, 'wasm');
   const log = readFileSync(join(dir, 'log.txt'), 'utf8');
   const why = hasDawn ? /WebGPU not used: no WebGPU adapter .*; falling back to WASM/ : /WebGPU not used: the optional package "webgpu" .*; falling back to WASM/;
   assert.match(log, why);
