@@ -8,8 +8,8 @@ import type { ApIntervals, CocoStats } from '../protocol.ts';
 import { splitDataset, type ImageRecord, type Snapshot, type Split } from '../data/snapshot.ts';
 import { makeBatch, prepareImage, type ImageCache } from '../data/loader.ts';
 import { Rng } from '../common/rng.ts';
-import type { MaskRcnn } from '../model/mask_rcnn.ts';
-import { predictRecords } from '../predict.ts';
+import type { ImageDetections, MaskRcnn } from '../model/mask_rcnn.ts';
+import { detectionsToCoco, predictRecords } from '../predict.ts';
 import type { DataParallel } from '../parallel/data_parallel.ts';
 import { evaluateCoco } from '../eval/coco_eval.ts';
 import { bootstrapAp } from '../eval/bootstrap.ts';
@@ -91,13 +91,38 @@ export async function evaluateRecords(model: MaskRcnn, c: RunConfig, snap: Snaps
 /**
  * Seconds of one evaluation round — val AP (detect + COCO eval), val loss, the train sample — priced
  * from one timed batch of each at the model's current state. Used by estimate() and by budget runs.
+ *
+ * The model is priced before it has learned anything: then it keeps up to roi.detectionsPerImage
+ * low-score boxes per image, and turning each into a full-size mask (paste + RLE) dominates. A few
+ * iterations later it keeps far fewer (on wagon-defects, tiny: ~61 per image untrained, each round
+ * 10× cheaper by iteration 15). So the forward pass and the per-detection cost are timed apart, and
+ * the round is priced as if the model kept twice as many detections as the images have labelled
+ * instances (at most what it keeps now).
  */
 export async function measureEvaluationSeconds(model: MaskRcnn, c: RunConfig, snap: Snapshot, train: ImageRecord[], val: ImageRecord[], sample: ImageRecord[], cache: ImageCache, pool: DataParallel | null, clock: () => number = () => performance.now() / 1000): Promise<number> {
   if (!val.length && !sample.length) return 0;
   const probe = (val.length ? val : train).slice(0, c.solver.imsPerBatch);
   let t0 = clock();
-  await predictRecords(model, c, snap.classes.categories, probe, cache, c.solver.imsPerBatch, undefined, pool ?? undefined);
-  const detectPerImage = (clock() - t0) / probe.length;
+  const prepared = await Promise.all(probe.map((r) => prepareImage(r, cache, c.input.testShortSide, c.input.maxSize, false, false)));
+  let dets: ImageDetections[];
+  if (pool) dets = await pool.detect(model, prepared, c.input.sizeDivisibility);
+  else {
+    const batch = makeBatch(prepared, c.input.sizeDivisibility);
+    try {
+      dets = await model.detect(batch);
+    } finally {
+      batch.images.dispose();
+    }
+  }
+  const forwardPerImage = (clock() - t0) / probe.length;
+  t0 = clock();
+  let kept = 0;
+  dets.forEach((d, k) => (kept += detectionsToCoco(d, probe[k], [prepared[k].height, prepared[k].width], snap.classes.categories, c.mask.threshold).length));
+  const perDetection = kept > 0 ? (clock() - t0) / kept : 0;
+  const labelled = val.length ? val : train;
+  const instancesPerImage = labelled.reduce((n, r) => n + r.instances.length, 0) / labelled.length;
+  const expectedDetections = Math.min(kept / probe.length, Math.max(1, 2 * instancesPerImage));
+  const detectPerImage = forwardPerImage + perDetection * expectedDetections;
   let lossPerImage = 0;
   if (val.length) {
     t0 = clock();
