@@ -59,3 +59,41 @@ test('CLI: fieldwork-train estimate --json prints one result line; bad --iterati
   assert.deepEqual(listing(dir), before, 'run folder untouched');
   assert.equal(spawnSync(process.execPath, [bin, 'estimate', dir, '--iterations', 'x'], { encoding: 'utf8' }).status, 2);
 });
+
+test('an evaluation round is priced from the forward pass and the per-detection cost at twice the labelled instances, not at the untrained model\'s many detections', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { validateRunConfig } = await import('../../trainer/common/config.ts');
+  const { readSnapshot } = await import('../../trainer/data/snapshot.ts');
+  const { ImageCache } = await import('../../trainer/data/loader.ts');
+  const { MaskRcnn, buildMaskRcnnOptions } = await import('../../trainer/model/mask_rcnn.ts');
+  const { predictRecords } = await import('../../trainer/predict.ts');
+  const { measureEvaluationSeconds } = await import('../../trainer/engine/evaluation.ts');
+  const dir = join(root, 'priced');
+  // scoreThresh 0: the untrained model keeps every detection it may (far more than the images' instances).
+  await writeSyntheticRun(dir, {
+    seed: 3, train: 2, val: 2, width: 64, height: 64, minSize: 12, maxSize: 26,
+    config: { preset: 'tiny', backend: 'wasm', roi: { scoreThresh: 0 }, solver: { epochs: 1 } },
+  });
+  const c = validateRunConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+  const snap = readSnapshot(dir);
+  const train = snap.images.filter((r) => r.split === 'train');
+  const val = snap.images.filter((r) => r.split === 'val');
+  const model = new MaskRcnn(buildMaskRcnnOptions(c, snap.classes.categories.length));
+  const cache = new ImageCache();
+  try {
+    const B = c.solver.imsPerBatch;
+    const kept = (await predictRecords(model, c, snap.classes.categories, val.slice(0, B), cache, B)).length;
+    const instances = val.reduce((n, r) => n + r.instances.length, 0) / val.length;
+    assert.ok(kept / B > 2 * instances, `the untrained model keeps ${kept / B} detections per image, more than 2 × ${instances}`);
+    // A scripted clock: the forward pass takes 1 s, turning the detections into masks 10 s, the val loss 0 s.
+    const ticks = [0, 1, 1, 11, 11, 11];
+    let call = 0;
+    const clock = () => ticks[Math.min(call++, ticks.length - 1)];
+    const round = await measureEvaluationSeconds(model, c, snap, train, val, [], cache, null, clock);
+    const perImage = 1 / B + (10 / kept) * 2 * instances;
+    assert.ok(Math.abs(round - val.length * perImage) < 1e-9, `round ${round} s, want ${val.length * perImage} s`);
+    assert.ok(round < (val.length * 11) / B, 'cheaper than pricing every detection the untrained model keeps');
+  } finally {
+    model.dispose();
+  }
+});
