@@ -8,8 +8,11 @@
 //  1. ours, data-aware scale, one training side (no multi-scale, flip only), `--minutes` budget →
 //     N iterations; torchvision trains exactly N iterations at that config on the same resized
 //     pixels (square images only: the export is resized to side × side for torch).
-//  2. ours, the same config with large-scale jitter and photometric jitter, same budget.
-// Prints images/s, wall minutes, box/mask AP and AP50 per side, then `ratio speed x boxAP y maskAP z`.
+//  2. ours, the same config with large-scale jitter, photometric jitter and copy-paste, same budget.
+//  3. ours, the `cpu` preset as it was before the data-aware config (128–160 px, no augmentation),
+//     same budget: the baseline of the issue's "twice the mask AP50" target.
+// Prints images/s, wall minutes, box/mask AP [95 % bootstrap interval over the val images] and AP50
+// and peak RSS per run, then `ratio speed x boxAP y maskAP z`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +23,8 @@ import sharp from 'sharp';
 import type { CocoAnnotation, CocoDataset, CocoImage, CocoResult } from '../trainer/common/coco.ts';
 import { validateRunConfig, type RunConfig } from '../trainer/common/config.ts';
 import { applyDataAware, dataAwareChoice, objectScaleSentence } from '../trainer/data/data_aware.ts';
-import { evaluateCoco } from '../trainer/eval/coco_eval.ts';
+import { evaluateCoco, type CocoEvalResult } from '../trainer/eval/coco_eval.ts';
+import { bootstrapAp } from '../trainer/eval/bootstrap.ts';
 import { rleFromPolygons, rleFromUncompressed, rleToMask } from '../trainer/common/rle.ts';
 import { train } from '../trainer/train.ts';
 import type { TrainerEvent } from '../trainer/protocol.ts';
@@ -53,7 +57,24 @@ function readExport(dir: string): CocoDataset {
   return { images, annotations, categories };
 }
 
-interface Side { name: string; iterations: number; imagesPerSecond: number; wallMinutes: number; box: number[]; mask: number[] }
+interface Side {
+  name: string; iterations: number; imagesPerSecond: number; wallMinutes: number; box: number[]; mask: number[];
+  /** 95 % bootstrap intervals of box and mask AP over the val images (trainer/eval/bootstrap.ts). */
+  boxCi?: [number, number]; maskCi?: [number, number];
+  peakRssMb?: number;
+}
+
+/** Samples this process's RSS (the trainer's shards are worker threads in it) until stopped; the peak in MB. */
+function rssSampler(): () => number {
+  let peak = process.memoryUsage.rss();
+  const t = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()); }, 250);
+  return () => { clearInterval(t); return Math.max(peak, process.memoryUsage.rss()) / 2 ** 20; };
+}
+
+function intervals(box: CocoEvalResult, mask: CocoEvalResult): Pick<Side, 'boxCi' | 'maskCi'> {
+  const b = bootstrapAp(box), m = bootstrapAp(mask);
+  return { boxCi: [b.lo, b.hi], maskCi: [m.lo, m.hi] };
+}
 
 async function runOurs(name: string, root: string, snapshot: CocoDataset, config: RunConfig): Promise<Side> {
   const dir = join(root, name);
@@ -62,15 +83,20 @@ async function runOurs(name: string, root: string, snapshot: CocoDataset, config
   writeFileSync(join(dir, 'snapshot.json'), JSON.stringify(snapshot));
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   const t0 = performance.now();
+  const peakRss = rssSampler();
   let ips = 0;
+  let ci: Pick<Side, 'boxCi' | 'maskCi'> = {};
   const end = await train(dir, { onEvent: (e: TrainerEvent) => {
     if (e.type === 'progress') ips = e.imagesPerSecond;
     if (e.type === 'started') console.log(`${name}: ${e.configSummary}`);
+    // The final val evaluation is the one the done event reports.
+    if (e.type === 'evaluation' && e.split === 'val' && e.interval) ci = { boxCi: e.interval.bbox, maskCi: e.interval.segm };
   } });
+  const peakRssMb = peakRss();
   if (end.type === 'failed') throw new Error(`Error in bench:real (${name}): ${end.reason}`);
   const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
   console.log(`${name}: plan ${plan.totalIterations} iterations at ${plan.secondsPerIteration?.toFixed(3)} s/iteration; kept ${plan.kept?.wallSeconds.toFixed(0)} s of ${plan.budgetSeconds} s`);
-  return { name, iterations: end.iteration, imagesPerSecond: ips, wallMinutes: (performance.now() - t0) / 60000, box: end.bbox, mask: end.segm };
+  return { name, iterations: end.iteration, imagesPerSecond: ips, wallMinutes: (performance.now() - t0) / 60000, box: end.bbox, mask: end.segm, ...ci, peakRssMb };
 }
 
 function findPython(): string | null {
@@ -134,9 +160,10 @@ async function runTorch(python: string, config: RunConfig, numClasses: number, i
     if (m.eval) {
       const raw = JSON.parse(readFileSync(m.file, 'utf8')) as (CocoResult & { segmentation?: { size: [number, number]; counts: number[] } })[];
       const results = raw.map((r) => (r.segmentation ? { ...r, segmentation: rleFromUncompressed(r.segmentation) } : r)) as CocoResult[];
+      const box = evaluateCoco(valGt, results, 'bbox'), mask = evaluateCoco(valGt, results, 'segm');
       side = {
         name: 'torchvision', iterations: m.iteration, imagesPerSecond: (m.iteration * config.solver.imsPerBatch) / m.trainSeconds, wallMinutes: 0,
-        box: evaluateCoco(valGt, results, 'bbox').stats, mask: evaluateCoco(valGt, results, 'segm').stats,
+        box: box.stats, mask: mask.stats, ...intervals(box, mask), peakRssMb: m.peakRssMb,
       };
       proc.stdin.write('stop\n');
     }
@@ -149,7 +176,9 @@ async function runTorch(python: string, config: RunConfig, numClasses: number, i
 
 function row(s: Side): string {
   const f = (v: number | undefined) => (v === undefined || v < 0 ? '   —' : (100 * v).toFixed(1).padStart(5));
-  return `${s.name.padEnd(34)} ${String(s.iterations).padStart(6)} it  ${s.imagesPerSecond.toFixed(2).padStart(6)} img/s  ${s.wallMinutes.toFixed(1).padStart(5)} min  box AP ${f(s.box[0])} AP50 ${f(s.box[1])}  mask AP ${f(s.mask[0])} AP50 ${f(s.mask[1])}`;
+  const ci = (c?: [number, number]) => (c ? ` [${(100 * c[0]).toFixed(1)}–${(100 * c[1]).toFixed(1)}]` : '');
+  const rss = s.peakRssMb ? `  peak RSS ${s.peakRssMb.toFixed(0)} MB` : '';
+  return `${s.name.padEnd(46)} ${String(s.iterations).padStart(6)} it  ${s.imagesPerSecond.toFixed(2).padStart(6)} img/s  ${s.wallMinutes.toFixed(1).padStart(5)} min  box AP ${f(s.box[0])}${ci(s.boxCi)} AP50 ${f(s.box[1])}  mask AP ${f(s.mask[0])}${ci(s.maskCi)} AP50 ${f(s.mask[1])}${rss}`;
 }
 
 async function main(): Promise<void> {
@@ -165,10 +194,17 @@ async function main(): Promise<void> {
     const fitted = applyDataAware(cpu, choice, () => false);
     const side = fitted.input.testShortSide;
     // One training side so torchvision (single scale) sees the identical config; flip only.
-    const base = validateRunConfig({ ...fitted, input: { ...fitted.input, trainShortSides: [side] }, solver: { ...fitted.solver, budgetMinutes: minutes, evaluations, trainEvalImages: 0, earlyStopPatience: 0, checkpointEveryIterations: 0 } });
-    const aug = validateRunConfig({ ...base, input: { ...base.input, scaleJitter: [0.5, 1.5], photometric: 0.2 } });
+    const base0 = validateRunConfig({ ...fitted, input: { ...fitted.input, trainShortSides: [side] }, solver: { ...fitted.solver, budgetMinutes: minutes, evaluations, trainEvalImages: 0, earlyStopPatience: 0, checkpointEveryIterations: 0 } });
+    const off = { scaleJitter: [1, 1] as [number, number], photometric: 0, copyPaste: 0 };
+    const base = validateRunConfig({ ...base0, input: { ...base0.input, ...off } });
+    const aug = validateRunConfig({ ...base, input: { ...base.input, scaleJitter: [0.5, 1.5], photometric: 0.2, copyPaste: 0.5 } });
+    // The preset as it shipped before the data-aware config: its own 128–160 px scales and anchors.
+    const before = validateRunConfig({ ...cpu, dataAware: false, input: { ...cpu.input, trainShortSides: [128, 144, 160], testShortSide: 160, maxSize: 267, ...off }, rpn: { ...cpu.rpn, anchorSizes: [16, 32, 64, 128, 256], aspectRatios: [0.5, 1, 2] }, roi: { ...cpu.roi, canonicalSize: 56 }, solver: base.solver });
     console.log(`bench:real on ${dataset}: ${snapshot.images.filter((i) => i.split === 'train').length} train / ${snapshot.images.filter((i) => i.split === 'val').length} val images, budget ${minutes} min per run of ours`);
     console.log(`cpu preset: ${objectScaleSentence(snapshot, cpu)}\ndata-aware: ${objectScaleSentence(snapshot, base)}; anchors ${base.rpn.anchorSizes}, ratios ${base.rpn.aspectRatios}`);
+    console.log(`before: ${objectScaleSentence(snapshot, before)}`);
+    console.log(`load before the cpu preset as before (/proc/loadavg): ${loadavg()}`);
+    const old = await runOurs('cpu preset before #13 (160 px, no aug)', root, snapshot, before);
     console.log(`load before ours (/proc/loadavg): ${loadavg()}`);
     const ours = await runOurs('ours (data-aware, flip)', root, snapshot, base);
     const python = findPython();
@@ -181,12 +217,13 @@ async function main(): Promise<void> {
       tv = await runTorch(python, base, numClasses, ours.iterations, dataPath, root, valGt);
     }
     console.log(`load before ours with augmentation: ${loadavg()}`);
-    const withAug = await runOurs('ours (data-aware + LSJ 0.5–1.5 + photo 0.2)', root, snapshot, aug);
+    const withAug = await runOurs('ours (data-aware + LSJ 0.5–1.5 + photo + paste)', root, snapshot, aug);
     console.log(`load after: ${loadavg()}\n`);
-    for (const s of [ours, ...(tv ? [tv] : []), withAug]) console.log(row(s));
+    for (const s of [old, ours, ...(tv ? [tv] : []), withAug]) console.log(row(s));
     const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : `n/a (${(100 * a).toFixed(1)} vs ${(100 * b).toFixed(1)})`);
     if (tv) console.log(`ratio speed ${ratio(ours.imagesPerSecond, tv.imagesPerSecond)} boxAP ${ratio(ours.box[0], tv.box[0])} maskAP ${ratio(ours.mask[0], tv.mask[0])}`);
-    console.log(`augmentation vs none, same ${minutes} min budget: mask AP50 ${(100 * withAug.mask[1]).toFixed(1)} vs ${(100 * ours.mask[1]).toFixed(1)} (one run each, no interval)`);
+    console.log(`augmentation vs none, same ${minutes} min budget: mask AP50 ${(100 * withAug.mask[1]).toFixed(1)} vs ${(100 * ours.mask[1]).toFixed(1)} (one run each)`);
+    console.log(`data-aware + augmentation vs the cpu preset before, same ${minutes} min budget: mask AP50 ${(100 * withAug.mask[1]).toFixed(1)} vs ${(100 * old.mask[1]).toFixed(1)} → ${ratio(withAug.mask[1], old.mask[1])}× (target ≥ 2)`);
   } finally {
     if (!args.includes('--keep')) rmSync(root, { recursive: true, force: true });
   }

@@ -38,7 +38,8 @@ async function benchConfig(s: BenchSetup) {
   return validateRunConfig({
     preset: s.preset,
     solver: { imsPerBatch: s.ims },
-    input: { trainShortSides: [s.size], testShortSide: s.size, hflip: false },
+    // maxSize follows --size: the preset's own (267 for cpu) is below 320 and would be refused.
+    input: { trainShortSides: [s.size], testShortSide: s.size, maxSize: Math.max(s.size, Math.round((s.size * 5) / 3)), hflip: false, scaleJitter: [1, 1], photometric: 0, copyPaste: 0 },
     roi: { scoreThresh: 0 },
   });
 }
