@@ -8,6 +8,7 @@ import { API_EVENTS } from '../api.ts';
 import { type ApiDispatcher, settle } from '../services/dispatch.ts';
 import { ForbiddenError, toErrorPayload } from '../services/errors.ts';
 import { apiChannels, EVENT_CHANNEL, PICK_PATHS_CHANNEL } from './channels.ts';
+import { GPU_HOST_MOUNT } from './gpu-host.ts';
 import { isAppUrl } from './schemes.ts';
 
 export type IpcEnvelope = ApiReply;
@@ -17,12 +18,21 @@ export interface SenderInfo {
   senderFrame?: { url: string; parent: unknown | null } | null;
 }
 
-/** True when the message comes from the app's own top-level frame. */
+/**
+ * True for the app's own pages, not the GPU host page: that one is served from the same origin
+ * (fieldwork://app/gpu-host/) but computes for the trainer only, so it gets neither the API nor events.
+ */
+export function isAppWindowUrl(raw: unknown): boolean {
+  if (!isAppUrl(raw)) return false;
+  return !new URL(String(raw)).pathname.toLowerCase().replace(/\/{2,}/g, '/').startsWith(`/${GPU_HOST_MOUNT}/`);
+}
+
+/** True when the message comes from the app's own top-level frame (not the GPU host page). */
 export function isTrustedSender(event: SenderInfo): boolean {
   const frame = event.senderFrame;
   if (!frame) return false; // frame gone (navigated or destroyed) before we looked
   if (frame.parent !== null && frame.parent !== undefined) return false;
-  return isAppUrl(frame.url);
+  return isAppWindowUrl(frame.url);
 }
 
 export interface WorkbenchLike {
@@ -81,7 +91,7 @@ export function forwardEvents(workbench: WorkbenchLike, targets: () => EventTarg
   const unsubscribers = API_EVENTS.map((event) =>
     workbench.on(event, (payload) => {
       for (const target of targets()) {
-        if (!target.isDestroyed() && isAppUrl(target.getURL())) target.send(EVENT_CHANNEL, { event, payload });
+        if (!target.isDestroyed() && isAppWindowUrl(target.getURL())) target.send(EVENT_CHANNEL, { event, payload });
       }
     }),
   );

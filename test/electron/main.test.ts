@@ -105,6 +105,11 @@ test('dispatch refuses senders that are not the app top frame', async () => {
     { senderFrame: { url: 'not a url', parent: null } },
     // An app-origin subframe is not the window either.
     { senderFrame: { url: 'fieldwork://app/index.html', parent: {} } },
+    // The GPU host page shares the app's origin but computes for the trainer only: no API.
+    { senderFrame: { url: 'fieldwork://app/gpu-host/index.html', parent: null } },
+    { senderFrame: { url: 'fieldwork://app//gpu-host/index.html', parent: null } },
+    { senderFrame: { url: 'fieldwork://app/GPU-HOST/index.html', parent: null } },
+    { senderFrame: { url: 'fieldwork://app/x/../gpu-host/index.html', parent: null } },
   ];
   const logs: string[] = [];
   for (const sender of senders) {
@@ -170,17 +175,18 @@ test('registerIpc handles exactly the API channels plus dialog.pickPaths, each c
 
 test('events go to app windows only, on channel "event" as {event, payload}', () => {
   const { wb } = fakeWorkbench();
-  const sent: Record<string, unknown[]> = { app: [], other: [], dead: [] };
+  const sent: Record<string, unknown[]> = { app: [], other: [], dead: [], gpu: [] };
   const target = (name: string, url: string, destroyed = false) => ({
     isDestroyed: () => destroyed,
     getURL: () => url,
     send: (channel: string, message: unknown) => sent[name].push([channel, message]),
   });
-  const stop = forwardEvents(wb, () => [target('app', 'fieldwork://app/index.html'), target('other', 'https://evil.example/'), target('dead', 'fieldwork://app/', true)]);
+  const stop = forwardEvents(wb, () => [target('app', 'fieldwork://app/index.html'), target('other', 'https://evil.example/'), target('dead', 'fieldwork://app/', true), target('gpu', 'fieldwork://app/gpu-host/index.html')]);
   for (const event of API_EVENTS) wb.emit(event, { n: 1 });
   assert.deepEqual(sent.app, API_EVENTS.map((event) => [EVENT_CHANNEL, { event, payload: { n: 1 } }]));
   assert.deepEqual(sent.other, []);
   assert.deepEqual(sent.dead, []);
+  assert.deepEqual(sent.gpu, [], 'not the GPU host page');
   stop();
   wb.emit(API_EVENTS[0], {});
   assert.equal(sent.app.length, API_EVENTS.length);
