@@ -206,6 +206,7 @@ async function trainCommand(project: Project, options: TrainOptions, json: boole
   const runs = new RunSupervisor(project, nodeTrainerLauncher, (id, e) => print(id, e));
   const check = runs.check();
   if (!json) out.log(`dataset check: ${check.summary}`);
+  if ((await runs.probeBudget(options)) && !json) out.log('  timed a short estimate first: nothing on this machine had priced this budget yet');
   const run = runs.start(options);
   if (!json) out.log(`run ${run.id}: ${run.trainImages} train / ${plural(run.valImages, 'val image')}, preset ${run.preset}, folder ${runs.runDir(run.id)}`);
   const release = cancelOnInterrupt(runs, () => run.id);

@@ -13,6 +13,8 @@ import type { RunDetail, RunEstimate, RunStatus, RunSummary, TrainOptions } from
 import type { CocoDataset, CocoImage } from '../../trainer/common/coco.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { datasetCheck, type DatasetCheck } from '../../trainer/advice/dataset_check.ts';
+import { budgetNeedsProbe } from '../../trainer/data/budget_price.ts';
+import { preflightProblems } from '../../trainer/data/preflight.ts';
 import { ConfigError, validateRunConfig, type RunConfig } from '../../trainer/common/config.ts';
 import { buildCocoDataset } from './coco_export.ts';
 import { NotFoundError, UserError } from './errors.ts';
@@ -231,6 +233,31 @@ export class RunSupervisor {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Before start(): when `options` ask for a short time budget that nothing on this machine has priced
+   * (no earlier budget run or estimate of the same model), times an estimate of the same run without
+   * its budget and keeps its speeds (recordEstimateSpeed), so that start() can refuse a budget too
+   * short for the run's start and one evaluation before the run exists. True when it timed one.
+   * A run that cannot start for another reason is left to start() to refuse with its message.
+   */
+  async probeBudget(options: TrainOptions): Promise<boolean> {
+    const snapshot = buildSnapshot(this.#project, options.trainFraction ?? 1);
+    const counts = { train: snapshot.images.filter((i) => i.split === 'train').length, val: snapshot.images.filter((i) => i.split === 'val').length };
+    if (counts.train === 0) return false;
+    let config: RunConfig;
+    try {
+      config = runConfigFor(options, counts.train, snapshot);
+      if (preflightProblems(snapshot, config).length) return false;
+    } catch {
+      return false;
+    }
+    if (!budgetNeedsProbe(config, counts, runMachine(this.#project).priors)) return false;
+    const overrides = options.overrides ?? {};
+    const solver = typeof overrides.solver === 'object' && overrides.solver !== null ? overrides.solver : {};
+    await this.estimate({ ...options, overrides: { ...overrides, solver: { ...solver, budgetMinutes: 0 } } });
+    return true;
   }
 
   /** Freezes the snapshot and config into a new run folder and starts the trainer on it. */

@@ -274,6 +274,8 @@ export class Workbench {
         },
         async start(options) {
           if (!options || typeof options !== 'object') throw new UserError('Choose a preset to train.');
+          // A short budget nothing has priced yet is timed first, so a too-short one is refused here.
+          await wb.runs.probeBudget(options);
           return changed('runs', wb.runs.start(options));
         },
         async list() {

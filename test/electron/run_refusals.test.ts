@@ -161,4 +161,39 @@ describe('refused before compute: a budget shorter than one evaluation', () => {
       project.close();
     }
   });
+  test('with no history, a short budget is timed first (probeBudget) and then refused; a long one or an epoch run is not timed', async () => {
+    const project = Project.create(join(tempDir(), 'p'));
+    try {
+      await importCoco(project, join(FIXTURES, 'roboflow-mini'));
+      const launched: string[][] = [];
+      const result = { backend: 'wasm', imagesPerSecond: 0.67, secondsPerIteration: 3, totalIterations: 10, estimatedSeconds: 130, evaluationSeconds: 90, finalSeconds: 10, timedIterations: 3 };
+      const runs = new RunSupervisor(project, (args) => {
+        launched.push(args);
+        return spawn(process.execPath, ['-e', args[0] === 'estimate' ? `console.log(${JSON.stringify(JSON.stringify(result))})` : ''], { stdio: ['ignore', 'pipe', 'pipe'] });
+      }, () => {});
+      const short = { preset: 'tiny' as const, overrides: { backend: 'wasm', solver: { budgetMinutes: 0.5 } } };
+      assert.equal(await runs.probeBudget({ preset: 'tiny', overrides: { backend: 'wasm' } }), false, 'no budget, nothing to price');
+      assert.equal(await runs.probeBudget({ ...short, overrides: { ...short.overrides, solver: { budgetMinutes: 120 } } }), false, 'a long budget starts without a probe');
+      assert.equal(launched.length, 0);
+      assert.equal(await runs.probeBudget(short), true);
+      assert.deepEqual(launched.map((a) => a[0]), ['estimate']);
+      assert.throws(() => runs.start(short), /A time budget of 30 s is shorter .*priced from what the time estimate of .* measured on wasm/);
+      assert.equal(await runs.probeBudget(short), false, 'priced now: no second probe');
+      assert.equal(runs.list().length, 0, 'nothing in the run list');
+      assert.equal(await runs.probeBudget({ ...short, overrides: { ...short.overrides, solver: { budgetMinutes: 0.5, imsPerBatch: 0 } } }), false, 'a config start() refuses anyway is left to start()');
+    } finally {
+      project.close();
+    }
+  });
+
+  test('fieldwork train --minutes with no earlier run: a real estimate prices it and the run is refused before it exists', async () => {
+    const project = join(tempDir(), 'proj');
+    await run('create', project);
+    await run('import-coco', project, join(FIXTURES, 'roboflow-mini'));
+    const r = await run('train', project, '--preset', 'cpu', '--set', 'backend="wasm"', '--minutes', '0.05');
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /timed a short estimate first/);
+    assert.match(r.err, /A time budget of 3 s is shorter .*priced from what the time estimate of .* measured on wasm\)\. Give at least \d+(\.\d)? minutes/);
+    assert.deepEqual(runCount(project), { rows: 0, folders: 0 }, 'nothing in the run list');
+  });
 });

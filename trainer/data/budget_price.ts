@@ -91,3 +91,19 @@ export function budgetRefusal(c: RunConfig, counts: { train: number; val: number
 function fmt(seconds: number): string {
   return seconds >= 120 ? `${(seconds / 60).toFixed(1)} min` : `${Math.round(seconds)} s`;
 }
+
+/**
+ * Budgets shorter than this, with no price yet, are worth one time estimate before the run is created
+ * (a few steps and one evaluation batch, tens of seconds on CPU): what it measures prices the budget,
+ * so a budget too short is refused before the run exists. Longer budgets cover the start and one
+ * evaluation of any config the memory check lets through on this project's machines (the slowest
+ * minimum measured here: about 1 min, the cpu preset at 320 px on wagon-defects), so they start
+ * without one and the trainer's own check stays as the second line.
+ */
+export const PROBE_BELOW_MINUTES = 30;
+
+/** True when `c` has a budget under PROBE_BELOW_MINUTES that no earlier run or estimate prices. */
+export function budgetNeedsProbe(c: RunConfig, counts: { train: number; val: number }, priors: PriorRunSpeed[]): boolean {
+  const m = c.solver.budgetMinutes;
+  return m > 0 && m < PROBE_BELOW_MINUTES && !priceMinimumBudget(c, counts, priors);
+}
