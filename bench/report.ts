@@ -46,7 +46,8 @@ export async function runVerdictCase(dir: string, k: VerdictCase): Promise<Verdi
     minObjects: 1, maxObjects: 4, minSize: Math.round(k.size * 0.16), maxSize: Math.round(k.size * 0.38),
     config: {
       preset: k.preset, backend: 'wasm',
-      input: { trainShortSides: [k.size], testShortSide: k.size, maxSize: Math.ceil(k.size * 1.667) },
+      // No augmentation: the case measures how the verdict reads a run that memorises its images.
+      input: { trainShortSides: [k.size], testShortSide: k.size, maxSize: Math.ceil(k.size * 1.667), scaleJitter: [1, 1], photometric: 0, copyPaste: 0 },
       solver: {
         imsPerBatch: ims, epochs: (k.iterations * ims) / k.train, evalEveryIterations: k.evalEvery,
         checkpointEveryIterations: 0, earlyStopPatience: 0, trainEvalImages: Math.min(k.val, 50), warmupIterations: 50,

@@ -163,7 +163,8 @@ async function main(): Promise<void> {
   const runDir = join(dir, 'run');
   const config = {
     preset: 'cpu',
-    input: { trainShortSides: [size], testShortSide: size, hflip: true },
+    // Augmentation off: torchvision's side trains without it.
+    input: { trainShortSides: [size], testShortSide: size, hflip: true, scaleJitter: [1, 1], photometric: 0, copyPaste: 0 },
     // One eval stream only (val), no periodic checkpoints, no built-in early stop: this script stops.
     solver: { imsPerBatch: 4, checkpointEveryIterations: 0, trainEvalImages: 0, earlyStopPatience: 0, evalEveryIterations: 1000 },
   };

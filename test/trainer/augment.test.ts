@@ -113,7 +113,11 @@ test('photometric jitter changes colours, not geometry: identity factors are a n
 test('a run with scale jitter and photometric jitter trains; the switches are range-checked', async () => {
   assert.throws(() => validateRunConfig({ input: { scaleJitter: [2, 1] } }), /input\.scaleJitter/);
   assert.throws(() => validateRunConfig({ input: { photometric: 1.5 } }), /input\.photometric/);
-  assert.deepEqual(validateRunConfig({ preset: 'cpu' }).input.scaleJitter, [1, 1], 'off by default');
+  // On in the cpu preset (set from bench/real.ts on wagon-defects), off in tiny (unit-test runs) and paper (the paper's recipe).
+  const aug = (p: string) => { const i = validateRunConfig({ preset: p }).input; return [i.scaleJitter, i.photometric, i.copyPaste]; };
+  assert.deepEqual(aug('cpu'), [[0.5, 1.5], 0.2, 0.5]);
+  assert.deepEqual(aug('tiny'), [[1, 1], 0, 0]);
+  assert.deepEqual(aug('paper'), [[1, 1], 0, 0]);
   const dir = join(root, 'run');
   await writeSyntheticRun(dir, { seed: 51, train: 4, val: 0, width: 64, height: 64, minSize: 12, maxSize: 26, config: { preset: 'tiny', backend: 'wasm', input: { scaleJitter: [0.5, 2], photometric: 0.3 }, solver: { epochs: 3, evaluations: 0, checkpointEveryIterations: 0 } } });
   const plain = join(root, 'plain');

@@ -147,8 +147,8 @@ test('pasteInto on prepared images (flipped, scale-jittered): frame masks match 
   assert.notDeepEqual(out.pixels, target.pixels);
 });
 
-test('copy-paste is off in every preset and range-checked', () => {
-  for (const p of Object.values(PRESETS)) assert.equal(p.input.copyPaste, 0, p.preset);
+test('copy-paste is on (0.5) in the cpu preset only, and range-checked', () => {
+  for (const p of Object.values(PRESETS)) assert.equal(p.input.copyPaste, p.preset === 'cpu' ? 0.5 : 0, p.preset);
   assert.throws(() => validateRunConfig({ input: { copyPaste: 1.5 } }), /input\.copyPaste must be a probability/);
   assert.throws(() => validateRunConfig({ input: { copyPasteScale: [2, 1] } }), /input\.copyPasteScale/);
   assert.deepEqual(validateRunConfig({ input: { copyPaste: 0.5, copyPasteScale: [0.25, 2] } }).input.copyPasteScale, [0.25, 2]);
