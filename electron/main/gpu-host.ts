@@ -12,12 +12,10 @@ import type { BrowserWindow, BrowserWindowConstructorOptions } from 'electron';
 import { GPU_PORT_CHANNEL, type GpuHostOffer } from '../../trainer/gpu_host/names.ts';
 import { GPU_HOST_CSP } from './csp.ts';
 import type { AppModule } from './module.ts';
-import { APP_SCHEME } from './schemes.ts';
+import { APP_SCHEME, GPU_HOST_MOUNT } from './schemes.ts';
 import type { UtilityProcessLike } from './trainer-launcher.ts';
 import { secureWebPreferences, type BrowserWindowCtor } from './window.ts';
 
-/** Served by the app's protocol from dist/electron/gpu-host (electron/main/app-protocol.ts mounts). */
-export const GPU_HOST_MOUNT = 'gpu-host';
 export const GPU_HOST_URL = `${APP_SCHEME}://app/${GPU_HOST_MOUNT}/index.html`;
 
 /**

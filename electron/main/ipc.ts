@@ -8,8 +8,7 @@ import { API_EVENTS } from '../api.ts';
 import { type ApiDispatcher, settle } from '../services/dispatch.ts';
 import { ForbiddenError, toErrorPayload } from '../services/errors.ts';
 import { apiChannels, EVENT_CHANNEL, PICK_PATHS_CHANNEL } from './channels.ts';
-import { GPU_HOST_MOUNT } from './gpu-host.ts';
-import { isAppUrl } from './schemes.ts';
+import { GPU_HOST_MOUNT, isAppUrl } from './schemes.ts';
 
 export type IpcEnvelope = ApiReply;
 

@@ -8,6 +8,11 @@ export const APP_HOST = 'app';
 /** What the window loads first. */
 export const APP_ENTRY_URL = `${APP_SCHEME}://${APP_HOST}/index.html`;
 export const MEDIA_SCHEME = 'fieldwork-media';
+/**
+ * The GPU host page's folder under the app's origin (`fieldwork://app/gpu-host/`; electron/main/gpu-host.ts):
+ * served by the app's protocol from dist/electron/gpu-host, refused as an API sender (electron/main/ipc.ts).
+ */
+export const GPU_HOST_MOUNT = 'gpu-host';
 
 export const PRIVILEGED_SCHEMES: CustomScheme[] = [
   // corsEnabled + supportFetchAPI: Vite emits `<script type="module" crossorigin>`, which is fetched in CORS mode.
