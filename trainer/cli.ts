@@ -92,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
         const mins = (s: number) => (s >= 120 ? `${(s / 60).toFixed(0)} min` : `${s.toFixed(0)} s`);
         process.stdout.write(`${r.backend}: ${r.imagesPerSecond.toFixed(2)} img/s, ${r.secondsPerIteration.toFixed(3)} s/iteration (median of ${r.timedIterations}); ` +
           `${r.totalIterations} iterations ≈ ${mins(r.estimatedSeconds)} (evaluation ${mins(r.evaluationSeconds)})\n`);
+        for (const note of r.notes ?? []) process.stdout.write(`  ${note}\n`);
       }
       return EXIT_OK;
     } catch (e) {

@@ -121,6 +121,10 @@ export interface EstimateResult {
   evaluationSeconds: number;
   /** Timed steps measured (after one untimed warm-up step). */
   timedIterations: number;
+  /** On WebGPU: the adapter it was measured on (as a run's `started` event records it). */
+  gpu?: GpuAdapterRecord;
+  /** How the backend was chosen, when there is something to say (an adapter that was passed over, a fallback to WASM and why). */
+  notes?: string[];
 }
 
 /**

@@ -384,8 +384,12 @@ export async function estimate(runDir: string, o: { iterations?: number } = {}):
     const rounds = plan.evalIterations.length + 1;
     const evaluationSeconds = rounds * perRound;
     const finalSeconds = val.length ? perRound : 0;
+    const gpu = started.gpuHost?.adapter ?? gpuAdapter();
+    const notes = backendNotes();
     return {
       backend,
+      ...(gpu ? { gpu } : {}),
+      ...(notes.length ? { notes } : {}),
       imagesPerSecond: c.solver.imsPerBatch / secondsPerIteration,
       secondsPerIteration,
       totalIterations: plan.totalIterations,

@@ -63,6 +63,8 @@ describe('the loop: train, report, review (browser mode, real trainer)', { skip 
     const estimate = await page.getByTestId('estimate').textContent({ timeout: 60_000 });
     assert.match(estimate ?? '', /≈ \d+ (s|min) on (wasm|cpu|tensorflow)/);
     assert.match(estimate ?? '', /img\/s × 8 iterations/);
+    // The device the estimate ran on, in words (no GPU here: the CPU).
+    assert.match((await page.getByTestId('estimate-device').textContent()) ?? '', /^Trains on: the CPU \((WebAssembly|plain JavaScript|native TensorFlow)/);
     await page.getByTestId('start-training').click();
     await page.getByTestId('live-run').waitFor();
     await waitForStatus(page, 'done');

@@ -16,7 +16,7 @@ import { MaskRcnn, buildMaskRcnnOptions, type GtInstances } from '../../trainer/
 import { flattenLevels, planRoiAlign, roiAlign } from '../../trainer/ops/roi_align.ts';
 import { SgdMomentum } from '../../trainer/optim.ts';
 import { trainStep } from '../../trainer/step.ts';
-import { train } from '../../trainer/train.ts';
+import { estimate, train } from '../../trainer/train.ts';
 import type { TrainerEvent } from '../../trainer/protocol.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { useSwiftShader, webgpuSkipReason } from '../helpers/webgpu.ts';
@@ -224,4 +224,17 @@ test('a tiny run trains on WebGPU: losses finite and falling, checkpoint written
   assert.ok(totals[totals.length - 1] < totals[0], `loss falls: ${totals}`);
   const log = readFileSync(join(dir, 'log.txt'), 'utf8');
   assert.match(log, /WebGPU adapter: .*swiftshader.*software/i);
+});
+
+test('the time estimate on WebGPU says which adapter it measured on (the Train screen\'s "Trains on:" line)', { skip }, async () => {
+  const dir = join(tempDir(), 'est');
+  await writeSyntheticRun(dir, {
+    seed: 4, train: 2, val: 1, width: 64, height: 64, minObjects: 1, maxObjects: 2, minSize: 16, maxSize: 30,
+    config: { preset: 'tiny', backend: 'webgpu', solver: { epochs: 4, warmupIterations: 1, checkpointEveryIterations: 0, evalEveryIterations: 0, trainEvalImages: 0 } },
+  });
+  const r = await estimate(dir, { iterations: 1 });
+  assert.equal(r.backend, 'webgpu');
+  assert.equal(r.gpu?.software, true);
+  assert.match(`${r.gpu?.vendor} ${r.gpu?.architecture} ${r.gpu?.description}`, /swiftshader/i);
+  assert.ok(r.secondsPerIteration > 0 && Number.isFinite(r.estimatedSeconds), JSON.stringify(r));
 });
