@@ -198,8 +198,8 @@ async function main(): Promise<void> {
     const off = { scaleJitter: [1, 1] as [number, number], photometric: 0, copyPaste: 0 };
     const base = validateRunConfig({ ...base0, input: { ...base0.input, ...off } });
     const aug = validateRunConfig({ ...base, input: { ...base.input, scaleJitter: [0.5, 1.5], photometric: 0.2, copyPaste: 0.5 } });
-    // The preset as it shipped before the data-aware config: its own 128–160 px scales and anchors.
-    const before = validateRunConfig({ ...cpu, dataAware: false, input: { ...cpu.input, trainShortSides: [128, 144, 160], testShortSide: 160, maxSize: 267, ...off }, rpn: { ...cpu.rpn, anchorSizes: [16, 32, 64, 128, 256], aspectRatios: [0.5, 1, 2] }, roi: { ...cpu.roi, canonicalSize: 56 }, solver: base.solver });
+    // The preset as it shipped before the data-aware config: its own 128–160 px scales and anchors, unfitted.
+    const before = validateRunConfig({ ...cpu, dataAware: false, input: { ...cpu.input, ...off }, solver: base.solver });
     console.log(`bench:real on ${dataset}: ${snapshot.images.filter((i) => i.split === 'train').length} train / ${snapshot.images.filter((i) => i.split === 'val').length} val images, budget ${minutes} min per run of ours`);
     console.log(`cpu preset: ${objectScaleSentence(snapshot, cpu)}\ndata-aware: ${objectScaleSentence(snapshot, base)}; anchors ${base.rpn.anchorSizes}, ratios ${base.rpn.aspectRatios}`);
     console.log(`before: ${objectScaleSentence(snapshot, before)}`);

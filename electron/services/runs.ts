@@ -176,6 +176,9 @@ const toSummary = (r: RunRow): RunSummary => ({
 
 export { readRunEvents };
 
+/** What a run of some TrainOptions would be made of, before its folder exists. */
+interface RunDraft { snapshot: CocoDataset; config: RunConfig; trainImages: number; valImages: number; trainFraction: number }
+
 /** Starts, watches, cancels and resumes trainer processes for one project. */
 export class RunSupervisor {
   readonly #project: Project;
@@ -200,18 +203,25 @@ export class RunSupervisor {
     return datasetCheck(buildSnapshot(this.#project, options.trainFraction ?? 1));
   }
 
-  /** Writes the snapshot and config a run of `options` would use into `dir`. */
-  #freeze(options: TrainOptions, dir: string): { snapshot: CocoDataset; config: RunConfig; trainImages: number; trainFraction: number } {
+  /** The snapshot and validated config a run of `options` would use; throws UserError / ConfigError when it cannot be made. */
+  #draft(options: TrainOptions): RunDraft {
     const trainFraction = options.trainFraction ?? 1;
     const snapshot = buildSnapshot(this.#project, trainFraction);
     const trainImages = snapshot.images.filter((i) => i.split === 'train').length;
     if (trainImages === 0) throw new UserError('No labelled images in the train split: label some images (or assign splits) first.');
-    const config = runConfigFor(options, trainImages, snapshot);
+    const valImages = snapshot.images.filter((i) => i.split === 'val').length;
+    return { snapshot, config: runConfigFor(options, trainImages, snapshot), trainImages, valImages, trainFraction };
+  }
+
+  /** Checks the draft of `options` can run here, then writes its snapshot and config into `dir`. */
+  #freeze(options: TrainOptions, dir: string): RunDraft {
+    const draft = this.#draft(options);
+    const { snapshot, config } = draft;
     finishRunConfig(snapshot, config, runMachine(this.#project));
     mkdirSync(dir, { recursive: true });
     writeJsonAtomic(join(dir, 'snapshot.json'), snapshot, 2);
     writeJsonAtomic(join(dir, 'config.json'), config, 2);
-    return { snapshot, config, trainImages, trainFraction };
+    return draft;
   }
 
   /** Times a few train steps of `options` in a scratch folder that is removed afterwards. */
@@ -228,7 +238,7 @@ export class RunSupervisor {
       const last = lines.filter((l) => l.trim().startsWith('{')).at(-1);
       if (code !== 0 || !last) throw new UserError(`The time estimate failed: ${stderr.slice(-3).join(' ') || `exit code ${code}`}`);
       const result = JSON.parse(last) as RunEstimate;
-      recordEstimateSpeed(this.#project, frozen.config, { train: frozen.trainImages, val: frozen.snapshot.images.filter((i) => i.split === 'val').length }, result);
+      recordEstimateSpeed(this.#project, frozen.config, { train: frozen.trainImages, val: frozen.valImages }, result);
       return result;
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -243,17 +253,14 @@ export class RunSupervisor {
    * A run that cannot start for another reason is left to start() to refuse with its message.
    */
   async probeBudget(options: TrainOptions): Promise<boolean> {
-    const snapshot = buildSnapshot(this.#project, options.trainFraction ?? 1);
-    const counts = { train: snapshot.images.filter((i) => i.split === 'train').length, val: snapshot.images.filter((i) => i.split === 'val').length };
-    if (counts.train === 0) return false;
-    let config: RunConfig;
+    let draft: RunDraft;
     try {
-      config = runConfigFor(options, counts.train, snapshot);
-      if (preflightProblems(snapshot, config).length) return false;
+      draft = this.#draft(options);
     } catch {
       return false;
     }
-    if (!budgetNeedsProbe(config, counts, runMachine(this.#project).priors)) return false;
+    if (preflightProblems(draft.snapshot, draft.config).length) return false;
+    if (!budgetNeedsProbe(draft.config, { train: draft.trainImages, val: draft.valImages }, runMachine(this.#project).priors)) return false;
     const overrides = options.overrides ?? {};
     const solver = typeof overrides.solver === 'object' && overrides.solver !== null ? overrides.solver : {};
     await this.estimate({ ...options, overrides: { ...overrides, solver: { ...solver, budgetMinutes: 0 } } });
@@ -264,11 +271,11 @@ export class RunSupervisor {
   start(options: TrainOptions): RunSummary {
     const id = `${new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '')}-${randomBytes(2).toString('hex')}`;
     const dir = this.runDir(id);
-    const { snapshot, config, trainImages, trainFraction } = this.#freeze(options, dir);
+    const { snapshot, config, trainImages, valImages, trainFraction } = this.#freeze(options, dir);
     this.#project.db.transaction(() => {
       this.#project.db
         .prepare('INSERT INTO runs (id, created_at, preset, status, train_images, val_images, annotations, snapshot_hash, train_fraction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(id, new Date().toISOString(), config.preset, 'running', trainImages, snapshot.images.filter((i) => i.split === 'val').length, snapshot.annotations.length, snapshotHash(snapshot), trainFraction);
+        .run(id, new Date().toISOString(), config.preset, 'running', trainImages, valImages, snapshot.annotations.length, snapshotHash(snapshot), trainFraction);
     })();
     this.#spawn(id, ['train', dir, '--json']);
     return this.get(id);
